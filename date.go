@@ -1,0 +1,40 @@
+package hmisauth
+
+import "time"
+
+// Date is a calendar date (a license expiry, a signature), without a time of day or zone:
+// "2026-06-30". The zero Date means "not set".
+type Date string
+
+// DateLayout is how dates are written everywhere: in the CLI, the API and the database.
+const DateLayout = "2006-01-02"
+
+// DateOf returns t's calendar date in t's own location.
+func DateOf(t time.Time) Date { return Date(t.Format(DateLayout)) }
+
+// ParseDate parses YYYY-MM-DD, naming field in the error.
+func ParseDate(field, s string) (Date, error) {
+	if s == "" {
+		return "", nil
+	}
+	t, err := time.Parse(DateLayout, s)
+	if err != nil {
+		return "", FieldError(field, field+" must be a date written YYYY-MM-DD, like 2026-06-30.")
+	}
+	return DateOf(t), nil
+}
+
+// IsZero reports whether the date is unset.
+func (d Date) IsZero() bool { return d == "" }
+
+// Before reports whether d is strictly before e. Both must be set.
+func (d Date) Before(e Date) bool { return d < e }
+
+// AddDays returns the date n days after d.
+func (d Date) AddDays(n int) Date {
+	t, err := time.Parse(DateLayout, string(d))
+	if err != nil {
+		return d
+	}
+	return DateOf(t.AddDate(0, 0, n))
+}

@@ -1,0 +1,97 @@
+package hmisauth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are part of the outside contract (CONTRACT.md): scripts and the HMIS
+// application match on them, so a code never changes meaning once published.
+const (
+	ECONFLICT  = "conflict"  // the thing exists already (a username, an agency name)
+	EINTERNAL  = "internal"  // anything that is not an application error
+	EINVALID   = "invalid"   // a field is missing or malformed
+	ENOTFOUND  = "not_found" // no such user, agency, site or session
+	EFORBIDDEN = "forbidden" // signed in, but not allowed
+
+	ELoginFailed          = "login_failed"
+	EAccountLocked        = "account_locked"
+	ETOTPRequired         = "totp_required"
+	ERateLimited          = "rate_limited"
+	EBusy                 = "busy" // the password hashing queue is full: try again shortly
+	EUnauthorized         = "unauthorized"
+	ETemporaryUsed        = "temporary_password_used"
+	ETemporaryExpired     = "temporary_password_expired"
+	EPasswordPolicy       = "password_policy"
+	EPasswordMismatch     = "password_mismatch"
+	EPasswordReused       = "password_reused"
+	ECurrentPasswordWrong = "current_password_wrong"
+	EActionRequired       = "action_required" // a required action must be done first
+	ETermsVersion         = "terms_version"   // accepted a version that is not the current one
+	ESeatsFull            = "seats_full"
+)
+
+// Error is an application error: a stable Code for programs and a Message written for the
+// person who will read it (a case worker or a helpdesk agent). Anything that is not an *Error
+// reaches users only as "Internal error." and is logged in full.
+type Error struct {
+	Code    string
+	Message string
+	// Violations lists each broken password rule when Code is EPasswordPolicy.
+	Violations []Violation
+	// Field names the form or API field the error is about, when there is one.
+	Field string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("hmisauth error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Violation is one broken password rule.
+type Violation struct {
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns an EINVALID error about one field.
+func FieldError(field, message string) *Error {
+	return &Error{Code: EINVALID, Message: message, Field: field}
+}
+
+// ErrorCode returns the code of the application error in err's chain, EINTERNAL for any other
+// error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the human message of the application error in err's chain, and
+// "Internal error." for any other error.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// AsError returns the application error in err's chain, or nil.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package hmisauth
+
+import (
+	"strings"
+	"time"
+)
+
+// ProductName is the name users know this server by; passwords may not contain it.
+const ProductName = "hmisauth"
+
+// Site is one set of completely separate accounts (the live site, the training site). A
+// username, password or session on one site means nothing on another. Sites come from the
+// configuration; Key is the path segment (/live/login).
+type Site struct {
+	Key      string   `yaml:"-"`
+	Name     string   `yaml:"name"`
+	Training bool     `yaml:"training"`
+	Timezone string   `yaml:"timezone"`
+	Helpdesk Helpdesk `yaml:"helpdesk"`
+	Policy   Policy   `yaml:"policy"`
+
+	// Location is Timezone loaded; set by the configuration loader.
+	Location *time.Location `yaml:"-"`
+}
+
+// Helpdesk is whom users are told to contact when self-service cannot help.
+type Helpdesk struct {
+	Email string `yaml:"email"`
+	Phone string `yaml:"phone"`
+	Hours string `yaml:"hours"`
+}
+
+// Contact is the helpdesk contact as one phrase for messages: "helpdesk@example.org or 555-0100".
+func (h Helpdesk) Contact() string {
+	var parts []string
+	if h.Email != "" {
+		parts = append(parts, h.Email)
+	}
+	if h.Phone != "" {
+		parts = append(parts, h.Phone)
+	}
+	if len(parts) == 0 {
+		return "your HMIS helpdesk"
+	}
+	s := strings.Join(parts, " or ")
+	if h.Hours != "" {
+		s += " (" + h.Hours + ")"
+	}
+	return s
+}
+
+// Policy is a site's account-security policy. Every number is the site's choice; the defaults
+// are PRODUCT.md's.
+type Policy struct {
+	Password             PasswordPolicy `yaml:"password"`
+	Lockout              LockoutPolicy  `yaml:"lockout"`
+	InactiveLockDays     int            `yaml:"inactive_lock_days"`
+	ResetLinkTTL         time.Duration  `yaml:"reset_link_ttl"`
+	TemporaryPasswordTTL time.Duration  `yaml:"temporary_password_ttl"`
+	Recovery             []string       `yaml:"recovery"`
+	Terms                Terms          `yaml:"terms"`
+	Session              SessionPolicy  `yaml:"session"`
+	MFA                  MFAPolicy      `yaml:"mfa"`
+}
+
+// PasswordPolicy is what a new password must satisfy.
+type PasswordPolicy struct {
+	MinLength  int      `yaml:"min_length"`
+	MaxLength  int      `yaml:"max_length"`
+	Require    []string `yaml:"require"` // any of upper, lower, digit, symbol
+	History    int      `yaml:"history"` // how many previous passwords may not be reused
+	MaxAgeDays int      `yaml:"max_age_days"`
+	WarnDays   int      `yaml:"warn_days"`
+	Blocklist  bool     `yaml:"blocklist"`
+	// ForbiddenWords are extra words (agency names, the state) a password may not contain.
+	ForbiddenWords []string `yaml:"forbidden_words"`
+}
+
+// LockoutPolicy says when failed sign-ins lock an account.
+type LockoutPolicy struct {
+	Threshold int `yaml:"threshold"`
+	// AutoUnlockAfter, when not zero, unlocks a locked account that long after it locked;
+	// zero means only an administrator unlocks.
+	AutoUnlockAfter time.Duration `yaml:"auto_unlock_after"`
+}
+
+// Terms is the site's Terms of Agreement. A user must accept the current Version.
+type Terms struct {
+	Version  int    `yaml:"version"`
+	TextFile string `yaml:"text_file"`
+	// Text is the terms read from TextFile (or the built-in text); set by the loader.
+	Text string `yaml:"-"`
+}
+
+// SessionPolicy bounds sessions.
+type SessionPolicy struct {
+	Idle     time.Duration `yaml:"idle"`
+	Absolute time.Duration `yaml:"absolute"`
+	Reauth   time.Duration `yaml:"reauth"`
+	Single   bool          `yaml:"single"`
+}
+
+// MFAPolicy says who must use 2-step verification.
+type MFAPolicy struct {
+	Required           string `yaml:"required"` // none, admins, everyone
+	RememberDeviceDays int    `yaml:"remember_device_days"`
+}
+
+// DefaultPolicy returns PRODUCT.md's default policy.
+func DefaultPolicy() Policy {
+	return Policy{
+		Password: PasswordPolicy{
+			MinLength: 8, MaxLength: 50,
+			Require: []string{"upper", "lower", "digit", "symbol"},
+			History: 5, MaxAgeDays: 45, WarnDays: 7, Blocklist: true,
+		},
+		Lockout:              LockoutPolicy{Threshold: 3},
+		InactiveLockDays:     90,
+		ResetLinkTTL:         15 * time.Minute,
+		TemporaryPasswordTTL: 72 * time.Hour,
+		Recovery:             []string{"email"},
+		Terms:                Terms{Version: 1},
+		Session:              SessionPolicy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour, Reauth: 5 * time.Minute},
+		MFA:                  MFAPolicy{Required: "none", RememberDeviceDays: 30},
+	}
+}
+
+// Today is the calendar date at t in the site's timezone, as a Date.
+func (s *Site) Today(t time.Time) Date {
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return DateOf(t.In(loc))
+}
+
+// RequiresSecurityQuestion reports whether self-service recovery on this site needs a
+// security question after the e-mailed link.
+func (s *Site) RequiresSecurityQuestion() bool {
+	for _, r := range s.Policy.Recovery {
+		if r == "security_question" {
+			return true
+		}
+	}
+	return false
+}

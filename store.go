@@ -1,0 +1,118 @@
+package hmisauth
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything hmisauth keeps. Each method is one atomic step: a single statement or a
+// transaction, correct under concurrent calls from several server processes on one database.
+// The rules in auth/ never read-modify-write across calls where a race would matter; when they
+// need an atomic step they get a method here.
+//
+// Lookups of something absent return an *Error with code ENOTFOUND; creating something that
+// exists returns ECONFLICT. store/storetest checks every backend against this contract.
+type Store interface {
+	// Ping checks the database answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+
+	// SyncSite records a configured site, creating or renaming it.
+	SyncSite(ctx context.Context, site *Site) error
+
+	// CreateAgency inserts a, setting a.ID and a.CreatedAt; the name is unique per site
+	// (case-insensitively).
+	CreateAgency(ctx context.Context, a *Agency) error
+	// UpdateAgency saves a's name, seats and license dates.
+	UpdateAgency(ctx context.Context, a *Agency) error
+	Agency(ctx context.Context, site string, id int64) (*Agency, error)
+	AgencyByName(ctx context.Context, site, name string) (*Agency, error)
+	Agencies(ctx context.Context, site string) ([]*Agency, error)
+	// AgencyUserCount counts the agency's users that are not disabled (seats in use).
+	AgencyUserCount(ctx context.Context, agencyID int64) (int, error)
+
+	// CreateUser inserts u with its password hash (u.PasswordHash) and sets u.ID. The username
+	// is unique per site by UsernameKey: a clash is ECONFLICT. Any stale lockout state held
+	// under the same username key (guesses made before the account existed) is cleared in the
+	// same transaction. When u.AgencyID is set and the agency has seats, the insert is refused
+	// with ESeatsFull if they are all taken, decided in the same transaction.
+	CreateUser(ctx context.Context, u *User) error
+	// User finds an account by username, case-insensitively, with its lockout state.
+	User(ctx context.Context, site, username string) (*User, error)
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// UpdateUserProfile saves names, e-mail, phone, agency and role.
+	UpdateUserProfile(ctx context.Context, u *User) error
+	// SysadminCount counts a site's sysadmins (first start creates one when there is none).
+	SysadminCount(ctx context.Context, site string) (int, error)
+
+	// ReserveLoginAttempt counts one sign-in attempt for (site, username key) before its
+	// password is checked, in one atomic step, whether or not such a user exists:
+	//   - if the key is locked, or already has threshold counted attempts, nothing changes and
+	//     Allowed is false (no hash is computed for a locked account);
+	//   - otherwise the count rises by one, and when it reaches threshold the key is locked
+	//     at now. Allowed is true and Count is the new count.
+	// An attempt that then succeeds calls LoginSucceeded, which clears the count and lock.
+	// So N parallel wrong guesses evaluate at most threshold passwords.
+	ReserveLoginAttempt(ctx context.Context, site, usernameKey string, threshold int, now time.Time) (Attempt, error)
+	// AutoUnlock clears the lock and count of (site, username key) if it locked at or before
+	// lockedBefore (the site's automatic unlock). It reports whether it unlocked.
+	AutoUnlock(ctx context.Context, site, usernameKey string, lockedBefore time.Time) (bool, error)
+	// LoginSucceeded clears the failure count and lock of the user's username key and records
+	// the sign-in time, in one transaction.
+	LoginSucceeded(ctx context.Context, userID int64, at time.Time) error
+	// Unlock is an administrator's unlock: clears count and lock.
+	Unlock(ctx context.Context, userID int64) error
+
+	// UseTemporaryPassword marks the user's temporary password used, once: it reports false
+	// if it was already used (by a parallel sign-in, say).
+	UseTemporaryPassword(ctx context.Context, userID int64, at time.Time) (bool, error)
+	// SetPassword replaces the user's password in one transaction: the old hash joins the
+	// history (trimmed to the newest c.History entries), temporary and must-change flags are
+	// set as given, the lockout is cleared, and the user's sessions other than
+	// c.KeepSessionID are ended.
+	SetPassword(ctx context.Context, c PasswordChange) error
+	// PasswordHistory returns the user's previous password hashes, newest first.
+	PasswordHistory(ctx context.Context, userID int64, limit int) ([]string, error)
+	// RehashPassword swaps the stored hash for one with stronger parameters, only if the
+	// stored hash is still oldHash (a password change in between wins).
+	RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) error
+	// ExpirePassword makes the user choose a new password at the next sign-in.
+	ExpirePassword(ctx context.Context, userID int64) error
+	// AcceptTerms records that the user accepted the terms version.
+	AcceptTerms(ctx context.Context, userID int64, version int, at time.Time) error
+	// SetDisabled disables or enables the account; disabling ends all its sessions.
+	SetDisabled(ctx context.Context, userID int64, disabled bool, at time.Time) error
+	// SetAgreement records the user agreement's signatures and expiry.
+	SetAgreement(ctx context.Context, userID int64, signed, supervisor, director, expires Date) error
+
+	// CreateSession inserts s and sets s.ID. If single is true, the user's other sessions end
+	// in the same transaction (one user, one workstation).
+	CreateSession(ctx context.Context, s *Session, single bool) error
+	// SessionByToken finds a session by the hash of its token.
+	SessionByToken(ctx context.Context, tokenHash []byte) (*Session, error)
+	// TouchSession records use of the session at the given time.
+	TouchSession(ctx context.Context, id int64, at time.Time) error
+	DeleteSession(ctx context.Context, id int64) error
+	// DeleteUserSessions ends every session of the user except keepID (0: all).
+	DeleteUserSessions(ctx context.Context, userID, keepID int64) error
+	// DeleteExpiredSessions removes sessions past their absolute limit or idle before idleBefore.
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
+}
+
+// Attempt is the outcome of Store.ReserveLoginAttempt.
+type Attempt struct {
+	Allowed  bool
+	Count    int       // failed attempts counted so far, including this one
+	LockedAt time.Time // set when the key is locked (by this attempt or earlier)
+}
+
+// PasswordChange is one password replacement (see Store.SetPassword).
+type PasswordChange struct {
+	UserID        int64
+	Hash          string
+	Temporary     bool
+	MustChange    bool
+	At            time.Time
+	History       int   // previous passwords to keep
+	KeepSessionID int64 // the session that made the change stays; 0 ends all
+}
