@@ -1,0 +1,241 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the hmisauth.Store on one SQLite file.
+type Store struct {
+	// w is the only connection that writes: SQLite allows one writer at a time, so queueing
+	// writers in database/sql is cheaper and fairer than letting them spin on the file lock.
+	// Its transactions BEGIN IMMEDIATE, taking the write lock up front, so a transaction that
+	// reads then writes cannot fail half-way because another process wrote in between.
+	w *sql.DB
+	// r serves reads in parallel; in WAL mode they never wait for the writer.
+	r *sql.DB
+}
+
+var _ hmisauth.Store = (*Store)(nil)
+
+// busyTimeout is how long a statement waits for another process's write to finish before
+// failing; a CLI command's transaction or a checkpoint takes milliseconds.
+const busyTimeout = 10 * time.Second
+
+// Open opens (creating if needed) the database file at path, creating its directory too.
+// Call Migrate before using a new file.
+func Open(path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: no database path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: create the database directory: %w", err)
+	}
+
+	w, err := sql.Open("sqlite", dsn(abs, "_txlock=immediate", "_pragma=journal_mode(WAL)"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	// The writer connects first so the file is in WAL mode before any reader opens it.
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+
+	r, err := sql.Open("sqlite", dsn(abs, "_pragma=query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &Store{w: w, r: r}, nil
+}
+
+// dsn is the driver's connection string for the file: a file: URI, so a path with '?' or '#'
+// in it still names the file, followed by the pragmas every connection needs.
+func dsn(path string, extra ...string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows: file:/C:/…
+	}
+	params := append([]string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
+		"_pragma=foreign_keys(1)",
+		// NORMAL in WAL mode loses at most the last transactions on power loss, never
+		// consistency, and saves an fsync per commit.
+		"_pragma=synchronous(NORMAL)",
+	}, extra...)
+	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + strings.Join(params, "&")
+}
+
+// Migrate brings the schema up to date.
+func (s *Store) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	// No global registry: the provider knows only this package's embedded files.
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		// Two processes starting on a new file both see the migration pending; the second to
+		// get the write lock fails on tables the first created. That is success all the same.
+		if pending, perr := p.HasPending(ctx); perr == nil && !pending {
+			return nil
+		}
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// write runs fn in one write transaction.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
+}
+
+// wrap names the operation on an unexpected error, for the log. Application errors pass
+// untouched: their message is written for the user.
+func wrap(err *error, op string) {
+	if *err != nil && hmisauth.AsError(*err) == nil {
+		*err = fmt.Errorf("sqlite: %s: %w", op, *err)
+	}
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation.
+func isUnique(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func noUser() error    { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such user."} }
+func noAgency() error  { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such agency."} }
+func noSession() error { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such session."} }
+
+// changed passes a statement's error on, or returns notFound() if it touched no row.
+func changed(res sql.Result, err error, notFound func() error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound()
+	}
+	return nil
+}
+
+func userChanged(res sql.Result, err error) error    { return changed(res, err, noUser) }
+func sessionChanged(res sql.Result, err error) error { return changed(res, err, noSession) }
+
+// Times are stored as INTEGER microseconds since the epoch (PostgreSQL's precision, so both
+// backends round-trip the same values); the zero time is NULL.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// timeCol scans a time column into *t, in UTC.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*c.t = time.Time{}
+	case int64:
+		*c.t = time.UnixMicro(v).UTC()
+	default:
+		return fmt.Errorf("time column holds %T", v)
+	}
+	return nil
+}
+
+func dateArg(d hmisauth.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return string(d)
+}
+
+// dateCol scans a date column into *d.
+type dateCol struct{ d *hmisauth.Date }
+
+func (c dateCol) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*c.d = ""
+	case string:
+		*c.d = hmisauth.Date(v)
+	case []byte:
+		*c.d = hmisauth.Date(v)
+	default:
+		return fmt.Errorf("date column holds %T", v)
+	}
+	return nil
+}
+
+// idArg stores 0 ("none") as NULL so foreign keys hold.
+func idArg(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// now is the time for rows the Store stamps itself (CreatedAt left zero by the caller),
+// at the precision it is stored with, so the caller's copy equals what a lookup returns.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

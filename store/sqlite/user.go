@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+// CreateUser inserts u and sets u.ID (and u.CreatedAt if the caller left it zero). The seat
+// check, the insert and the clearing of stale lockout state are one transaction, so parallel
+// creations can neither overfill an agency nor inherit guesses made at the name beforehand.
+func (s *Store) CreateUser(ctx context.Context, u *hmisauth.User) (err error) {
+	defer wrap(&err, "create user")
+	key := hmisauth.UsernameKey(u.Username)
+	if key == "" {
+		return hmisauth.FieldError("username", "Username is required.")
+	}
+	if u.Role == "" {
+		u.Role = hmisauth.RoleUser
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = now()
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if u.AgencyID != 0 && !u.Disabled {
+			if err := checkSeat(ctx, tx, u.Site, u.AgencyID); err != nil {
+				return err
+			}
+		}
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO users (site, username, username_key, first_name, last_name, email, phone,
+				agency_id, role, created_at, disabled, disabled_at,
+				password_hash, password_changed_at, password_temporary, temporary_used_at,
+				must_change_password, terms_version, terms_accepted_at, last_login_at,
+				agreement_signed_on, agreement_supervisor_signed_on, agreement_director_signed_on,
+				agreement_expires_on, recovery_question, recovery_answer_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING id`,
+			u.Site, u.Username, key, u.FirstName, u.LastName, u.Email, u.Phone,
+			idArg(u.AgencyID), string(u.Role), micros(u.CreatedAt), u.Disabled, micros(u.DisabledAt),
+			u.PasswordHash, micros(u.PasswordChangedAt), u.PasswordTemporary, micros(u.TemporaryUsedAt),
+			u.MustChangePassword, u.TermsVersion, micros(u.TermsAcceptedAt), micros(u.LastLoginAt),
+			dateArg(u.AgreementSignedOn), dateArg(u.AgreementSupervisorSignedOn),
+			dateArg(u.AgreementDirectorSignedOn), dateArg(u.AgreementExpiresOn),
+			u.RecoveryQuestion, u.RecoveryAnswerHash,
+		).Scan(&u.ID)
+		if isUnique(err) {
+			return hmisauth.Errorf(hmisauth.ECONFLICT, "The username %s is already taken on this site.", u.Username)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM lockouts WHERE site = ? AND username_key = ?`, u.Site, key)
+		return err
+	})
+}
+
+// checkSeat refuses when the agency (which must be on the site) has seats and all are taken.
+func checkSeat(ctx context.Context, tx *sql.Tx, site string, agencyID int64) error {
+	var name string
+	var seats, used int
+	err := tx.QueryRowContext(ctx, `
+		SELECT name, seats, (SELECT count(*) FROM users WHERE agency_id = a.id AND disabled = 0)
+		FROM agencies a WHERE id = ? AND site = ?`, agencyID, site).Scan(&name, &seats, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return noAgency()
+	}
+	if err != nil {
+		return err
+	}
+	if seats > 0 && used >= seats {
+		return hmisauth.Errorf(hmisauth.ESeatsFull,
+			"Agency %s has no free seats (%d of %d used). Free a seat or raise the agency's seats.",
+			name, used, seats)
+	}
+	return nil
+}
+
+const userColumns = `
+	u.id, u.site, u.username, u.first_name, u.last_name, u.email, u.phone, u.agency_id, u.role,
+	u.created_at, u.disabled, u.disabled_at,
+	u.password_hash, u.password_changed_at, u.password_temporary, u.temporary_used_at,
+	u.must_change_password, u.terms_version, u.terms_accepted_at, u.last_login_at,
+	u.agreement_signed_on, u.agreement_supervisor_signed_on, u.agreement_director_signed_on,
+	u.agreement_expires_on, u.recovery_question, u.recovery_answer_hash,
+	coalesce(l.failed_attempts, 0), l.last_failed_at, l.locked_at
+	FROM users u LEFT JOIN lockouts l ON l.site = u.site AND l.username_key = u.username_key`
+
+func scanUser(row *sql.Row) (*hmisauth.User, error) {
+	u := new(hmisauth.User)
+	var agency sql.NullInt64
+	var role string
+	err := row.Scan(
+		&u.ID, &u.Site, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.Phone, &agency, &role,
+		timeCol{&u.CreatedAt}, &u.Disabled, timeCol{&u.DisabledAt},
+		&u.PasswordHash, timeCol{&u.PasswordChangedAt}, &u.PasswordTemporary, timeCol{&u.TemporaryUsedAt},
+		&u.MustChangePassword, &u.TermsVersion, timeCol{&u.TermsAcceptedAt}, timeCol{&u.LastLoginAt},
+		dateCol{&u.AgreementSignedOn}, dateCol{&u.AgreementSupervisorSignedOn},
+		dateCol{&u.AgreementDirectorSignedOn}, dateCol{&u.AgreementExpiresOn},
+		&u.RecoveryQuestion, &u.RecoveryAnswerHash,
+		&u.FailedAttempts, timeCol{&u.LastFailedAt}, timeCol{&u.LockedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noUser()
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.AgencyID = agency.Int64
+	u.Role = hmisauth.Role(role)
+	return u, nil
+}
+
+// User finds an account by username, case-insensitively, with its lockout state.
+func (s *Store) User(ctx context.Context, site, username string) (_ *hmisauth.User, err error) {
+	defer wrap(&err, "user")
+	return scanUser(s.r.QueryRowContext(ctx,
+		`SELECT `+userColumns+` WHERE u.site = ? AND u.username_key = ?`, site, hmisauth.UsernameKey(username)))
+}
+
+// UserByID finds an account by ID, with its lockout state.
+func (s *Store) UserByID(ctx context.Context, id int64) (_ *hmisauth.User, err error) {
+	defer wrap(&err, "user by id")
+	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` WHERE u.id = ?`, id))
+}
+
+// UpdateUserProfile saves names, e-mail, phone, agency and role. The agency must be on the
+// user's site.
+func (s *Store) UpdateUserProfile(ctx context.Context, u *hmisauth.User) (err error) {
+	defer wrap(&err, "update user profile")
+	role := u.Role
+	if role == "" {
+		role = hmisauth.RoleUser
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var site string
+		err := tx.QueryRowContext(ctx, `SELECT site FROM users WHERE id = ?`, u.ID).Scan(&site)
+		if errors.Is(err, sql.ErrNoRows) {
+			return noUser()
+		}
+		if err != nil {
+			return err
+		}
+		if u.AgencyID != 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM agencies WHERE id = ? AND site = ?`,
+				u.AgencyID, site).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return noAgency()
+			}
+			if err != nil {
+				return fmt.Errorf("check agency: %w", err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE users SET first_name = ?, last_name = ?, email = ?, phone = ?, agency_id = ?, role = ?
+			WHERE id = ?`,
+			u.FirstName, u.LastName, u.Email, u.Phone, idArg(u.AgencyID), string(role), u.ID)
+		return err
+	})
+}
+
+// SysadminCount counts a site's sysadmins, disabled ones included: a disabled sysadmin is
+// still one, and first start must not mint a new one behind the site's back.
+func (s *Store) SysadminCount(ctx context.Context, site string) (n int, err error) {
+	defer wrap(&err, "sysadmin count")
+	err = s.r.QueryRowContext(ctx,
+		`SELECT count(*) FROM users WHERE site = ? AND role = ?`, site, string(hmisauth.RoleSysadmin)).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,8 @@
+// Package storetest is the one conformance suite every hmisauth.Store backend must pass, so
+// the rules in auth/ can rely on the Store's documented semantics whichever database is
+// underneath. A backend's test calls Run with a function that makes an empty, migrated store.
+//
+// It covers every Store method, its edge cases, and the concurrency cases the design depends
+// on (parallel wrong passwords, single-use temporary passwords, username and seat races),
+// using real goroutines. It must not import a backend, auth/ or web/.
+package storetest
