@@ -1,0 +1,273 @@
+package auth
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/password"
+)
+
+// NewUser is an account the helpdesk creates.
+type NewUser struct {
+	Site      string
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Agency    string // agency name; "" for none
+	Role      string // user (default), agency_admin, sysadmin
+	Username  string // "" to generate first initial + last name
+}
+
+// Created is a new account with its temporary password, which is shown once and never stored.
+type Created struct {
+	User              *hmisauth.User
+	TemporaryPassword string
+}
+
+// maxUsernameTries bounds jdoe, jdoe2, … so a pathological clash cannot loop for long.
+const maxUsernameTries = 1000
+
+// CreateUser creates an account with a temporary password. Without a chosen username it is
+// first initial + last name (jdoe), with a number added on a clash (jdoe2).
+func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error) {
+	site, err := s.Site(req.Site)
+	if err != nil {
+		return nil, err
+	}
+	u := &hmisauth.User{Site: site.Key}
+	if err := s.fillProfile(ctx, site, u, req); err != nil {
+		return nil, err
+	}
+	if req.Username != "" {
+		if err := ValidateUsername(req.Username); err != nil {
+			return nil, err
+		}
+	}
+	temp := password.Temporary()
+	hash, err := s.hasher.Hash(ctx, temp)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	u.PasswordHash, u.PasswordTemporary, u.PasswordChangedAt, u.CreatedAt = hash, true, now, now
+
+	if req.Username != "" {
+		u.Username = req.Username
+		if err := s.store.CreateUser(ctx, u); err != nil {
+			return nil, err
+		}
+	} else {
+		base := BaseUsername(u.FirstName, u.LastName)
+		for n := 1; ; n++ {
+			if n > maxUsernameTries {
+				return nil, hmisauth.Errorf(hmisauth.ECONFLICT, "Could not find a free username starting with %q; choose one.", base)
+			}
+			u.Username = usernameCandidate(base, n)
+			err := s.store.CreateUser(ctx, u)
+			if err == nil {
+				break
+			} else if hmisauth.ErrorCode(err) != hmisauth.ECONFLICT {
+				return nil, err
+			}
+		}
+	}
+	s.log.InfoContext(ctx, "user created", "site", site.Key, "username", u.Username, "role", u.Role)
+	return &Created{User: u, TemporaryPassword: temp}, nil
+}
+
+// fillProfile validates and copies the editable fields of req into u.
+func (s *Service) fillProfile(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, req NewUser) error {
+	u.FirstName, u.LastName = strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName)
+	switch {
+	case u.FirstName == "":
+		return hmisauth.FieldError("first", "Enter the person's first name.")
+	case u.LastName == "":
+		return hmisauth.FieldError("last", "Enter the person's last name.")
+	case utf8.RuneCountInString(u.FirstName) > 100 || utf8.RuneCountInString(u.LastName) > 100:
+		return hmisauth.FieldError("last", "Names can be at most 100 characters.")
+	}
+	email, err := ValidateEmail(req.Email)
+	if err != nil {
+		return err
+	}
+	phone, err := ValidatePhone(req.Phone)
+	if err != nil {
+		return err
+	}
+	role, err := hmisauth.ParseRole(req.Role)
+	if err != nil {
+		return err
+	}
+	u.Email, u.Phone, u.Role, u.AgencyID = email, phone, role, 0
+	if name := strings.TrimSpace(req.Agency); name != "" {
+		a, err := s.store.AgencyByName(ctx, site.Key, name)
+		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+			return hmisauth.FieldError("agency", "There is no agency called \""+name+"\" on "+site.Name+". Create the agency first.")
+		} else if err != nil {
+			return err
+		}
+		u.AgencyID = a.ID
+	}
+	if role == hmisauth.RoleAgencyAdmin && u.AgencyID == 0 {
+		return hmisauth.FieldError("agency", "An agency administrator must belong to an agency.")
+	}
+	return nil
+}
+
+// ValidateEmail checks an e-mail address from outside input; "" is allowed (no e-mail on file).
+func ValidateEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") || len(s) > 254 {
+		return "", hmisauth.FieldError("email", "Enter an e-mail address like name@agency.org.")
+	}
+	return s, nil
+}
+
+// ValidatePhone checks a phone number from outside input; "" is allowed.
+func ValidatePhone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > 32 {
+		return "", hmisauth.FieldError("phone", "A phone number can be at most 32 characters.")
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789 +-().xext", r) {
+			return "", hmisauth.FieldError("phone", "Enter a phone number using digits, spaces and + ( ) - only, like 555-0100 x12.")
+		}
+	}
+	return s, nil
+}
+
+// FindUser finds an account on a site by username.
+func (s *Service) FindUser(ctx context.Context, siteKey, username string) (*hmisauth.Site, *hmisauth.User, error) {
+	site, err := s.Site(siteKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.store.User(ctx, site.Key, username)
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+		return nil, nil, hmisauth.Errorf(hmisauth.ENOTFOUND, "There is no user %q on %s.", username, site.Name)
+	}
+	return site, u, err
+}
+
+// SetTemporaryPassword gives the user a new temporary password, shown once: it ends their
+// sessions, clears the lockout and reactivates an inactive account, since the helpdesk has
+// just confirmed who they are.
+func (s *Service) SetTemporaryPassword(ctx context.Context, siteKey, username string) (*Created, error) {
+	site, u, err := s.FindUser(ctx, siteKey, username)
+	if err != nil {
+		return nil, err
+	}
+	temp := password.Temporary()
+	hash, err := s.hasher.Hash(ctx, temp)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	err = s.store.SetPassword(ctx, hmisauth.PasswordChange{
+		UserID: u.ID, Hash: hash, Temporary: true, At: now, History: site.Policy.Password.History,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "temporary password set", "site", site.Key, "username", u.Username)
+	return s.reload(ctx, u.ID, temp)
+}
+
+func (s *Service) reload(ctx context.Context, id int64, temp string) (*Created, error) {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &Created{User: u, TemporaryPassword: temp}, nil
+}
+
+// Unlock clears a lockout after failed sign-ins.
+func (s *Service) Unlock(ctx context.Context, siteKey, username string) (*hmisauth.User, error) {
+	return s.adminStep(ctx, siteKey, username, "unlocked", func(u *hmisauth.User) error {
+		return s.store.Unlock(ctx, u.ID)
+	})
+}
+
+// ExpirePassword makes the user choose a new password at their next sign-in.
+func (s *Service) ExpirePassword(ctx context.Context, siteKey, username string) (*hmisauth.User, error) {
+	return s.adminStep(ctx, siteKey, username, "password expired", func(u *hmisauth.User) error {
+		return s.store.ExpirePassword(ctx, u.ID)
+	})
+}
+
+// SetDisabled disables (ending every session) or enables an account.
+func (s *Service) SetDisabled(ctx context.Context, siteKey, username string, disabled bool) (*hmisauth.User, error) {
+	what := "enabled"
+	if disabled {
+		what = "disabled"
+	}
+	return s.adminStep(ctx, siteKey, username, what, func(u *hmisauth.User) error {
+		return s.store.SetDisabled(ctx, u.ID, disabled, s.clock.Now())
+	})
+}
+
+// Agreement is a signed user agreement: the user, their supervisor and the agency's executive
+// director sign; it runs until Expires.
+type Agreement struct {
+	Signed, Supervisor, Director, Expires hmisauth.Date
+}
+
+// RecordAgreement records the user agreement. Without an expiry it runs a year from the last
+// signature.
+func (s *Service) RecordAgreement(ctx context.Context, siteKey, username string, a Agreement) (*hmisauth.User, error) {
+	if a.Signed.IsZero() {
+		return nil, hmisauth.FieldError("signed_on", "Enter the date the user signed the agreement.")
+	}
+	last := a.Signed
+	for _, d := range []hmisauth.Date{a.Supervisor, a.Director} {
+		if !d.IsZero() && last.Before(d) {
+			last = d
+		}
+	}
+	if a.Expires.IsZero() {
+		a.Expires = last.AddDays(365)
+	} else if a.Expires.Before(last) {
+		return nil, hmisauth.FieldError("expires_on", "The agreement cannot expire before it was signed.")
+	}
+	return s.adminStep(ctx, siteKey, username, "agreement recorded", func(u *hmisauth.User) error {
+		return s.store.SetAgreement(ctx, u.ID, a.Signed, a.Supervisor, a.Director, a.Expires)
+	})
+}
+
+// adminStep finds the user, applies one store step and returns the account as it is now.
+func (s *Service) adminStep(ctx context.Context, siteKey, username, what string, step func(*hmisauth.User) error) (*hmisauth.User, error) {
+	site, u, err := s.FindUser(ctx, siteKey, username)
+	if err != nil {
+		return nil, err
+	}
+	if err := step(u); err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "user "+what, "site", site.Key, "username", u.Username)
+	return s.store.UserByID(ctx, u.ID)
+}
+
+// EnsureAdministrator creates the site's first system administrator, "admin", when the site has
+// none, and returns it with its temporary password; nil when one exists already.
+func (s *Service) EnsureAdministrator(ctx context.Context, siteKey string) (*Created, error) {
+	n, err := s.store.SysadminCount(ctx, siteKey)
+	if err != nil || n > 0 {
+		return nil, err
+	}
+	c, err := s.CreateUser(ctx, NewUser{Site: siteKey, FirstName: "System", LastName: "Administrator",
+		Role: string(hmisauth.RoleSysadmin), Username: "admin"})
+	if hmisauth.ErrorCode(err) == hmisauth.ECONFLICT {
+		c, err = s.CreateUser(ctx, NewUser{Site: siteKey, FirstName: "System", LastName: "Administrator",
+			Role: string(hmisauth.RoleSysadmin)})
+	}
+	return c, err
+}

@@ -1,0 +1,215 @@
+package auth
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+// maxPasswordBytes bounds what we hash; no policy allows longer passwords.
+const maxPasswordBytes = 4096
+
+// LoginRequest is one sign-in attempt.
+type LoginRequest struct {
+	Site       string
+	Username   string
+	Password   string
+	ClientAddr string
+	UserAgent  string
+}
+
+// LoginResult is a successful sign-in: the session token (given to the client once, stored
+// only as a hash) and what the user must do before the session opens anything else.
+type LoginResult struct {
+	Token     string
+	Principal *Principal
+}
+
+// Login checks a username and password against the site's rules.
+//
+// The order of steps is the security design:
+//  1. a hashing slot is taken first, so an overloaded server answers "busy" (503) without
+//     counting the attempt against the account;
+//  2. the attempt is counted in one atomic store step before the password is checked,
+//     whether or not the username exists; a locked account is refused here, without a hash;
+//  3. exactly one hash runs, against the user's hash or a dummy one for unknown usernames, so
+//     time does not tell an outsider whether the username exists;
+//  4. only a full success clears the count. Wrong password, unknown user, disabled account,
+//     expired license or agreement and inactivity all answer "Login failed!" and stay
+//     counted, so no answer pattern reveals which of them applied.
+func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+	site, err := s.Site(req.Site)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateCredentials(req.Username, req.Password); err != nil {
+		return nil, err
+	}
+	slot, err := s.hasher.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer slot.Release()
+
+	now := s.clock.Now()
+	key := hmisauth.UsernameKey(req.Username)
+	lockout := site.Policy.Lockout
+	if lockout.AutoUnlockAfter > 0 {
+		if _, err := s.store.AutoUnlock(ctx, site.Key, key, now.Add(-lockout.AutoUnlockAfter)); err != nil {
+			return nil, err
+		}
+	}
+	attempt, err := s.store.ReserveLoginAttempt(ctx, site.Key, key, lockout.Threshold, now)
+	if err != nil {
+		return nil, err
+	}
+	if !attempt.Allowed {
+		s.log.InfoContext(ctx, "login refused: locked", "site", site.Key, "username", key, "client", req.ClientAddr)
+		return nil, lockedError(site)
+	}
+	// failed ends an attempt that stays counted: the one that reached the threshold says so.
+	failed := func(reason string, userID int64) error {
+		s.log.InfoContext(ctx, "login failed", "site", site.Key, "username", key, "reason", reason,
+			"attempt", attempt.Count, "client", req.ClientAddr)
+		if attempt.Count >= lockout.Threshold {
+			if userID != 0 {
+				if err := s.store.DeleteUserSessions(ctx, userID, 0); err != nil {
+					return err
+				}
+			}
+			return lockedError(site)
+		}
+		return loginFailed()
+	}
+
+	u, err := s.store.User(ctx, site.Key, req.Username)
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+		if err := slot.VerifyDummy(req.Password); err != nil {
+			return nil, err
+		}
+		return nil, failed("unknown_user", 0)
+	} else if err != nil {
+		return nil, err
+	}
+	ok, rehash, err := slot.Verify(req.Password, u.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, failed("wrong_password", u.ID)
+	}
+	if reason, err := s.blockedReason(ctx, site, u, now); err != nil {
+		return nil, err
+	} else if reason != "" {
+		return nil, failed(reason, u.ID)
+	}
+	if u.PasswordTemporary {
+		if err := s.useTemporaryPassword(ctx, site, u, now); err != nil {
+			s.log.InfoContext(ctx, "login refused", "site", site.Key, "username", key, "reason", hmisauth.ErrorCode(err))
+			return nil, err
+		}
+	}
+	if err := s.store.LoginSucceeded(ctx, u.ID, now); err != nil {
+		return nil, err
+	}
+	if rehash {
+		if h, err := slot.Hash(req.Password); err == nil {
+			if err := s.store.RehashPassword(ctx, u.ID, u.PasswordHash, h); err != nil {
+				s.log.WarnContext(ctx, "rehash failed", "user", u.ID, "err", err)
+			}
+		}
+	}
+	slot.Release()
+
+	token, sess, err := s.newSession(ctx, site, u, now, req.ClientAddr, req.UserAgent)
+	if err != nil {
+		return nil, err
+	}
+	u.LastLoginAt = now
+	s.log.InfoContext(ctx, "login", "site", site.Key, "username", u.Username, "session", sess.ID, "client", req.ClientAddr)
+	return &LoginResult{Token: token, Principal: s.principal(site, u, sess, now)}, nil
+}
+
+func validateCredentials(username, password string) error {
+	switch {
+	case username == "":
+		return hmisauth.FieldError("username", "Enter your username.")
+	case utf8.RuneCountInString(username) > MaxUsernameLength:
+		return hmisauth.FieldError("username", "That is longer than any username. Check what you typed.")
+	case password == "":
+		return hmisauth.FieldError("password", "Enter your password.")
+	case len(password) > maxPasswordBytes:
+		return hmisauth.FieldError("password", "That is longer than any password. Check what you typed.")
+	}
+	return nil
+}
+
+// blockedReason says why a user with the right password may still not sign in, in the words
+// of the log; "" when nothing blocks. The user is only ever told "Login failed!".
+func (s *Service) blockedReason(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, now time.Time) (string, error) {
+	today := site.Today(now)
+	inactive := inactiveSince(site, u)
+	switch {
+	case u.Disabled:
+		return hmisauth.ProblemDisabled, nil
+	case !inactive.IsZero() && inactive.Before(now):
+		return hmisauth.ProblemInactive, nil
+	case !u.AgreementExpiresOn.IsZero() && u.AgreementExpiresOn.Before(today):
+		return hmisauth.ProblemAgreementExpired, nil
+	}
+	if u.AgencyID != 0 {
+		a, err := s.store.Agency(ctx, site.Key, u.AgencyID)
+		if err != nil {
+			return "", err
+		}
+		if a.LicenseExpired(today) {
+			return hmisauth.ProblemLicenseExpired, nil
+		}
+	}
+	return "", nil
+}
+
+// inactiveSince is when the account became inactive under the site's inactive_lock_days, or
+// zero if the site does not lock inactive accounts. Activity is the last sign-in, the
+// account's creation, or a password set by the helpdesk (which reactivates it).
+func inactiveSince(site *hmisauth.Site, u *hmisauth.User) time.Time {
+	days := site.Policy.InactiveLockDays
+	if days <= 0 {
+		return time.Time{}
+	}
+	last := u.CreatedAt
+	for _, t := range []time.Time{u.LastLoginAt, u.PasswordChangedAt} {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last.AddDate(0, 0, days)
+}
+
+// useTemporaryPassword lets a temporary password through once, within its lifetime. The
+// person knows the password here, so they are told plainly what to do instead.
+func (s *Service) useTemporaryPassword(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, now time.Time) error {
+	if !u.TemporaryUsedAt.IsZero() {
+		return temporaryUsed(site)
+	}
+	if now.After(u.PasswordChangedAt.Add(site.Policy.TemporaryPasswordTTL)) {
+		return hmisauth.Errorf(hmisauth.ETemporaryExpired,
+			"This temporary password has expired. Contact the helpdesk at %s for a new one.", site.Helpdesk.Contact())
+	}
+	first, err := s.store.UseTemporaryPassword(ctx, u.ID, now)
+	if err != nil {
+		return err
+	}
+	if !first {
+		return temporaryUsed(site)
+	}
+	return nil
+}
+
+func temporaryUsed(site *hmisauth.Site) error {
+	return hmisauth.Errorf(hmisauth.ETemporaryUsed,
+		"This temporary password has already been used once and cannot be used again. Use \"Forgot password\" or contact the helpdesk at %s.",
+		site.Helpdesk.Contact())
+}

@@ -1,0 +1,140 @@
+// Command hmisauth is the sign-in and account-security server for HMIS deployments: one
+// binary that serves (serve), administers (user, agency) and maintains (migrate) the data.
+// This file and its siblings only parse the command line and wire the packages together.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
+	"github.com/hmisauth/hmisauth/config"
+	"github.com/hmisauth/hmisauth/password"
+	"github.com/hmisauth/hmisauth/store/sqlite"
+)
+
+func main() {
+	if err := newRootCmd(os.Stdout, os.Stderr, os.Environ()).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "hmisauth: "+oneLine(err))
+		os.Exit(1)
+	}
+}
+
+// globals are the flags every command takes.
+type globals struct {
+	config  string
+	data    string
+	json    bool
+	environ []string
+	stdout  io.Writer
+	stderr  io.Writer
+}
+
+func newRootCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
+	g := &globals{environ: environ, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "hmisauth",
+		Short:         "Sign-in and account security for HMIS sites",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.config, "config", "", "configuration file (YAML); without it, the built-in defaults")
+	pf.StringVar(&g.data, "data", "./hmisauth-data", "data folder (the SQLite database and generated files)")
+	pf.BoolVar(&g.json, "json", false, "print one JSON document on standard output")
+	root.AddCommand(newServeCmd(g), newMigrateCmd(g), newUserCmd(g), newAgencyCmd(g))
+	return root
+}
+
+// app is the wired program: configuration, store and rules.
+type app struct {
+	cfg   *config.Config
+	store *sqlite.Store
+	svc   *auth.Service
+	log   *slog.Logger
+}
+
+// open loads the configuration, opens and migrates the database and builds the rules service.
+// Every command runs through it, so a CLI command run beside a server sees the same data.
+func (g *globals) open(ctx context.Context) (*app, error) {
+	cfg, err := config.Load(g.config, g.data, g.environ)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(g.stderr, cfg.Log)
+	path, err := sqlitePath(cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+	}
+	sites := make([]*hmisauth.Site, 0, len(cfg.SiteKeys))
+	for _, k := range cfg.SiteKeys {
+		sites = append(sites, cfg.Sites[k])
+	}
+	svc := auth.NewService(st, hmisauth.SystemClock{}, password.NewHasher(cfg.PasswordHash), sites, log)
+	if err := svc.SyncSites(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, store: st, svc: svc, log: log}, nil
+}
+
+func sqlitePath(dsn string) (string, error) {
+	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		return p, nil
+	}
+	return "", fmt.Errorf("database %q: only sqlite: databases are supported in this version", dsn)
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// print writes v as JSON with --json, else the human text.
+func (g *globals) print(v any, text string) error {
+	if g.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	_, err := fmt.Fprint(g.stdout, text)
+	return err
+}
+
+// oneLine turns an error into the one-line reason the CONTRACT promises on stderr.
+func oneLine(err error) string {
+	msg := err.Error()
+	if e := hmisauth.AsError(err); e != nil {
+		msg = e.Message
+	}
+	return strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; ")
+}

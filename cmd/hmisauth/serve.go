@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hmisauth/hmisauth/web"
+)
+
+// sessionSweepEvery is how often timed-out sessions are deleted from the database; a timed-out
+// session is refused on use regardless, this only keeps the table small.
+const sessionSweepEvery = 10 * time.Minute
+
+func newServeCmd(g *globals) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server (default 127.0.0.1:8080)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			a, err := g.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer a.store.Close()
+			if listen != "" {
+				a.cfg.Listen = listen
+			}
+			return a.serve(ctx, g)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "HOST:PORT to listen on (overrides the configuration)")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, g *globals) error {
+	if err := a.announceAdministrators(ctx, g); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler: web.New(a.svc, web.Options{
+			Secure: a.cfg.Secure(),
+			Log:    a.log,
+			Ready:  a.store.Ping,
+		}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	go a.sweepSessions(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("serving", "listen", ln.Addr().String(), "public_url", a.cfg.PublicURL, "sites", a.cfg.SiteKeys)
+	fmt.Fprintf(g.stdout, "hmisauth is running. Open %s/ in your browser (Ctrl-C stops it).\n", a.cfg.PublicURL)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// announceAdministrators creates each site's first system administrator on first start and
+// prints the temporary password once, on standard output (never in the log).
+func (a *app) announceAdministrators(ctx context.Context, g *globals) error {
+	for _, key := range a.cfg.SiteKeys {
+		c, err := a.svc.EnsureAdministrator(ctx, key)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			continue
+		}
+		site := a.cfg.Sites[key]
+		fmt.Fprintf(g.stdout, "\nFirst administrator for %s (%s/%s/login):\n  username:           %s\n  temporary password: %s\n"+
+			"  It works once, within %s; you will choose your own password.\n"+
+			"  Lost it? hmisauth user temp-password --site %s %s\n",
+			site.Name, a.cfg.PublicURL, key, c.User.Username, c.TemporaryPassword,
+			site.Policy.TemporaryPasswordTTL, key, c.User.Username)
+	}
+	return nil
+}
+
+func (a *app) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(sessionSweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now()
+			// The longest idle time of any site bounds what can still be alive.
+			var idle time.Duration
+			for _, s := range a.cfg.Sites {
+				idle = max(idle, s.Policy.Session.Idle)
+			}
+			n, err := a.store.DeleteExpiredSessions(ctx, now, now.Add(-idle))
+			if err != nil {
+				a.log.Warn("session sweep failed", "err", err)
+			} else if n > 0 {
+				a.log.Info("timed-out sessions removed", "count", n)
+			}
+		}
+	}
+}
+
+func newMigrateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring the database schema up to date (serve does it too)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.store.Close()
+			return g.print(map[string]any{"migrated": true, "database": a.cfg.Database}, "The database is up to date.\n")
+		},
+	}
+}
