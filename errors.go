@@ -20,6 +20,7 @@ const (
 	ERateLimited          = "rate_limited"
 	EBusy                 = "busy" // the password hashing queue is full: try again shortly
 	EUnauthorized         = "unauthorized"
+	ESessionExpired       = "session_expired" // idle or absolute time-out: sign in again
 	ETemporaryUsed        = "temporary_password_used"
 	ETemporaryExpired     = "temporary_password_expired"
 	EPasswordPolicy       = "password_policy"

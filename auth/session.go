@@ -93,8 +93,8 @@ func truncate(s string, n int) string {
 }
 
 // Authenticate turns a session token presented on a site into its Principal. Any token that is
-// unknown, of another site, timed out, or whose account was disabled or locked since, answers
-// EUnauthorized; a timed-out session is removed.
+// unknown, of another site, or whose account was disabled or locked since, answers
+// EUnauthorized; a timed-out one answers ESessionExpired and is removed.
 func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Principal, error) {
 	site, err := s.Site(siteKey)
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Pri
 		if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
 			return nil, err
 		}
-		return nil, unauthorized("Your session timed out. Please sign in again.")
+		return nil, &hmisauth.Error{Code: hmisauth.ESessionExpired, Message: "Your session timed out. Please sign in again."}
 	}
 	u, err := s.store.UserByID(ctx, sess.UserID)
 	if err != nil {

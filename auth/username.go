@@ -36,15 +36,16 @@ func FoldASCII(s string) string {
 }
 
 // BaseUsername is first initial + last name, folded: John Doe → jdoe, Mary-Jo O'Brien-Núñez →
-// mobriennunez. A name that folds to nothing (written in another script, say) gives "user".
+// mobriennunez. A name that folds to nothing (written in another script, say) gives "user",
+// and one that folds to a single letter gets "user" added, so the result is always valid.
 func BaseUsername(first, last string) string {
 	f := FoldASCII(first)
 	base := FoldASCII(last)
 	if f != "" {
 		base = f[:1] + base
 	}
-	if base == "" {
-		base = "user"
+	if len(base) < 2 {
+		base += "user"
 	}
 	if len(base) > MaxUsernameLength-4 {
 		base = base[:MaxUsernameLength-4]

@@ -28,14 +28,16 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			if listen != "" {
+				// As an override of the configuration, so public_url follows the port and
+				// the value is checked like any other.
+				g.environ = append(g.environ, "HMISAUTH_LISTEN="+listen)
+			}
 			a, err := g.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer a.store.Close()
-			if listen != "" {
-				a.cfg.Listen = listen
-			}
 			return a.serve(ctx, g)
 		},
 	}

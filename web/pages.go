@@ -1,0 +1,116 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
+)
+
+// parseForm reads a posted form within maxBody. It answers a broken form itself and reports
+// false.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, site *hmisauth.Site) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, r, site, &httpError{status: http.StatusBadRequest, err: hmisauth.Errorf(hmisauth.EINVALID,
+			"The form could not be read. Go back, reload the page and try again.")})
+		return false
+	}
+	return true
+}
+
+// loginPage shows the sign-in form; someone already signed in goes on to where they were.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.site(w, r)
+	if !ok {
+		return
+	}
+	if token := s.cookieToken(r, site); token != "" {
+		if p, err := s.svc.Authenticate(r.Context(), site.Key, token); err == nil {
+			redirect(w, r, nextPage(p))
+			return
+		}
+		s.clearSession(w, site)
+	}
+	s.render(w, r, http.StatusOK, "login", s.loginView(r, site))
+}
+
+func (s *Server) loginView(r *http.Request, site *hmisauth.Site) *view {
+	v := s.newView(r, site)
+	v.fields = []string{"username", "password"}
+	return v
+}
+
+// loginSubmit signs in and sends the user to their first required action.
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.site(w, r)
+	if !ok || !s.parseForm(w, r, site) {
+		return
+	}
+	username := r.PostFormValue("username")
+	res, err := s.svc.Login(r.Context(), auth.LoginRequest{
+		Site: site.Key, Username: username, Password: r.PostFormValue("password"),
+		ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(),
+	})
+	if err != nil {
+		s.formError(w, r, "login", s.loginView(r, site), err, func(v *view) { v.Username = username })
+		return
+	}
+	s.setSession(w, site, res.Token)
+	redirect(w, r, nextPage(res.Principal))
+}
+
+// logoutSubmit ends the session (if it is still alive) and forgets the cookie.
+func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.site(w, r)
+	if !ok {
+		return
+	}
+	if token := s.cookieToken(r, site); token != "" {
+		if p, err := s.svc.Authenticate(r.Context(), site.Key, token); err == nil {
+			if err := s.svc.Logout(r.Context(), p); err != nil {
+				s.errorPage(w, r, site, err)
+				return
+			}
+		}
+	}
+	s.clearSession(w, site)
+	redirect(w, r, sitePath(site, "login")+"?notice=signed_out")
+}
+
+// forgotPage says how to get a new password. Until self-service reset exists, that is the
+// helpdesk, who hand out temporary passwords.
+func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.site(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "forgot", s.newView(r, site))
+}
+
+// formError shows a refused form again with the error on it. Errors that belong elsewhere
+// are handled here too: a session that ended goes to sign in, a pending required action to
+// its page, anything that is not an application error to "Internal error.".
+func (s *Server) formError(w http.ResponseWriter, r *http.Request, page string, v *view, err error, fill func(*view)) {
+	switch hmisauth.ErrorCode(err) {
+	case hmisauth.EUnauthorized, hmisauth.ESessionExpired:
+		s.signedOut(w, r, v.Site, err)
+		return
+	case hmisauth.EActionRequired:
+		if v.Principal != nil {
+			redirect(w, r, nextPage(v.Principal))
+			return
+		}
+	}
+	status, e := s.status(r, err)
+	if e == nil {
+		s.internalError(w, r)
+		return
+	}
+	v.setError(e)
+	if fill != nil {
+		fill(v)
+	}
+	setErrorHeaders(w, e)
+	s.render(w, r, status, page, v)
+}

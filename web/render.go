@@ -1,0 +1,151 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pageNames are the templates in templates/, each rendered inside base.html.
+var pageNames = []string{"index", "notfound", "error", "login", "forgot", "terms", "password", "account"}
+
+// pages holds one parsed template set per page, each with the base layout.
+type pages struct {
+	sets map[string]*template.Template
+	css  string // the stylesheet's address, versioned by its content
+}
+
+func parsePages() *pages {
+	p := &pages{sets: make(map[string]*template.Template), css: "/static/style.css?v=" + staticVersion("static/style.css")}
+	for _, name := range pageNames {
+		p.sets[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/base.html", "templates/"+name+".html"))
+	}
+	return p
+}
+
+// staticVersion is a short hash of a static file, so its address changes whenever it does and
+// browsers may cache it for a year.
+func staticVersion(name string) string {
+	b, err := staticFS.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}
+
+// staticHandler serves the embedded static/ files with a long cache; their addresses carry a
+// content version. Directories are not listed.
+func staticHandler() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// view is everything a page template may show. Handlers fill what their page needs.
+type view struct {
+	Site  *hmisauth.Site   // nil on pages outside any site
+	Sites []*hmisauth.Site // for choosing a site
+	CSS   string
+	// Notice is a key from notices; the template words it.
+	Notice string
+
+	// Errors is the summary at the top of a form; the same messages appear next to their
+	// fields (FieldError), ordered as the fields are.
+	Errors     []formError
+	Violations []hmisauth.Violation
+	fields     []string // the fields on this page, in order
+
+	Username string // typed at a failed sign-in, to show again (a password never is)
+
+	Principal *auth.Principal
+	Rules     []string // password rules, shown before typing
+	Forced    bool     // a required password change: no current password asked
+	Reason    string   // why a password change is pending: temporary or expired
+	Version   int      // terms version being accepted
+	Accepted  bool     // terms already accepted: shown for reading only
+	Account   *accountView
+
+	UnknownSite string // the site named in an address that has none
+	Status      int    // on the error page
+	Message     string // on the error page
+	CrossOrigin bool   // the error page is the cross-origin refusal
+}
+
+// formError is one message of the error summary; Field is set when the page has the field,
+// so the summary links to it.
+type formError struct {
+	Field   string
+	Message string
+}
+
+func (s *Server) newView(r *http.Request, site *hmisauth.Site) *view {
+	v := &view{Site: site, Sites: s.svc.Sites(), CSS: s.pages.css}
+	if n := r.URL.Query().Get("notice"); notices[n] {
+		v.Notice = n
+	}
+	return v
+}
+
+// setError puts an application error on the form: in the summary and next to its field.
+func (v *view) setError(e *hmisauth.Error) {
+	field := e.Field
+	if !slices.Contains(v.fields, field) {
+		field = ""
+	}
+	v.Errors = append(v.Errors, formError{Field: field, Message: e.Message})
+	v.Violations = e.Violations
+}
+
+// FieldError is the message about a form field, or "".
+func (v *view) FieldError(field string) string {
+	for _, e := range v.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// render executes a page into a buffer first, so a template failure becomes a clean
+// "Internal error." rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	var buf bytes.Buffer
+	if err := s.pages.sets[name].ExecuteTemplate(&buf, "base", v); err != nil {
+		s.log.ErrorContext(r.Context(), "template failed", "page", name, "err", err)
+		if name == "error" {
+			http.Error(w, internalMessage, http.StatusInternalServerError)
+			return
+		}
+		s.internalError(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

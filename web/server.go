@@ -1,0 +1,167 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
+)
+
+// maxBody bounds every request body (forms and JSON): nothing we accept comes near it.
+const maxBody = 64 << 10
+
+// readyTimeout bounds the readiness check so a stuck database answers 503 rather than hanging
+// the load balancer's probe.
+const readyTimeout = 2 * time.Second
+
+// Options configure a Server. The zero value serves plain-HTTP development.
+type Options struct {
+	// Secure is true when users reach the server over https (the public URL): cookies are
+	// marked Secure and take the __Host- prefix, and responses carry HSTS.
+	Secure bool
+	// TrustProxy takes the client address from the last X-Forwarded-For entry. Set it only
+	// behind a reverse proxy that sets that header; otherwise anyone could choose the address
+	// that the logs and lockout records show.
+	TrustProxy bool
+	// Log receives request and error logs; nil discards them.
+	Log *slog.Logger
+	// Ready reports whether the server can serve (e.g. the database answers), for /readyz.
+	// nil means always ready.
+	Ready func(ctx context.Context) error
+	// Clock tells the time for what pages show ("your password expires in 3 days"); nil is
+	// the system clock. Give it the same Clock as the auth.Service.
+	Clock hmisauth.Clock
+}
+
+// Server serves hmisauth's pages and JSON API. Build it with New and serve Handler.
+type Server struct {
+	svc     *auth.Service
+	opt     Options
+	log     *slog.Logger
+	clock   hmisauth.Clock
+	pages   *pages
+	handler http.Handler
+}
+
+// New returns a Server over the given rules.
+func New(svc *auth.Service, opts Options) *Server {
+	s := &Server{svc: svc, opt: opts, log: opts.Log, clock: opts.Clock}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = hmisauth.SystemClock{}
+	}
+	s.pages = parsePages()
+	s.handler = s.middleware(s.routes())
+	return s
+}
+
+// Handler is the whole server as one http.Handler, middleware included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// routes lays out the URL space. Site pages and the API each get their own mux: a pattern like
+// "GET /{site}/login" would otherwise conflict with "/static/" and "/api/" in one mux.
+func (s *Server) routes() http.Handler {
+	site := http.NewServeMux()
+	site.HandleFunc("GET /{site}/{$}", s.siteHome)
+	site.HandleFunc("GET /{site}/login", s.loginPage)
+	site.HandleFunc("POST /{site}/login", s.loginSubmit)
+	site.HandleFunc("POST /{site}/logout", s.logoutSubmit)
+	site.HandleFunc("GET /{site}/forgot-password", s.forgotPage)
+	site.HandleFunc("GET /{site}/terms", s.termsPage)
+	site.HandleFunc("POST /{site}/terms", s.termsSubmit)
+	site.HandleFunc("GET /{site}/password", s.passwordPage)
+	site.HandleFunc("POST /{site}/password", s.passwordSubmit)
+	site.HandleFunc("GET /{site}/account", s.accountPage)
+	site.HandleFunc("/", s.notFound)
+
+	api := http.NewServeMux()
+	const prefix = "/api/v1/sites/{site}"
+	api.HandleFunc("POST "+prefix+"/login", s.apiLogin)
+	api.HandleFunc("POST "+prefix+"/logout", s.apiLogout)
+	api.HandleFunc("GET "+prefix+"/me", s.apiMe)
+	api.HandleFunc("POST "+prefix+"/me/password", s.apiChangePassword)
+	api.HandleFunc("POST "+prefix+"/me/terms", s.apiAcceptTerms)
+	api.HandleFunc("/", s.apiNotFound)
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", s.healthz)
+	root.HandleFunc("GET /readyz", s.readyz)
+	root.Handle("GET /static/", staticHandler())
+	root.Handle("/api/", api)
+	root.HandleFunc("GET /{$}", s.index)
+	root.HandleFunc("GET /{site}", s.siteHome)
+	root.Handle("/{site}/", site)
+	root.HandleFunc("/", s.notFound)
+	return root
+}
+
+// healthz answers whether the process is up; it touches nothing else, so a slow database
+// does not get a healthy process restarted.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// readyz answers whether the server can serve requests now (its database answers).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.opt.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if err := s.opt.Ready(ctx); err != nil {
+			s.log.WarnContext(r.Context(), "not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready\n"))
+			return
+		}
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// index lets people who landed on the wrong address choose their site.
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "index", s.newView(r, nil))
+}
+
+// siteHome sends /live and /live/ to the sign-in page.
+func (s *Server) siteHome(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.site(w, r)
+	if !ok {
+		return
+	}
+	redirect(w, r, sitePath(site, "login"))
+}
+
+// notFound is the answer for any address we do not serve, listing the sites to choose from.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	v := s.newView(r, nil)
+	s.render(w, r, http.StatusNotFound, "notfound", v)
+}
+
+// site finds the configured site named in the path; for an unknown one it answers the 404
+// page (which lists the real sites) and reports false.
+func (s *Server) site(w http.ResponseWriter, r *http.Request) (*hmisauth.Site, bool) {
+	site, err := s.svc.Site(r.PathValue("site"))
+	if err != nil {
+		v := s.newView(r, nil)
+		v.UnknownSite = r.PathValue("site")
+		s.render(w, r, http.StatusNotFound, "notfound", v)
+		return nil, false
+	}
+	return site, true
+}
+
+// sitePath is the address of one of a site's pages.
+func sitePath(site *hmisauth.Site, page string) string {
+	return "/" + site.Key + "/" + page
+}
+
+// redirect sends the browser to path with a GET (303 also turns a POST into a GET).
+func redirect(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
+)
+
+// cookieName is the session cookie of a site: one per site, since a session on one site means
+// nothing on another. Behind https it takes the __Host- prefix, which browsers only accept
+// from a secure origin with Path=/ and no Domain, so no other host can plant or share it.
+func (s *Server) cookieName(site *hmisauth.Site) string {
+	name := "hmisauth_" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, site.Key)
+	if s.opt.Secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// setSession hands the browser its session token. The cookie carries no Max-Age or Expires,
+// so it lives at most until the browser closes, never beyond the session's absolute lifetime
+// (after which the server refuses it anyway): on a shared shelter computer, closing the
+// browser forgets the sign-in.
+func (s *Server) setSession(w http.ResponseWriter, site *hmisauth.Site, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.cookieName(site), Value: token, Path: "/",
+		HttpOnly: true, Secure: s.opt.Secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// clearSession tells the browser to forget the site's session cookie.
+func (s *Server) clearSession(w http.ResponseWriter, site *hmisauth.Site) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.cookieName(site), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.opt.Secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// cookieToken is the site's session token from the request's cookie, or "".
+func (s *Server) cookieToken(r *http.Request, site *hmisauth.Site) string {
+	c, err := r.Cookie(s.cookieName(site))
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// bearerToken is the token of an "Authorization: Bearer TOKEN" header, or "".
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// Notices a page may show after a redirect, by key (?notice=KEY); templates word them. Only
+// these keys are shown, so a crafted link cannot put its own text on our pages.
+var notices = map[string]bool{
+	"signin":           true, // visited a signed-in page while signed out
+	"timeout":          true, // the session cookie was no longer accepted
+	"signed_out":       true,
+	"password_changed": true,
+}
+
+// signedIn returns the principal of a page request. Signed-out visitors are sent to the
+// sign-in page with a notice, and nil is returned: the caller just returns.
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, site *hmisauth.Site) *auth.Principal {
+	token := s.cookieToken(r, site)
+	if token == "" {
+		redirect(w, r, sitePath(site, "login")+"?notice=signin")
+		return nil
+	}
+	p, err := s.svc.Authenticate(r.Context(), site.Key, token)
+	if err != nil {
+		s.signedOut(w, r, site, err)
+		return nil
+	}
+	return p
+}
+
+// signedOut handles a page whose session was refused: it goes back to sign in with the cookie
+// cleared, saying it timed out when it did, and otherwise just asking to sign in (a session
+// ended by the helpdesk, a password change elsewhere or a sign-out in another tab).
+func (s *Server) signedOut(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, err error) {
+	notice := "signin"
+	switch hmisauth.ErrorCode(err) {
+	case hmisauth.ESessionExpired:
+		notice = "timeout"
+	case hmisauth.EUnauthorized:
+	default:
+		s.errorPage(w, r, site, err)
+		return
+	}
+	s.clearSession(w, site)
+	redirect(w, r, sitePath(site, "login")+"?notice="+notice)
+}
+
+// actionPages are the pages where each required action is done.
+var actionPages = map[string]string{
+	hmisauth.ActionAcceptTerms:    "terms",
+	hmisauth.ActionChangePassword: "password",
+}
+
+// nextPage is where a signed-in user goes now: their first required action, else the account.
+func nextPage(p *auth.Principal) string {
+	if page, ok := actionPages[p.NextAction()]; ok {
+		return sitePath(p.Site, page)
+	}
+	return sitePath(p.Site, "account")
+}
+
+// pendingElsewhere sends the user to their first required action's page when it is not the
+// page they are on, and reports whether it did. A session with an action pending opens
+// nothing else.
+func pendingElsewhere(w http.ResponseWriter, r *http.Request, p *auth.Principal, here string) bool {
+	page, ok := actionPages[p.NextAction()]
+	if !ok || page == here {
+		return false
+	}
+	redirect(w, r, sitePath(p.Site, page))
+	return true
+}
