@@ -33,7 +33,8 @@ type pages struct {
 func parsePages() *pages {
 	p := &pages{sets: make(map[string]*template.Template), css: "/static/style.css?v=" + staticVersion("static/style.css")}
 	for _, name := range pageNames {
-		p.sets[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/base.html", "templates/"+name+".html"))
+		p.sets[name] = template.Must(template.New(name).Funcs(template.FuncMap{"paragraphs": paragraphs}).
+			ParseFS(templateFS, "templates/base.html", "templates/"+name+".html"))
 	}
 	return p
 }
@@ -148,4 +149,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// paragraphs splits plain text (a site's terms file) at blank lines and joins each paragraph's
+// lines, so text wrapped for an editor reflows on any screen, a phone's included.
+func paragraphs(text string) []string {
+	var out []string
+	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
+		if p := strings.Join(strings.Fields(para), " "); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -101,7 +101,7 @@ func (a *app) announceAdministrators(ctx context.Context, g *globals) error {
 			"  It works once, within %s; you will choose your own password.\n"+
 			"  Lost it? hmisauth user temp-password --site %s %s\n",
 			site.Name, a.cfg.PublicURL, key, c.User.Username, c.TemporaryPassword,
-			site.Policy.TemporaryPasswordTTL, key, c.User.Username)
+			humanDuration(site.Policy.TemporaryPasswordTTL), key, c.User.Username)
 	}
 	return nil
 }
@@ -144,4 +144,15 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			return g.print(map[string]any{"migrated": true, "database": a.cfg.Database}, "The database is up to date.\n")
 		},
 	}
+}
+
+// humanDuration says 72h as "72 hours" and 90m as "90 minutes" for people reading the terminal.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
 }
