@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/hmisauth/hmisauth/password/internal/argon2"
 )
 
 // Options configure hashing; yaml tags are the config file keys under `password_hash:`.
@@ -72,13 +72,17 @@ const (
 type Hasher struct {
 	opt   Options
 	sem   chan struct{} // one token per held Slot
+	// mems holds the Argon2 working memory of released slots for the next ones: at most
+	// Concurrency buffers of MemoryKiB ever exist, and none is allocated or zeroed per hash.
+	mems chan *argon2.Memory
 	dummy PHC           // a hash at current Options that no password matches; see VerifyDummy
 
 	running atomic.Int64  // slots held
 	waiting atomic.Int64  // callers queued for a slot
 	hashes  atomic.Uint64 // Argon2id computations ever run
 
-	// idKey is argon2.IDKey; tests replace it to hold a pool slot deterministically.
+	// idKey, when set, replaces the Argon2id computation: tests use it to hold a pool slot
+	// deterministically.
 	idKey func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
 }
 
@@ -108,7 +112,7 @@ func newHasher(o Options) *Hasher {
 	if o.Concurrency == 0 {
 		o.Concurrency = runtime.NumCPU()
 	}
-	h := &Hasher{opt: o, sem: make(chan struct{}, o.Concurrency), idKey: argon2.IDKey}
+	h := &Hasher{opt: o, sem: make(chan struct{}, o.Concurrency), mems: make(chan *argon2.Memory, o.Concurrency)}
 	// A random key from a random salt: no password hashes to it (a 2^-256 chance).
 	h.dummy = PHC{
 		MemoryKiB: o.MemoryKiB, Iterations: o.Iterations, Parallelism: o.Parallelism,
@@ -143,7 +147,7 @@ func (h *Hasher) Verify(ctx context.Context, pw, phc string) (ok, needsRehash bo
 		return false, false, err
 	}
 	defer s.Release()
-	ok, needsRehash = h.verify(pw, p)
+	ok, needsRehash = h.verify(s.mem, pw, p)
 	return ok, needsRehash, nil
 }
 
@@ -160,19 +164,19 @@ func (h *Hasher) VerifyDummy(ctx context.Context, pw string) error {
 	return s.VerifyDummy(pw)
 }
 
-// hash computes a new PHC string for pw; the caller holds a slot.
-func (h *Hasher) hash(pw string) string {
+// hash computes a new PHC string for pw in a held slot's memory.
+func (h *Hasher) hash(mem *argon2.Memory, pw string) string {
 	p := PHC{
 		MemoryKiB: h.opt.MemoryKiB, Iterations: h.opt.Iterations, Parallelism: h.opt.Parallelism,
 		Salt: randomBytes(saltLen),
 	}
-	p.Key = h.argon2id(pw, p.Salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen)
+	p.Key = h.argon2id(mem, pw, p.Salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen)
 	return p.String()
 }
 
-// verify checks pw against a parsed hash; the caller holds a slot.
-func (h *Hasher) verify(pw string, p PHC) (ok, needsRehash bool) {
-	key := h.argon2id(pw, p.Salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(p.Key)))
+// verify checks pw against a parsed hash in a held slot's memory.
+func (h *Hasher) verify(mem *argon2.Memory, pw string, p PHC) (ok, needsRehash bool) {
+	key := h.argon2id(mem, pw, p.Salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(p.Key)))
 	if subtle.ConstantTimeCompare(key, p.Key) != 1 {
 		return false, false
 	}
@@ -180,10 +184,18 @@ func (h *Hasher) verify(pw string, p PHC) (ok, needsRehash bool) {
 		p.Parallelism < h.opt.Parallelism
 }
 
-// argon2id runs and counts one Argon2id computation.
-func (h *Hasher) argon2id(pw string, salt []byte, t, m uint32, p uint8, keyLen uint32) []byte {
+// argon2id runs and counts one Argon2id computation in mem. A stored hash costlier than the
+// current Options (the cost was lowered since) gets one-off memory, so the pool's buffers stay
+// MemoryKiB each.
+func (h *Hasher) argon2id(mem *argon2.Memory, pw string, salt []byte, t, m uint32, p uint8, keyLen uint32) []byte {
 	h.hashes.Add(1)
-	return h.idKey([]byte(pw), salt, t, m, p, keyLen)
+	switch {
+	case h.idKey != nil:
+		return h.idKey([]byte(pw), salt, t, m, p, keyLen)
+	case m > h.opt.MemoryKiB:
+		return argon2.IDKey([]byte(pw), salt, t, m, p, keyLen)
+	}
+	return mem.IDKey([]byte(pw), salt, t, m, p, keyLen)
 }
 
 // randomBytes returns n bytes from crypto/rand, which never fails on supported platforms

@@ -29,7 +29,7 @@ const argon2Version = 19
 // most 1 GiB and 20 iterations) but stop a tampered or corrupt database row from making a single
 // Verify allocate without limit or run for minutes.
 const (
-	maxPHCMemoryKiB   = 4 << 20 // 4 GiB
+	maxPHCMemoryKiB   = 1 << 20 // 1 GiB, the most Options allow
 	maxPHCIterations  = 100
 	maxPHCParallelism = 64
 	minPHCSalt        = 8

@@ -53,7 +53,7 @@ func TestParsePHCRejectsMalformedAndTampered(t *testing.T) {
 		{"space", strings.Replace(ok, "t=3", "t= 3", 1), "not a plain number"},
 		{"empty number", strings.Replace(ok, "t=3", "t=", 1), "not a plain number"},
 		{"overflow", strings.Replace(ok, "m=19456", "m=99999999999", 1), "not a plain number"},
-		{"memory over 4 GiB", strings.Replace(ok, "m=19456", "m=4194305", 1), "outside 1..4194304"},
+		{"memory over 1 GiB", strings.Replace(ok, "m=19456", "m=1048577", 1), "outside 1..1048576"},
 		{"memory uint32 max", strings.Replace(ok, "m=19456", "m=4294967295", 1), "outside"},
 		{"zero memory", strings.Replace(ok, "m=19456", "m=0", 1), "outside"},
 		{"memory under 8 KiB per lane", strings.Replace(ok, "m=19456", "m=15", 1), "8 KiB per lane"},

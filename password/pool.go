@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/password/internal/argon2"
 )
 
 // busyMessage is what a case worker reads when the pool turns them away.
@@ -22,6 +23,7 @@ var errReleased = errors.New("password: hashing slot used after Release")
 // sign-ins waiting.
 type Slot struct {
 	h       *Hasher
+	mem     *argon2.Memory
 	release func() // nil once released
 }
 
@@ -32,13 +34,24 @@ func (h *Hasher) Acquire(ctx context.Context) (*Slot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Slot{h: h, release: release}, nil
+	s := &Slot{h: h, release: release}
+	select {
+	case s.mem = <-h.mems:
+	default:
+		s.mem = new(argon2.Memory) // allocated on first use, then kept in h.mems
+	}
+	return s, nil
 }
 
 // Release gives the slot back. Calling it again does nothing, so `defer s.Release()` can stand
 // beside an early Release.
 func (s *Slot) Release() {
 	if s.release != nil {
+		select {
+		case s.h.mems <- s.mem:
+		default: // cannot happen: no more slots than buffers are held
+		}
+		s.mem = nil
 		s.release()
 		s.release = nil
 	}
@@ -49,7 +62,7 @@ func (s *Slot) Hash(pw string) (string, error) {
 	if s.release == nil {
 		return "", errReleased
 	}
-	return s.h.hash(pw), nil
+	return s.h.hash(s.mem, pw), nil
 }
 
 // Verify is Hasher.Verify within the slot.
@@ -61,7 +74,7 @@ func (s *Slot) Verify(pw, phc string) (ok, needsRehash bool, err error) {
 	if err != nil {
 		return false, false, err
 	}
-	ok, needsRehash = s.h.verify(pw, p)
+	ok, needsRehash = s.h.verify(s.mem, pw, p)
 	return ok, needsRehash, nil
 }
 
@@ -76,7 +89,7 @@ func (s *Slot) VerifyDummy(pw string) error {
 	if err != nil {
 		return err
 	}
-	s.h.verify(pw, p)
+	s.h.verify(s.mem, pw, p)
 	return nil
 }
 
