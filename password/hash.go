@@ -70,12 +70,12 @@ const (
 // slot on their own; an operation that needs several hashes, or needs to know it will be served
 // before it does anything else, takes one Slot with Acquire instead.
 type Hasher struct {
-	opt   Options
-	sem   chan struct{} // one token per held Slot
+	opt Options
+	sem chan struct{} // one token per held Slot
 	// mems holds the Argon2 working memory of released slots for the next ones: at most
 	// Concurrency buffers of MemoryKiB ever exist, and none is allocated or zeroed per hash.
-	mems chan *argon2.Memory
-	dummy PHC           // a hash at current Options that no password matches; see VerifyDummy
+	mems  chan *argon2.Memory
+	dummy PHC // a hash at current Options that no password matches; see VerifyDummy
 
 	running atomic.Int64  // slots held
 	waiting atomic.Int64  // callers queued for a slot

@@ -103,7 +103,6 @@ func BenchmarkLoginHTTP(b *testing.B) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
 	raw := rawArgon2Rate(200)
 
-
 	for _, clients := range []int{2, 8, 64} {
 		b.Run("clients="+strconv.Itoa(clients), func(b *testing.B) {
 			debug.FreeOSMemory() // what earlier runs left behind is not this run's peak
