@@ -32,7 +32,8 @@ fuzz:
 
 ## bench: the login path and raw Argon2id figures (docs/PERFORMANCE.md)
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=3s ./password/ ./web/ ./store/sqlite/
+	$(GO) test -run='^$$' -bench=. -benchtime=100x ./password/... ./store/sqlite/
+	$(GO) test -run='^$$' -bench=LoginServer -benchtime=600x ./cmd/hmisauth/
 
 clean:
 	rm -rf bin

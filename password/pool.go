@@ -98,6 +98,12 @@ func (h *Hasher) Stats() (running, waiting int) {
 	return int(h.running.Load()), int(h.waiting.Load())
 }
 
+// MemoryBytes is the most memory the pool's hashing holds at once: one buffer of MemoryKiB
+// per slot (at the current Options; see argon2id for costlier stored hashes).
+func (h *Hasher) MemoryBytes() int64 {
+	return int64(cap(h.sem)) * int64(h.opt.MemoryKiB) * 1024
+}
+
 // Hashes returns how many Argon2id computations h has run, for metrics and for tests that
 // prove an answer cost exactly one hash (or none).
 func (h *Hasher) Hashes() uint64 {

@@ -59,10 +59,11 @@ func newRootCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 
 // app is the wired program: configuration, store and rules.
 type app struct {
-	cfg   *config.Config
-	store *sqlite.Store
-	svc   *auth.Service
-	log   *slog.Logger
+	cfg    *config.Config
+	store  *sqlite.Store
+	svc    *auth.Service
+	hasher *password.Hasher
+	log    *slog.Logger
 }
 
 // open loads the configuration, opens and migrates the database and builds the rules service.
@@ -92,12 +93,13 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 	for _, k := range cfg.SiteKeys {
 		sites = append(sites, cfg.Sites[k])
 	}
-	svc := auth.NewService(st, hmisauth.SystemClock{}, password.NewHasher(cfg.PasswordHash), sites, log)
+	hasher := password.NewHasher(cfg.PasswordHash)
+	svc := auth.NewService(st, hmisauth.SystemClock{}, hasher, sites, log)
 	if err := svc.SyncSites(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, store: st, svc: svc, log: log}, nil
+	return &app{cfg: cfg, store: st, svc: svc, hasher: hasher, log: log}, nil
 }
 
 func sqlitePath(dsn string) (string, error) {

@@ -230,7 +230,7 @@ func TestCommandsWorkWhileTheServerRuns(t *testing.T) {
 	}
 }
 
-func waitReady(t *testing.T, base string) {
+func waitReady(t testing.TB, base string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
