@@ -72,7 +72,7 @@ func (b *syncBuffer) String() string {
 // env is one real server on loopback: SQLite in a temporary directory, the real rules, a
 // clock the test controls.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	clock *fakeClock
 	store *sqlite.Store
 	svc   *auth.Service
@@ -95,7 +95,7 @@ func testSites() []*hmisauth.Site {
 	return []*hmisauth.Site{site("live", "HMIS Live", false), site("training", "HMIS Training", true)}
 }
 
-func newEnv(t *testing.T, configure ...func(*web.Options)) *env {
+func newEnv(t testing.TB, configure ...func(*web.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "hmisauth.db"))
@@ -162,7 +162,7 @@ func (e *env) login(site, username, pw string) string {
 
 // response is a finished HTTP exchange with its body read.
 type response struct {
-	t      *testing.T
+	t      testing.TB
 	Status int
 	Header http.Header
 	Body   []byte
