@@ -47,8 +47,7 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 			return nil, err
 		}
 	}
-	temp := password.Temporary()
-	hash, err := s.hasher.Hash(ctx, temp)
+	temp, hash, err := s.newTemporaryPassword(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +76,14 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 	}
 	s.log.InfoContext(ctx, "user created", "site", site.Key, "username", u.Username, "role", u.Role)
 	return &Created{User: u, TemporaryPassword: temp}, nil
+}
+
+// newTemporaryPassword makes a temporary password and its hash; the password is shown once
+// and never stored.
+func (s *Service) newTemporaryPassword(ctx context.Context) (temp, hash string, err error) {
+	temp = password.Temporary()
+	hash, err = s.hasher.Hash(ctx, temp)
+	return temp, hash, err
 }
 
 // fillProfile validates and copies the editable fields of req into u.
@@ -166,8 +173,7 @@ func (s *Service) SetTemporaryPassword(ctx context.Context, siteKey, username st
 	if err != nil {
 		return nil, err
 	}
-	temp := password.Temporary()
-	hash, err := s.hasher.Hash(ctx, temp)
+	temp, hash, err := s.newTemporaryPassword(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -14,12 +14,8 @@ import (
 // termsPage shows the Terms of Agreement with an "I accept" button while accepting them is
 // the user's next step, and for reading only once they have.
 func (s *Server) termsPage(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok {
-		return
-	}
-	p := s.signedIn(w, r, site)
-	if p == nil || pendingElsewhere(w, r, p, "terms") {
+	p := s.signedInPage(w, r, "terms")
+	if p == nil {
 		return
 	}
 	s.render(w, r, http.StatusOK, "terms", s.termsView(r, p))
@@ -72,12 +68,8 @@ func (s *Server) termsSubmit(w http.ResponseWriter, r *http.Request) {
 // passwordPage is both the forced change (a temporary or expired password) and the voluntary
 // one, which also asks for the current password. The rules are listed before anyone types.
 func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok {
-		return
-	}
-	p := s.signedIn(w, r, site)
-	if p == nil || pendingElsewhere(w, r, p, "password") {
+	p := s.signedInPage(w, r, "password")
+	if p == nil {
 		return
 	}
 	s.render(w, r, http.StatusOK, "password", s.passwordView(r, p))
@@ -125,15 +117,11 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 
 // accountPage is the signed-in home: who you are, and when your password and session end.
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok {
+	p := s.signedInPage(w, r, "account")
+	if p == nil {
 		return
 	}
-	p := s.signedIn(w, r, site)
-	if p == nil || pendingElsewhere(w, r, p, "account") {
-		return
-	}
-	v := s.newView(r, site)
+	v := s.newView(r, p.Site)
 	v.Principal = p
 	v.Account = newAccountView(p, s.clock.Now())
 	s.render(w, r, http.StatusOK, "account", v)

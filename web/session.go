@@ -117,6 +117,20 @@ func nextPage(p *auth.Principal) string {
 	return sitePath(p.Site, "account")
 }
 
+// signedInPage returns the principal for a signed-in page of the request's site, or nil when
+// it has answered already: sign in first, or go to the required action still pending.
+func (s *Server) signedInPage(w http.ResponseWriter, r *http.Request, page string) *auth.Principal {
+	site, ok := s.site(w, r)
+	if !ok {
+		return nil
+	}
+	p := s.signedIn(w, r, site)
+	if p == nil || pendingElsewhere(w, r, p, page) {
+		return nil
+	}
+	return p
+}
+
 // pendingElsewhere sends the user to their first required action's page when it is not the
 // page they are on, and reports whether it did. A session with an action pending opens
 // nothing else.

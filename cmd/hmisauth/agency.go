@@ -93,23 +93,18 @@ func newAgencyCreateCmd(g *globals) *cobra.Command {
 		Use:   "create",
 		Short: "Create an agency",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			c, err := f.change(cmd, true)
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
 			ag, err := a.svc.CreateAgency(cmd.Context(), site, c)
 			if err != nil {
 				return err
 			}
 			v := viewAgency(ag)
 			return g.print(v, "Created "+v.String())
-		},
+		}),
 	}
 	siteFlag(cmd, &site)
 	f.register(cmd, false)
@@ -123,23 +118,18 @@ func newAgencyUpdateCmd(g *globals) *cobra.Command {
 		Use:   "update",
 		Short: "Change an agency's name, seats or license dates",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			c, err := f.change(cmd, false)
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
 			ag, err := a.svc.UpdateAgency(cmd.Context(), site, f.name, c)
 			if err != nil {
 				return err
 			}
 			v := viewAgency(ag)
 			return g.print(v, "Updated "+v.String())
-		},
+		}),
 	}
 	siteFlag(cmd, &site)
 	f.register(cmd, true)
@@ -152,12 +142,7 @@ func newAgencyListCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List a site's agencies",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			list, err := a.svc.Agencies(cmd.Context(), site)
 			if err != nil {
 				return err
@@ -173,7 +158,7 @@ func newAgencyListCmd(g *globals) *cobra.Command {
 				b.WriteString("No agencies yet. Create one with: hmisauth agency create --site " + site + " --name NAME --seats N --license-expires YYYY-MM-DD\n")
 			}
 			return g.print(views, b.String())
-		},
+		}),
 	}
 	siteFlag(cmd, &site)
 	return cmd

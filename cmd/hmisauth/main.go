@@ -140,3 +140,16 @@ func oneLine(err error) string {
 	}
 	return strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; ")
 }
+
+// withApp adapts a command that needs the wired program: it opens the configuration and data,
+// runs the command and closes the database again.
+func (g *globals) withApp(run func(cmd *cobra.Command, a *app, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a, err := g.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer a.store.Close()
+		return run(cmd, a, args)
+	}
+}

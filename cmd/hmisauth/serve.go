@@ -149,14 +149,9 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		Use:   "migrate",
 		Short: "Bring the database schema up to date (serve does it too)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			return g.print(map[string]any{"migrated": true, "database": a.cfg.Database}, "The database is up to date.\n")
-		},
+		}),
 	}
 }
 

@@ -45,18 +45,13 @@ func newUserCreateCmd(g *globals) *cobra.Command {
 		Use:   "create",
 		Short: "Create a user with a temporary password",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			c, err := a.svc.CreateUser(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
 			return g.printCredentials(c)
-		},
+		}),
 	}
 	siteFlag(cmd, &req.Site)
 	f := cmd.Flags()
@@ -78,18 +73,13 @@ func newUserTempPasswordCmd(g *globals) *cobra.Command {
 		Use:   "temp-password USERNAME",
 		Short: "Set and print a new temporary password (also unlocks and reactivates)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			c, err := a.svc.SetTemporaryPassword(cmd.Context(), site, args[0])
 			if err != nil {
 				return err
 			}
 			return g.printCredentials(c)
-		},
+		}),
 	}
 	siteFlag(cmd, &site)
 	return cmd
@@ -110,17 +100,12 @@ func newUserStepCmd(g *globals, use, short string, step userStep) *cobra.Command
 		Use:   use + " USERNAME",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			if _, err := step(a.svc, cmd.Context(), site, args[0]); err != nil {
 				return err
 			}
 			return g.showUser(a, cmd.Context(), site, args[0])
-		},
+		}),
 	}
 	siteFlag(cmd, &site)
 	return cmd
@@ -132,7 +117,7 @@ func newUserAgreementCmd(g *globals) *cobra.Command {
 		Use:   "agreement USERNAME",
 		Short: "Record the user's signed user agreement",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			var ag auth.Agreement
 			var err error
 			for _, d := range []struct {
@@ -144,16 +129,11 @@ func newUserAgreementCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
 			if _, err := a.svc.RecordAgreement(cmd.Context(), site, args[0], ag); err != nil {
 				return err
 			}
 			return g.showUser(a, cmd.Context(), site, args[0])
-		},
+		}),
 	}
 	siteFlag(cmd, &site)
 	f := cmd.Flags()
@@ -171,14 +151,9 @@ func newUserShowCmd(g *globals) *cobra.Command {
 		Use:   "show USERNAME",
 		Short: "Show an account and every reason it cannot sign in (login doctor)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.store.Close()
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			return g.showUser(a, cmd.Context(), site, args[0])
-		},
+		}),
 	}
 	siteFlag(cmd, &site)
 	return cmd
