@@ -152,6 +152,42 @@ func ValidatePhone(s string) (string, error) {
 	return s, nil
 }
 
+// ProfileChange is an administrator's edit of an account; nil fields stay as they are.
+type ProfileChange struct {
+	FirstName, LastName, Email, Phone, Agency, Role *string
+}
+
+// UpdateUser edits an account's names, e-mail, phone, agency and role, with the same checks as
+// creating one.
+func (s *Service) UpdateUser(ctx context.Context, siteKey, username string, c ProfileChange) (*hmisauth.User, error) {
+	site, u, err := s.FindUser(ctx, siteKey, username)
+	if err != nil {
+		return nil, err
+	}
+	req := NewUser{FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone, Role: string(u.Role)}
+	if u.AgencyID != 0 {
+		a, err := s.store.Agency(ctx, site.Key, u.AgencyID)
+		if err != nil {
+			return nil, err
+		}
+		req.Agency = a.Name
+	}
+	for _, f := range []struct{ from, to *string }{{c.FirstName, &req.FirstName}, {c.LastName, &req.LastName},
+		{c.Email, &req.Email}, {c.Phone, &req.Phone}, {c.Agency, &req.Agency}, {c.Role, &req.Role}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	if err := s.fillProfile(ctx, site, u, req); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateUserProfile(ctx, u); err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "user updated", "site", site.Key, "username", u.Username)
+	return s.store.UserByID(ctx, u.ID)
+}
+
 // FindUser finds an account on a site by username.
 func (s *Service) FindUser(ctx context.Context, siteKey, username string) (*hmisauth.Site, *hmisauth.User, error) {
 	site, err := s.Site(siteKey)

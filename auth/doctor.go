@@ -98,7 +98,7 @@ func Problems(site *hmisauth.Site, u *hmisauth.User, agency *hmisauth.Agency, no
 	if u.Email == "" {
 		add(false, hmisauth.ProblemNoEmail, time.Time{},
 			"No e-mail address on file, so they cannot reset a forgotten password themselves.",
-			"Add their work e-mail address.")
+			"Add their work e-mail address ("+cmd("update")+" --email ADDRESS).")
 	}
 	if site.RequiresSecurityQuestion() && u.RecoveryQuestion == "" {
 		add(false, hmisauth.ProblemNoRecoveryInfo, time.Time{},

@@ -34,6 +34,7 @@ type globals struct {
 	config  string
 	data    string
 	json    bool
+	serving bool // serve logs everything configured; other commands only warnings
 	environ []string
 	stdout  io.Writer
 	stderr  io.Writer
@@ -73,7 +74,13 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := newLogger(g.stderr, cfg.Log)
+	logCfg := cfg.Log
+	if !g.serving && logCfg.Level != "debug" {
+		// A command's own output says what it did; routine log lines would only clutter the
+		// terminal. Warnings and errors still show.
+		logCfg.Level = "warn"
+	}
+	log := newLogger(g.stderr, logCfg)
 	path, err := sqlitePath(cfg.Database)
 	if err != nil {
 		return nil, err

@@ -89,6 +89,13 @@ func TestUserCreatePrintsUsernameAndTemporaryPassword(t *testing.T) {
 	if s.codes() != "terms_not_accepted,no_email" {
 		t.Fatalf("problems without an e-mail: %s", s.codes())
 	}
+	if _, err := c.try("user", "update", "--site", "live", "jnunez2", "--email", "jane at agency"); err == nil {
+		t.Fatal("a malformed e-mail address was accepted")
+	}
+	c.json(&s, "user", "update", "--site", "live", "jnunez2", "--email", "jnunez2@agency.example.org")
+	if s.codes() != "terms_not_accepted" {
+		t.Fatalf("problems after adding an e-mail: %s", s.codes())
+	}
 }
 
 func TestErrorsAreOneLineAndNonZero(t *testing.T) {

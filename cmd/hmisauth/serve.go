@@ -30,6 +30,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			g.serving = true
 			if listen != "" {
 				// As an override of the configuration, so public_url follows the port and
 				// the value is checked like any other.

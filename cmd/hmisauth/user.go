@@ -14,7 +14,7 @@ import (
 
 func newUserCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Create, inspect and help user accounts"}
-	cmd.AddCommand(newUserCreateCmd(g), newUserShowCmd(g), newUserTempPasswordCmd(g),
+	cmd.AddCommand(newUserCreateCmd(g), newUserShowCmd(g), newUserUpdateCmd(g), newUserTempPasswordCmd(g),
 		newUserAgreementCmd(g),
 		newUserStepCmd(g, "unlock", "Unlock an account locked by failed sign-ins", (*auth.Service).Unlock),
 		newUserStepCmd(g, "expire-password", "Make the user choose a new password at the next sign-in", (*auth.Service).ExpirePassword),
@@ -64,6 +64,42 @@ func newUserCreateCmd(g *globals) *cobra.Command {
 	f.StringVar(&req.Username, "username", "", "username; default: first initial + last name (jdoe, jdoe2, …)")
 	cmd.MarkFlagRequired("first")
 	cmd.MarkFlagRequired("last")
+	return cmd
+}
+
+func newUserUpdateCmd(g *globals) *cobra.Command {
+	var site string
+	var v struct{ first, last, email, phone, agency, role string }
+	cmd := &cobra.Command{
+		Use:   "update USERNAME",
+		Short: "Change a user's name, e-mail, phone, agency or role (only the flags given)",
+		Args:  cobra.ExactArgs(1),
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
+			var c auth.ProfileChange
+			for _, f := range []struct {
+				flag string
+				val  *string
+				to   **string
+			}{{"first", &v.first, &c.FirstName}, {"last", &v.last, &c.LastName}, {"email", &v.email, &c.Email},
+				{"phone", &v.phone, &c.Phone}, {"agency", &v.agency, &c.Agency}, {"role", &v.role, &c.Role}} {
+				if cmd.Flags().Changed(f.flag) {
+					*f.to = f.val
+				}
+			}
+			if _, err := a.svc.UpdateUser(cmd.Context(), site, args[0], c); err != nil {
+				return err
+			}
+			return g.showUser(a, cmd.Context(), site, args[0])
+		}),
+	}
+	siteFlag(cmd, &site)
+	f := cmd.Flags()
+	f.StringVar(&v.first, "first", "", "first name")
+	f.StringVar(&v.last, "last", "", "last name")
+	f.StringVar(&v.email, "email", "", "work e-mail address (\"\" removes it)")
+	f.StringVar(&v.phone, "phone", "", "phone number")
+	f.StringVar(&v.agency, "agency", "", "agency name (\"\" for none)")
+	f.StringVar(&v.role, "role", "", "user, agency_admin or sysadmin")
 	return cmd
 }
 
@@ -211,6 +247,12 @@ func (g *globals) showUser(a *app, ctx context.Context, site, username string) e
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s) on %s — %s\n", u.Username, u.FullName(), d.Site.Name, v.Status)
 	fmt.Fprintf(&b, "  e-mail: %s  phone: %s  role: %s  agency: %s\n", dash(u.Email), dash(u.Phone), u.Role, dash(v.Agency))
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.In(d.Site.Location).Format("2006-01-02 15:04 MST")
+	}
 	fmt.Fprintf(&b, "  failed attempts: %d  last sign-in: %s  password set: %s\n", u.FailedAttempts, when(u.LastLoginAt), when(u.PasswordChangedAt))
 	if len(d.Problems) == 0 {
 		b.WriteString("No problems: this user can sign in.\n")
@@ -230,11 +272,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return t.Local().Format("2006-01-02 15:04 MST")
 }
