@@ -30,6 +30,9 @@ const (
 	EActionRequired       = "action_required" // a required action must be done first
 	ETermsVersion         = "terms_version"   // accepted a version that is not the current one
 	ESeatsFull            = "seats_full"
+	ETokenInvalid         = "token_invalid"         // a reset link that is unknown, used, expired or superseded
+	ESecurityAnswerWrong  = "security_answer_wrong" // counts as a failed sign-in attempt
+	ERecoveryUnavailable  = "recovery_unavailable"  // the site needs recovery information the user never set
 )
 
 // Error is an application error: a stable Code for programs and a Message written for the

@@ -68,8 +68,8 @@ type Store interface {
 	UseTemporaryPassword(ctx context.Context, userID int64, at time.Time) (bool, error)
 	// SetPassword replaces the user's password in one transaction: the old hash joins the
 	// history (trimmed to the newest c.History entries), temporary and must-change flags are
-	// set as given, the lockout is cleared, and the user's sessions other than
-	// c.KeepSessionID are ended.
+	// set as given, the lockout is cleared, the user's reset tokens die, the user's sessions
+	// other than c.KeepSessionID are ended, and c.Mail (if any) is queued.
 	SetPassword(ctx context.Context, c PasswordChange) error
 	// PasswordHistory returns the user's previous password hashes, newest first.
 	PasswordHistory(ctx context.Context, userID int64, limit int) ([]string, error)
@@ -97,6 +97,79 @@ type Store interface {
 	DeleteUserSessions(ctx context.Context, userID, keepID int64) error
 	// DeleteExpiredSessions removes sessions past their absolute limit or idle before idleBefore.
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
+
+	// QueueResetRequest records a "forgot password" request for the background to handle,
+	// setting r.ID: one insert, the same whether or not the username exists, so the answer
+	// takes the same time either way.
+	QueueResetRequest(ctx context.Context, r *ResetRequest) error
+	// TakeResetRequests removes and returns up to limit queued requests, oldest first; of
+	// parallel callers each request goes to exactly one.
+	TakeResetRequests(ctx context.Context, limit int) ([]*ResetRequest, error)
+
+	// StartReset stores a new password-reset token and queues its e-mail (when m is not nil),
+	// in one transaction; the user's older tokens die (a newer link supersedes them).
+	StartReset(ctx context.Context, t *ResetToken, m *Message) error
+	// ResetToken finds a token by its hash that is unused and not expired at now; any other is
+	// ENOTFOUND (unknown, used, expired and superseded alike).
+	ResetToken(ctx context.Context, hash []byte, now time.Time) (*ResetToken, error)
+	// CompleteReset uses the token and replaces the password in one transaction (see
+	// SetPassword); when the token is not live at now, or is not c.UserID's, it changes
+	// nothing and answers ENOTFOUND, so of parallel uses exactly one succeeds.
+	CompleteReset(ctx context.Context, hash []byte, now time.Time, c PasswordChange) error
+	// HitRateLimit counts one event for key in the fixed window of the given length that
+	// contains now, and reports whether the count is still within limit. Windows are shared by
+	// every server process on the database.
+	HitRateLimit(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (bool, error)
+	// LastResetAt is when the user's newest reset token was made (zero: none live).
+	LastResetAt(ctx context.Context, userID int64, now time.Time) (time.Time, error)
+
+	// SetRecovery stores the user's security question and the hash of its answer.
+	SetRecovery(ctx context.Context, userID int64, question, answerHash string) error
+	// UpdateContact sets the user's e-mail and phone and queues m (a notice to the old address,
+	// when the address changed; may be nil) in one transaction.
+	UpdateContact(ctx context.Context, userID int64, email, phone string, m *Message) error
+	// PasswordExpiryCandidates lists a site's users with an e-mail address, a password of their
+	// own changed within [from, to), and no expiry warning yet for that password.
+	PasswordExpiryCandidates(ctx context.Context, site string, from, to time.Time) ([]*User, error)
+	// WarnPasswordExpiry records that the user was warned about the password set at changedAt
+	// and queues m, once: false (and nothing queued) if the warning was already recorded or the
+	// password changed since.
+	WarnPasswordExpiry(ctx context.Context, userID int64, changedAt time.Time, m *Message) (bool, error)
+
+	// EnqueueMail queues a message on its own (most messages are queued by the step they
+	// report). It sets m.ID.
+	EnqueueMail(ctx context.Context, m *Message) error
+	// ClaimMail leases up to limit messages due at now (unsent, not abandoned, next attempt
+	// reached, not leased by another worker) until now+lease and returns them. Two workers,
+	// in one process or several, never hold the same message at once.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Message, error)
+	// MailSent records delivery; the body is erased unless keepBody (the development inbox).
+	MailSent(ctx context.Context, id int64, at time.Time, keepBody bool) error
+	// MailFailed records a failed attempt and when to try again.
+	MailFailed(ctx context.Context, id int64, next time.Time, reason string) error
+	// AbandonMail gives up on a message that can no longer help, erasing its body.
+	AbandonMail(ctx context.Context, id int64, at time.Time, reason string) error
+	// RecentMail lists the newest messages first (the development inbox).
+	RecentMail(ctx context.Context, limit int) ([]*Message, error)
+}
+
+// ResetRequest is a "forgot password" request waiting to be handled.
+type ResetRequest struct {
+	ID         int64
+	Site       string
+	Username   string // as typed
+	ClientAddr string
+	At         time.Time
+}
+
+// ResetToken is a password-reset link's secret, stored only as a hash.
+type ResetToken struct {
+	UserID    int64
+	Site      string
+	TokenHash []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
 }
 
 // Attempt is the outcome of Store.ReserveLoginAttempt.
@@ -115,4 +188,6 @@ type PasswordChange struct {
 	At            time.Time
 	History       int   // previous passwords to keep
 	KeepSessionID int64 // the session that made the change stays; 0 ends all
+	// Mail, when set, is queued in the same transaction (the "password changed" notice).
+	Mail *Message
 }

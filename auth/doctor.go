@@ -103,7 +103,7 @@ func Problems(site *hmisauth.Site, u *hmisauth.User, agency *hmisauth.Agency, no
 	if site.RequiresSecurityQuestion() && u.RecoveryQuestion == "" {
 		add(false, hmisauth.ProblemNoRecoveryInfo, time.Time{},
 			"No security question set, which this site requires for self-service password reset.",
-			"Until they set one, they cannot reset a forgotten password themselves: issue a temporary password when they call.")
+			"Nothing to do now: they are asked to set one at their next sign-in. Until then, issue a temporary password if they forget theirs.")
 	}
 	return ps
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
+	"github.com/hmisauth/hmisauth/mail"
 	"github.com/hmisauth/hmisauth/password"
 	"github.com/hmisauth/hmisauth/store/sqlite"
 )
@@ -32,15 +33,21 @@ func (c *clock) Add(d time.Duration) {
 
 // fixture is a Service over a real SQLite database with a fake clock and cheap hashes.
 type fixture struct {
-	t      *testing.T
-	ctx    context.Context
-	svc    *auth.Service
-	store  *sqlite.Store
-	clock  *clock
-	hasher *password.Hasher
-	live   *hmisauth.Site
-	train  *hmisauth.Site
+	t       *testing.T
+	ctx     context.Context
+	svc     *auth.Service
+	store   *sqlite.Store
+	clock   *clock
+	hasher  *password.Hasher
+	live    *hmisauth.Site
+	train   *hmisauth.Site
+	letters hmisauth.Letters
+	// setupMail counts the e-mails that setting up users queued (their first password change
+	// sends a notice), which outbox() leaves out.
+	setupMail int
 }
+
+const publicURL = "https://hmis.example.org"
 
 // testHashOptions are the smallest Argon2id parameters the validator accepts, so tests run
 // the real hash quickly.
@@ -70,7 +77,13 @@ func newFixture(t *testing.T, edit ...func(*hmisauth.Site)) *fixture {
 		clock:  &clock{now: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)},
 		hasher: password.NewHasher(testHashOptions),
 		live:   site("live", "HMIS Live", false), train: site("training", "HMIS Training", true)}
-	f.svc = auth.NewService(st, f.clock, f.hasher, []*hmisauth.Site{f.live, f.train}, nil)
+	letters, err := mail.NewLetters(mail.LetterOptions{From: "HMIS Helpdesk <donotreply@example.org>", PublicURL: publicURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.letters = letters
+	f.svc = auth.NewService(auth.Deps{Store: st, Clock: f.clock, Hasher: f.hasher,
+		Sites: []*hmisauth.Site{f.live, f.train}, Letters: letters, PublicURL: publicURL})
 	if err := f.svc.SyncSites(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +104,7 @@ func (f *fixture) user(first, last string) *hmisauth.User {
 	if err := f.svc.ChangePassword(f.ctx, res.Principal, auth.PasswordChangeRequest{New: goodPassword, Confirm: goodPassword}); err != nil {
 		f.t.Fatal(err)
 	}
+	f.setupMail++
 	return f.reload(c.User.Username)
 }
 

@@ -260,7 +260,8 @@ func TestRehashOnLoginWhenCostRises(t *testing.T) {
 	old := f.reload("jdoe").PasswordHash
 	stronger := testHashOptions
 	stronger.Iterations = 2
-	svc := auth.NewService(f.store, f.clock, newHasher(stronger), []*hmisauth.Site{f.live}, nil)
+	svc := auth.NewService(auth.Deps{Store: f.store, Clock: f.clock, Hasher: newHasher(stronger),
+		Sites: []*hmisauth.Site{f.live}, Letters: f.letters, PublicURL: publicURL})
 	if _, err := svc.Login(f.ctx, auth.LoginRequest{Site: "live", Username: "jdoe", Password: goodPassword}); err != nil {
 		t.Fatal(err)
 	}

@@ -75,12 +75,23 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, req Password
 	slot.Release()
 
 	now := s.clock.Now()
+	var notice *hmisauth.Message
+	if p.User.Email != "" {
+		notice, err = s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailPasswordChanged, Site: p.Site,
+			To: p.User.Email, User: p.User, At: now, ClientAddr: p.Session.ClientAddr})
+		if err != nil {
+			return err
+		}
+	}
 	err = s.store.SetPassword(ctx, hmisauth.PasswordChange{
-		UserID: p.User.ID, Hash: hash, At: now,
+		UserID: p.User.ID, Hash: hash, At: now, Mail: notice,
 		History: p.Site.Policy.Password.History, KeepSessionID: p.Session.ID,
 	})
 	if err != nil {
 		return err
+	}
+	if notice != nil {
+		s.kick()
 	}
 	p.User.PasswordHash, p.User.PasswordChangedAt = hash, now
 	p.User.PasswordTemporary, p.User.MustChangePassword = false, false

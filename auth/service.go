@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sort"
+	"strings"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/password"
@@ -12,23 +13,46 @@ import (
 // Service applies hmisauth's rules to the accounts in a Store. It is safe for concurrent use;
 // all shared state lives in the Store, so several server processes on one database agree.
 type Service struct {
-	store  hmisauth.Store
-	clock  hmisauth.Clock
-	hasher *password.Hasher
-	sites  map[string]*hmisauth.Site
-	log    *slog.Logger
+	store     hmisauth.Store
+	clock     hmisauth.Clock
+	hasher    *password.Hasher
+	letters   hmisauth.Letters
+	publicURL string
+	kick      func()
+	sites     map[string]*hmisauth.Site
+	log       *slog.Logger
 }
 
-// NewService returns a Service for the given sites.
-func NewService(store hmisauth.Store, clock hmisauth.Clock, hasher *password.Hasher, sites []*hmisauth.Site, log *slog.Logger) *Service {
-	m := make(map[string]*hmisauth.Site, len(sites))
-	for _, s := range sites {
+// Deps are what a Service works with.
+type Deps struct {
+	Store  hmisauth.Store
+	Clock  hmisauth.Clock
+	Hasher *password.Hasher
+	Sites  []*hmisauth.Site
+	// Letters writes the e-mails the rules queue; PublicURL is the base of links in them.
+	Letters   hmisauth.Letters
+	PublicURL string
+	// Kick, when set, is called after e-mail or reset requests are queued, to wake the
+	// background workers instead of waiting for their next poll.
+	Kick func()
+	Log  *slog.Logger
+}
+
+// NewService returns a Service over d.
+func NewService(d Deps) *Service {
+	m := make(map[string]*hmisauth.Site, len(d.Sites))
+	for _, s := range d.Sites {
 		m[s.Key] = s
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	s := &Service{store: d.Store, clock: d.Clock, hasher: d.Hasher, letters: d.Letters,
+		publicURL: strings.TrimSuffix(d.PublicURL, "/"), kick: d.Kick, sites: m, log: d.Log}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, clock: clock, hasher: hasher, sites: m, log: log}
+	if s.kick == nil {
+		s.kick = func() {}
+	}
+	return s
 }
 
 // Site returns the configured site with the given key.

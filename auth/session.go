@@ -166,6 +166,9 @@ func RequiredActions(site *hmisauth.Site, u *hmisauth.User, now time.Time) []hmi
 	} else if passwordExpired(site, u, now) {
 		out = append(out, hmisauth.RequiredAction{Name: hmisauth.ActionChangePassword, Reason: hmisauth.ReasonExpired})
 	}
+	if site.RequiresSecurityQuestion() && u.RecoveryQuestion == "" {
+		out = append(out, hmisauth.RequiredAction{Name: hmisauth.ActionSetupRecovery})
+	}
 	return out
 }
 

@@ -137,7 +137,7 @@ type accountView struct {
 
 	// PasswordExpires is the expiry date ("Monday, March 2, 2026"), empty when it never
 	// expires; PasswordDaysLeft counts whole days from now, and PasswordWarn is set when that
-	// is within the site's warning period.
+	// is within the site's warning period (warn_days).
 	PasswordExpires  string
 	PasswordDaysLeft int
 	PasswordWarn     bool
@@ -158,7 +158,7 @@ func newAccountView(p *auth.Principal, now time.Time) *accountView {
 		exp = exp.In(loc)
 		a.PasswordExpires = exp.Format("Monday, January 2, 2006")
 		a.PasswordDaysLeft = int(math.Ceil(exp.Sub(now).Hours() / 24))
-		a.PasswordWarn = a.PasswordDaysLeft <= p.Site.Policy.Password.WarnDays
+		_, a.PasswordWarn = p.PasswordExpiresSoon(now)
 	}
 	return a
 }

@@ -120,6 +120,10 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
+	writeJSON(w, http.StatusOK, newMeResponse(p))
+}
+
+func newMeResponse(p *auth.Principal) meResponse {
 	res := meResponse{
 		User: newUserJSON(p.User), RequiredActions: requiredActions(p),
 		Session: sessionJSON{ExpiresAt: p.ExpiresAt.UTC(), IdleExpiresAt: p.IdleExpiresAt.UTC()},
@@ -127,7 +131,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 	if !p.PasswordExpiresAt.IsZero() {
 		res.PasswordExpiresAt = p.PasswordExpiresAt.UTC()
 	}
-	writeJSON(w, http.StatusOK, res)
+	return res
 }
 
 type passwordRequest struct {

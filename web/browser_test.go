@@ -33,52 +33,10 @@ func chromium(t *testing.T) string {
 // password, terms, a weak password refused with its broken rules shown, a good one, and the
 // account page. No JavaScript of ours runs; the browser only submits forms.
 func TestBrowserFirstSignIn(t *testing.T) {
-	exe := chromium(t)
+	ctx := newChrome(t)
 	e := newEnv(t)
 	username, temp := e.newUser("live", "Maria", "Lopez")
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	defer cancelTab()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	location := func() string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimPrefix(s, e.srv.URL)
-	}
+	step, text, location := pageSteps(t, ctx, e)
 
 	step("open the sign-in page",
 		chromedp.Navigate(e.srv.URL+"/live/login"),
@@ -149,6 +107,65 @@ func TestBrowserFirstSignIn(t *testing.T) {
 		t.Error("the sign-in page is wider than a phone screen")
 	}
 	screenshot(t, ctx, "training-login-phone.png")
+}
+
+// newChrome starts a headless Chromium for the test (or skips, see chromium) and returns the
+// context of its one tab, which ends with the test or after 90 seconds.
+func newChrome(t *testing.T) context.Context {
+	t.Helper()
+	exe := chromium(t)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 900),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(alloc)
+	t.Cleanup(cancelTab)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pageSteps are the test's ways to drive the tab: run actions (failing the test with what it
+// was doing), read an element's text, and tell the current address relative to the server.
+func pageSteps(t *testing.T, ctx context.Context, e *env) (
+	step func(what string, actions ...chromedp.Action[chromedp.Void]),
+	text func(sel string) string,
+	location func() string,
+) {
+	step = func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text = func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	location = func() string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimPrefix(s, e.srv.URL)
+	}
+	return step, text, location
 }
 
 // screenshot saves the page into $HMISAUTH_SCREENSHOTS when it is set, for people to look at.

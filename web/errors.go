@@ -32,6 +32,11 @@ var statusByCode = map[string]int{
 	hmisauth.ECONFLICT:             http.StatusConflict,
 	hmisauth.ESeatsFull:            http.StatusConflict,
 	hmisauth.EINTERNAL:             http.StatusInternalServerError,
+	hmisauth.ETokenInvalid:         http.StatusGone,
+	hmisauth.ESecurityAnswerWrong:  http.StatusBadRequest,
+	// recovery_unavailable: self-service reset is not open to this account (no security
+	// question on a site that needs one); the helpdesk must help, so it is a refusal, 403.
+	hmisauth.ERecoveryUnavailable: http.StatusForbidden,
 }
 
 // retryAfterBusy is how long (seconds) a client told "busy" should wait: the hashing queue

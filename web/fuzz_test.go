@@ -24,10 +24,15 @@ func FuzzAPIRequests(f *testing.F) {
 		{"/me/password", "application/json", `{"new_password":"a","confirm_password":"b"}`, token},
 		{"/me/terms", "application/json", `{"version":"1"}`, token},
 		{"/me/terms", "application/json", `{"version":1}{}`, "not-a-token"},
+		{"/password/forgot", "application/json", `{"username":"` + username + `"}`, ""},
+		{"/password/forgot", "application/json", `{"username":["x"]}`, ""},
+		{"/password/reset", "application/json", `{"token":"x","new_password":"a","confirm_password":"a"}`, ""},
+		{"/password/reset", "application/json", `{"token":null,"security_answer":7}`, ""},
 	} {
 		f.Add(seed.path, seed.ctype, seed.body, seed.token)
 	}
-	paths := map[string]bool{"/login": true, "/logout": true, "/me/password": true, "/me/terms": true}
+	paths := map[string]bool{"/login": true, "/logout": true, "/me/password": true, "/me/terms": true,
+		"/password/forgot": true, "/password/reset": true}
 	f.Fuzz(func(t *testing.T, path, ctype, body, tok string) {
 		if !paths[path] {
 			path = "/login"

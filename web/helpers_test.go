@@ -18,6 +18,7 @@ import (
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
+	"github.com/hmisauth/hmisauth/mail"
 	"github.com/hmisauth/hmisauth/password"
 	"github.com/hmisauth/hmisauth/store/sqlite"
 	"github.com/hmisauth/hmisauth/web"
@@ -70,15 +71,22 @@ func (b *syncBuffer) String() string {
 }
 
 // env is one real server on loopback: SQLite in a temporary directory, the real rules, a
-// clock the test controls.
+// clock the test controls, and the real e-mail templates and outbox worker with the dev
+// transport.
 type env struct {
-	t     testing.TB
-	clock *fakeClock
-	store *sqlite.Store
-	svc   *auth.Service
-	srv   *httptest.Server
-	logs  *syncBuffer
+	t      testing.TB
+	clock  *fakeClock
+	store  *sqlite.Store
+	svc    *auth.Service
+	srv    *httptest.Server
+	logs   *syncBuffer
+	worker *mail.Worker
+	// lastMail is the newest message newMail has returned.
+	lastMail int64
 }
+
+// mailFrom is the test installation's sender.
+const mailFrom = "HMIS Helpdesk <donotreply@example.org>"
 
 func testSites() []*hmisauth.Site {
 	chicago, err := time.LoadLocation("America/Chicago")
@@ -97,6 +105,12 @@ func testSites() []*hmisauth.Site {
 
 func newEnv(t testing.TB, configure ...func(*web.Options)) *env {
 	t.Helper()
+	return newEnvSites(t, testSites(), configure...)
+}
+
+// newEnvSites is newEnv with sites of the test's own.
+func newEnvSites(t testing.TB, sites []*hmisauth.Site, configure ...func(*web.Options)) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "hmisauth.db"))
 	if err != nil {
@@ -106,22 +120,82 @@ func newEnv(t testing.TB, configure ...func(*web.Options)) *env {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The server's address is the public URL of the links in e-mails, so it is known before
+	// the rules that write them are made; the handler is set once they are.
+	srv := httptest.NewUnstartedServer(nil)
+	publicURL := "http://" + srv.Listener.Addr().String()
+
 	clock := &fakeClock{t: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
 	hasher := password.NewHasher(password.Options{MemoryKiB: 8192, Iterations: 1, Parallelism: 1,
 		Concurrency: 2, Queue: 256, QueueWait: 5 * time.Second})
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := auth.NewService(st, clock, hasher, testSites(), log)
+	letters, err := mail.NewLetters(mail.LetterOptions{From: mailFrom, PublicURL: publicURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailer, err := mail.NewMailer(mail.Options{Transport: "dev", From: mailFrom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := auth.NewService(auth.Deps{Store: st, Clock: clock, Hasher: hasher, Sites: sites,
+		Letters: letters, PublicURL: publicURL, Log: log})
 	if err := svc.SyncSites(ctx); err != nil {
 		t.Fatal(err)
 	}
-	opts := web.Options{Log: log, Ready: st.Ping, Clock: clock}
+	opts := web.Options{Log: log, Ready: st.Ping, Clock: clock, DevInbox: st.RecentMail, PublicURL: publicURL}
 	for _, f := range configure {
 		f(&opts)
 	}
-	srv := httptest.NewServer(web.New(svc, opts).Handler())
+	srv.Config.Handler = web.New(svc, opts).Handler()
+	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{t: t, clock: clock, store: st, svc: svc, srv: srv, logs: logs}
+	if srv.URL != publicURL {
+		t.Fatalf("server at %s, links to %s", srv.URL, publicURL)
+	}
+	return &env{t: t, clock: clock, store: st, svc: svc, srv: srv, logs: logs,
+		worker: mail.NewWorker(st, mailer, clock, log, mail.WorkerOptions{KeepBody: true})}
+}
+
+// newMail delivers what is queued the way the running server does — reset requests become
+// links and e-mails, then the outbox worker sends them with the dev transport — and returns
+// the messages queued since the last call, oldest first, as the development inbox stores them.
+func (e *env) newMail() []*hmisauth.Message {
+	e.t.Helper()
+	ctx := context.Background()
+	if _, err := e.svc.ProcessResetRequests(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.worker.RunOnce(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	recent, err := e.store.RecentMail(ctx, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []*hmisauth.Message
+	for i := len(recent) - 1; i >= 0; i-- {
+		if m := recent[i]; m.ID > e.lastMail {
+			out = append(out, m)
+			e.lastMail = m.ID
+		}
+	}
+	return out
+}
+
+// oneMail delivers and returns the one message queued since the last delivery, failing the
+// test when there is not exactly one.
+func (e *env) oneMail() *hmisauth.Message {
+	e.t.Helper()
+	msgs := e.newMail()
+	if len(msgs) != 1 {
+		var kinds []string
+		for _, m := range msgs {
+			kinds = append(kinds, m.Kind+" to "+m.To)
+		}
+		e.t.Fatalf("%d e-mails, want exactly 1: %v", len(msgs), kinds)
+	}
+	return msgs[0]
 }
 
 // newUser creates an account the way the helpdesk does and returns its username and
@@ -137,7 +211,8 @@ func (e *env) newUser(site, first, last string) (string, string) {
 }
 
 // activeUser creates an account and walks it through first sign-in, so it has a password of
-// its own (pw) and nothing pending.
+// its own (pw) and nothing pending (on a site without a security question), and delivers the
+// e-mail that sends.
 func (e *env) activeUser(site, first, last, pw string) string {
 	e.t.Helper()
 	username, temp := e.newUser(site, first, last)
@@ -145,6 +220,7 @@ func (e *env) activeUser(site, first, last, pw string) string {
 	e.expect(e.api("POST", site, "/me/terms", token, map[string]any{"version": 1}), 204, "")
 	e.expect(e.api("POST", site, "/me/password", token,
 		map[string]any{"new_password": pw, "confirm_password": pw}), 204, "")
+	e.newMail() // the "password changed" notice: tests count the e-mails after this
 	return username
 }
 

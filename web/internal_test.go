@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"go/parser"
 	"go/token"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
@@ -23,7 +25,8 @@ func newTestServer(t *testing.T, logs *bytes.Buffer) *Server {
 	site := &hmisauth.Site{Key: "live", Name: "HMIS Live", Policy: hmisauth.DefaultPolicy(),
 		Helpdesk: hmisauth.Helpdesk{Email: "helpdesk@example.org"}}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	return New(auth.NewService(nil, hmisauth.SystemClock{}, nil, []*hmisauth.Site{site}, log), Options{Log: log})
+	svc := auth.NewService(auth.Deps{Clock: hmisauth.SystemClock{}, Sites: []*hmisauth.Site{site}, Log: log})
+	return New(svc, Options{Log: log})
 }
 
 func TestEveryErrorCodeHasAStatus(t *testing.T) {
@@ -33,6 +36,7 @@ func TestEveryErrorCodeHasAStatus(t *testing.T) {
 		hmisauth.EBusy, hmisauth.EUnauthorized, hmisauth.ESessionExpired, hmisauth.ETemporaryUsed, hmisauth.ETemporaryExpired,
 		hmisauth.EPasswordPolicy, hmisauth.EPasswordMismatch, hmisauth.EPasswordReused,
 		hmisauth.ECurrentPasswordWrong, hmisauth.EActionRequired, hmisauth.ETermsVersion, hmisauth.ESeatsFull,
+		hmisauth.ETokenInvalid, hmisauth.ESecurityAnswerWrong, hmisauth.ERecoveryUnavailable,
 	}
 	for _, c := range codes {
 		if _, ok := statusByCode[c]; !ok {
@@ -41,6 +45,9 @@ func TestEveryErrorCodeHasAStatus(t *testing.T) {
 	}
 	if statusByCode[hmisauth.EAccountLocked] != 423 || statusByCode[hmisauth.EBusy] != 503 {
 		t.Error("locked must be 423 and busy 503")
+	}
+	if statusByCode[hmisauth.ETokenInvalid] != 410 || statusByCode[hmisauth.ESecurityAnswerWrong] != 400 {
+		t.Error("token_invalid must be 410 and security_answer_wrong 400 (CONTRACT.md)")
 	}
 }
 
@@ -136,6 +143,79 @@ func TestImportsNeitherStoreNorConfig(t *testing.T) {
 					t.Errorf("%s imports %s", name, path)
 				}
 			}
+		}
+	}
+}
+
+func TestLinkifyLinksOnlyOurOwnAddresses(t *testing.T) {
+	origins := []string{"http://127.0.0.1:8080", "http://localhost:8080"}
+	for _, c := range []struct {
+		text  string
+		links []string
+	}{
+		{"Open this link:\nhttp://127.0.0.1:8080/live/reset-password?token=abc\n\nThanks.",
+			[]string{"http://127.0.0.1:8080/live/reset-password?token=abc"}},
+		{"(sign in at http://localhost:8080/live/login).", []string{"http://localhost:8080/live/login"}},
+		{"or open /live/forgot-password, then", []string{"/live/forgot-password"}},
+		{"HTTP://LOCALHOST:8080/x", []string{"HTTP://LOCALHOST:8080/x"}},
+		{"https://evil.example/phish http://127.0.0.1:8080.evil.example/x http://127.0.0.1:80801/x", nil},
+		{"http://user@127.0.0.1:8080/x https://127.0.0.1:8080/x http://127.0.0.1/x", nil},
+		{"javascript:alert(1) data:text/html,<b>x</b> //evil.example/x /\\evil.example / ", nil},
+		{`http://127.0.0.1:8080/a"onmouseover="alert(1) <script>alert(1)</script>`, nil},
+		{"", nil},
+	} {
+		parts := linkify(c.text, origins)
+		var joined strings.Builder
+		var links []string
+		for _, p := range parts {
+			joined.WriteString(p.Text)
+			if p.Href != "" {
+				if p.Href != p.Text {
+					t.Errorf("%q: link %q shows %q", c.text, p.Href, p.Text)
+				}
+				links = append(links, p.Href)
+			}
+		}
+		if joined.String() != c.text {
+			t.Errorf("%q: text changed to %q", c.text, joined.String())
+		}
+		if strings.Join(links, " ") != strings.Join(c.links, " ") {
+			t.Errorf("%q: links %q, want %q", c.text, links, c.links)
+		}
+	}
+}
+
+func TestDevInboxEscapesTheMail(t *testing.T) {
+	s := newTestServer(t, &bytes.Buffer{})
+	s.opt.DevInbox = func(context.Context, int) ([]*hmisauth.Message, error) {
+		return []*hmisauth.Message{{Site: "live", Kind: "reset", To: "a@example.org", Subject: "<i>Reset</i>",
+			Text: "<b>Hi</b> http://example.com/live/x?a=1&b=2 </pre><script>alert(1)</script>",
+			HTML: "<p>never shown</p>"}}, nil
+	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "http://example.com/dev/mail", nil)
+	s.devMail(w, r)
+	page := w.Body.String()
+	for _, want := range []string{"&lt;b&gt;Hi&lt;/b&gt;", `<a href="http://example.com/live/x?a=1&amp;b=2">`,
+		"&lt;/pre&gt;&lt;script&gt;", "&lt;i&gt;Reset&lt;/i&gt;", "Development inbox — e-mails are not really sent"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("inbox lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<b>", "<script>", "<i>", "never shown"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("inbox has %q", bad)
+		}
+	}
+}
+
+func TestDurationInWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		15 * time.Minute: "15 minutes", time.Minute: "1 minute", time.Hour: "1 hour",
+		90 * time.Minute: "90 minutes", 2 * time.Hour: "2 hours", 30 * time.Second: "30 seconds",
+	} {
+		if got := duration(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
 		}
 	}
 }

@@ -78,16 +78,6 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, sitePath(site, "login")+"?notice=signed_out")
 }
 
-// forgotPage says how to get a new password. Until self-service reset exists, that is the
-// helpdesk, who hand out temporary passwords.
-func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok {
-		return
-	}
-	s.render(w, r, http.StatusOK, "forgot", s.newView(r, site))
-}
-
 // formError shows a refused form again with the error on it. Errors that belong elsewhere
 // are handled here too: a session that ended goes to sign in, a pending required action to
 // its page, anything that is not an application error to "Internal error.".

@@ -65,12 +65,6 @@ func TestIndexAndUnknownSiteListTheSites(t *testing.T) {
 	b.get("/live").wantPath("/live/login")
 }
 
-func TestForgotPasswordSaysToCallTheHelpdesk(t *testing.T) {
-	e := newEnv(t)
-	e.browser().get("/live/forgot-password").wantText("Forgot your password?", "temporary password",
-		"mailto:"+helpdeskEmail, helpdeskPhone, `href="/live/login"`)
-}
-
 func TestFirstSignInWithForms(t *testing.T) {
 	e := newEnv(t)
 	username, temp := e.newUser("live", "Jane", "Doe")

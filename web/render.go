@@ -22,7 +22,8 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates in templates/, each rendered inside base.html.
-var pageNames = []string{"index", "notfound", "error", "login", "forgot", "terms", "password", "account"}
+var pageNames = []string{"index", "notfound", "error", "login", "forgot", "reset", "terms", "password", "account",
+	"profile", "recovery", "devmail"}
 
 // pages holds one parsed template set per page, each with the base layout.
 type pages struct {
@@ -91,6 +92,11 @@ type view struct {
 	Version   int      // terms version being accepted
 	Accepted  bool     // terms already accepted: shown for reading only
 	Account   *accountView
+	Forgot    *forgotView
+	Reset     *resetView
+	Profile   *profileView
+	Recovery  *recoveryView
+	Inbox     *inboxView
 
 	UnknownSite string // the site named in an address that has none
 	Status      int    // on the error page

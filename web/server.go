@@ -34,6 +34,14 @@ type Options struct {
 	// Clock tells the time for what pages show ("your password expires in 3 days"); nil is
 	// the system clock. Give it the same Clock as the auth.Service.
 	Clock hmisauth.Clock
+	// DevInbox lists the newest e-mails, newest first, for the development inbox at /dev/mail
+	// (the "dev" mail transport). nil serves no /dev/mail at all: never set it in production,
+	// where the page would show anyone the reset links of every user.
+	DevInbox func(ctx context.Context, limit int) ([]*hmisauth.Message, error)
+	// PublicURL is the base of links in e-mails (the configuration's public_url). The
+	// development inbox makes links to it clickable, besides links to the address it was
+	// opened at; "" means only the latter.
+	PublicURL string
 }
 
 // Server serves hmisauth's pages and JSON API. Build it with New and serve Handler.
@@ -72,11 +80,18 @@ func (s *Server) routes() http.Handler {
 	site.HandleFunc("POST /{site}/login", s.loginSubmit)
 	site.HandleFunc("POST /{site}/logout", s.logoutSubmit)
 	site.HandleFunc("GET /{site}/forgot-password", s.forgotPage)
+	site.HandleFunc("POST /{site}/forgot-password", s.forgotSubmit)
+	site.HandleFunc("GET /{site}/reset-password", s.resetPage)
+	site.HandleFunc("POST /{site}/reset-password", s.resetSubmit)
 	site.HandleFunc("GET /{site}/terms", s.termsPage)
 	site.HandleFunc("POST /{site}/terms", s.termsSubmit)
 	site.HandleFunc("GET /{site}/password", s.passwordPage)
 	site.HandleFunc("POST /{site}/password", s.passwordSubmit)
 	site.HandleFunc("GET /{site}/account", s.accountPage)
+	site.HandleFunc("GET /{site}/account/profile", s.profilePage)
+	site.HandleFunc("POST /{site}/account/profile", s.profileSubmit)
+	site.HandleFunc("GET /{site}/account/recovery", s.recoveryPage)
+	site.HandleFunc("POST /{site}/account/recovery", s.recoverySubmit)
 	site.HandleFunc("/", s.notFound)
 
 	api := http.NewServeMux()
@@ -86,6 +101,11 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET "+prefix+"/me", s.apiMe)
 	api.HandleFunc("POST "+prefix+"/me/password", s.apiChangePassword)
 	api.HandleFunc("POST "+prefix+"/me/terms", s.apiAcceptTerms)
+	api.HandleFunc("PATCH "+prefix+"/me", s.apiUpdateContact)
+	api.HandleFunc("PUT "+prefix+"/me/recovery", s.apiSetRecovery)
+	api.HandleFunc("POST "+prefix+"/password/forgot", s.apiForgot)
+	api.HandleFunc("GET "+prefix+"/password/reset", s.apiResetLink)
+	api.HandleFunc("POST "+prefix+"/password/reset", s.apiReset)
 	api.HandleFunc("/", s.apiNotFound)
 
 	root := http.NewServeMux()
@@ -93,6 +113,9 @@ func (s *Server) routes() http.Handler {
 	root.HandleFunc("GET /readyz", s.readyz)
 	root.Handle("GET /static/", staticHandler())
 	root.Handle("/api/", api)
+	if s.opt.DevInbox != nil {
+		root.HandleFunc("GET /dev/mail", s.devMail)
+	}
 	root.HandleFunc("GET /{$}", s.index)
 	root.HandleFunc("GET /{site}", s.siteHome)
 	root.Handle("/{site}/", site)

@@ -68,6 +68,10 @@ var notices = map[string]bool{
 	"timeout":          true, // the session cookie was no longer accepted
 	"signed_out":       true,
 	"password_changed": true,
+	"password_reset":   true, // after a reset through an e-mailed link: sign in with the new password
+	"contact_saved":    true,
+	"contact_notified": true, // contact saved, and the old e-mail address was told of the change
+	"recovery_saved":   true,
 }
 
 // signedIn returns the principal of a page request. Signed-out visitors are sent to the
@@ -107,6 +111,7 @@ func (s *Server) signedOut(w http.ResponseWriter, r *http.Request, site *hmisaut
 var actionPages = map[string]string{
 	hmisauth.ActionAcceptTerms:    "terms",
 	hmisauth.ActionChangePassword: "password",
+	hmisauth.ActionSetupRecovery:  "account/recovery",
 }
 
 // nextPage is where a signed-in user goes now: their first required action, else the account.

@@ -18,6 +18,7 @@ import (
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
 	"github.com/hmisauth/hmisauth/config"
+	"github.com/hmisauth/hmisauth/mail"
 	"github.com/hmisauth/hmisauth/password"
 	"github.com/hmisauth/hmisauth/store/sqlite"
 )
@@ -65,6 +66,9 @@ type app struct {
 	svc    *auth.Service
 	hasher *password.Hasher
 	log    *slog.Logger
+	// wake is signalled when the rules queue reset requests or e-mail, so serve's background
+	// work starts at once instead of at its next poll.
+	wake chan struct{}
 }
 
 // open loads the configuration, opens and migrates the database and builds the rules service.
@@ -100,13 +104,19 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 	for _, k := range cfg.SiteKeys {
 		sites = append(sites, cfg.Sites[k])
 	}
-	hasher := password.NewHasher(cfg.PasswordHash)
-	svc := auth.NewService(st, hmisauth.SystemClock{}, hasher, sites, log)
-	if err := svc.SyncSites(ctx); err != nil {
+	letters, err := mail.NewLetters(mail.LetterOptions{From: cfg.Mail.From, PublicURL: cfg.PublicURL})
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, store: st, svc: svc, hasher: hasher, log: log}, nil
+	a := &app{cfg: cfg, store: st, hasher: password.NewHasher(cfg.PasswordHash), log: log, wake: make(chan struct{}, 1)}
+	a.svc = auth.NewService(auth.Deps{Store: st, Clock: hmisauth.SystemClock{}, Hasher: a.hasher, Sites: sites,
+		Letters: letters, PublicURL: cfg.PublicURL, Kick: a.kick, Log: log})
+	if err := a.svc.SyncSites(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 func sqlitePath(dsn string) (string, error) {
@@ -158,5 +168,14 @@ func (g *globals) withApp(run func(cmd *cobra.Command, a *app, args []string) er
 		}
 		defer a.store.Close()
 		return run(cmd, a, args)
+	}
+}
+
+// kick wakes serve's background work; it never blocks, and a command without a server just
+// leaves the request for the next one to start.
+func (a *app) kick() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
 	}
 }

@@ -14,12 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/mail"
 	"github.com/hmisauth/hmisauth/web"
 )
-
-// sessionSweepEvery is how often timed-out sessions are deleted from the database; a timed-out
-// session is refused on use regardless, this only keeps the table small.
-const sessionSweepEvery = 10 * time.Minute
 
 func newServeCmd(g *globals) *cobra.Command {
 	var listen string
@@ -70,9 +68,11 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 	}
 	srv := &http.Server{
 		Handler: web.New(a.svc, web.Options{
-			Secure: a.cfg.Secure(),
-			Log:    a.log,
-			Ready:  a.store.Ping,
+			Secure:    a.cfg.Secure(),
+			Log:       a.log,
+			Ready:     a.store.Ping,
+			DevInbox:  a.devInbox(),
+			PublicURL: a.cfg.PublicURL,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -80,11 +80,20 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	go a.sweepSessions(ctx)
+	mailer, err := mail.NewMailer(mailOptions(a.cfg.Mail))
+	if err != nil {
+		return err
+	}
+	outbox := mail.NewWorker(a.store, mailer, hmisauth.SystemClock{}, a.log,
+		mail.WorkerOptions{KeepBody: a.cfg.Mail.Transport == "dev"})
+	a.startBackground(ctx, outbox)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", "listen", ln.Addr().String(), "public_url", a.cfg.PublicURL, "sites", a.cfg.SiteKeys)
 	fmt.Fprintf(g.stdout, "hmisauth is running. Open %s/ in your browser (Ctrl-C stops it).\n", a.cfg.PublicURL)
+	if a.cfg.Mail.Transport == "dev" {
+		fmt.Fprintf(g.stdout, "E-mails are not sent in this mode: read them at %s/dev/mail\n", a.cfg.PublicURL)
+	}
 
 	select {
 	case err := <-errc:
@@ -119,30 +128,6 @@ func (a *app) announceAdministrators(ctx context.Context, g *globals) error {
 			humanDuration(site.Policy.TemporaryPasswordTTL), key, c.User.Username)
 	}
 	return nil
-}
-
-func (a *app) sweepSessions(ctx context.Context) {
-	t := time.NewTicker(sessionSweepEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			now := time.Now()
-			// The longest idle time of any site bounds what can still be alive.
-			var idle time.Duration
-			for _, s := range a.cfg.Sites {
-				idle = max(idle, s.Policy.Session.Idle)
-			}
-			n, err := a.store.DeleteExpiredSessions(ctx, now, now.Add(-idle))
-			if err != nil {
-				a.log.Warn("session sweep failed", "err", err)
-			} else if n > 0 {
-				a.log.Info("timed-out sessions removed", "count", n)
-			}
-		}
-	}
 }
 
 func newMigrateCmd(g *globals) *cobra.Command {

@@ -10,49 +10,58 @@ import (
 )
 
 // SetPassword replaces the user's password in one transaction: the old hash joins the history
-// (trimmed to the newest c.History), the flags are set as given, the lockout is cleared and
-// the user's other sessions end. Doing it in one transaction means no moment exists in which
-// the new password works but a session opened with the old one survives.
+// (trimmed to the newest c.History), the flags are set as given, the lockout is cleared, the
+// user's reset tokens die, the user's other sessions end and c.Mail is queued. Doing it in one
+// transaction means no moment exists in which the new password works but a session opened
+// with the old one, or a reset link sent for it, survives.
 func (s *Store) SetPassword(ctx context.Context, c hmisauth.PasswordChange) (err error) {
 	defer wrap(&err, "set password")
-	return s.write(ctx, func(tx *sql.Tx) error {
-		var old string
-		err := tx.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, c.UserID).Scan(&old)
-		if errors.Is(err, sql.ErrNoRows) {
-			return noUser()
-		}
-		if err != nil {
-			return err
-		}
-		if old != "" {
-			if _, err := tx.ExecContext(ctx,
-				`INSERT INTO password_history (user_id, hash, created_at) VALUES (?, ?, ?)`,
-				c.UserID, old, micros(c.At)); err != nil {
-				return err
-			}
-		}
-		// History is ordered by insertion (id), not by clock: the newest entry is the password
-		// replaced last even if the clock stepped back.
-		if _, err := tx.ExecContext(ctx, `
-			DELETE FROM password_history WHERE user_id = ?1 AND id NOT IN (
-				SELECT id FROM password_history WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2)`,
-			c.UserID, max(c.History, 0)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE users SET password_hash = ?, password_changed_at = ?, password_temporary = ?,
-				temporary_used_at = NULL, must_change_password = ?
-			WHERE id = ?`,
-			c.Hash, micros(c.At), c.Temporary, c.MustChange, c.UserID); err != nil {
-			return err
-		}
-		if err := clearLockout(ctx, tx, c.UserID); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`,
-			c.UserID, c.KeepSessionID)
+	return s.write(ctx, func(tx *sql.Tx) error { return setPassword(ctx, tx, c) })
+}
+
+// setPassword is SetPassword inside a transaction, shared with CompleteReset.
+func setPassword(ctx context.Context, tx *sql.Tx, c hmisauth.PasswordChange) error {
+	var old string
+	err := tx.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, c.UserID).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return noUser()
+	}
+	if err != nil {
 		return err
-	})
+	}
+	if old != "" {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO password_history (user_id, hash, created_at) VALUES (?, ?, ?)`,
+			c.UserID, old, micros(c.At)); err != nil {
+			return err
+		}
+	}
+	// History is ordered by insertion (id), not by clock: the newest entry is the password
+	// replaced last even if the clock stepped back.
+	if _, err := tx.ExecContext(ctx, `
+		DELETE FROM password_history WHERE user_id = ?1 AND id NOT IN (
+			SELECT id FROM password_history WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2)`,
+		c.UserID, max(c.History, 0)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE users SET password_hash = ?, password_changed_at = ?, password_temporary = ?,
+			temporary_used_at = NULL, must_change_password = ?
+		WHERE id = ?`,
+		c.Hash, micros(c.At), c.Temporary, c.MustChange, c.UserID); err != nil {
+		return err
+	}
+	if err := clearLockout(ctx, tx, c.UserID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, c.UserID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`,
+		c.UserID, c.KeepSessionID); err != nil {
+		return err
+	}
+	return enqueue(ctx, tx, c.Mail)
 }
 
 // PasswordHistory returns up to limit of the user's previous password hashes, newest first;

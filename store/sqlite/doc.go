@@ -1,6 +1,7 @@
 // Package sqlite is hmisauth's Store on SQLite: one database file holding sites, agencies,
-// users, their lockout state, password history and sessions, with its schema migrations
-// embedded (migrations/*.sql, applied by goose).
+// users, their lockout state, password history, sessions, password-reset tokens, rate-limit
+// windows and the e-mail outbox, with its schema migrations embedded (migrations/*.sql,
+// applied by goose).
 //
 // It is the default backend for a single server. The file may be opened by several processes
 // at once — the server and a CLI command run by an operator — so every write is one statement

@@ -1,14 +1,17 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/store/sqlite"
 	"github.com/hmisauth/hmisauth/store/storetest"
+	"github.com/pressly/goose/v3"
 )
 
 func TestConformance(t *testing.T) {
@@ -110,5 +113,78 @@ func TestOpenCreatesTheDataDirectory(t *testing.T) {
 	open(t, path)
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file not at %s: %v", path, err)
+	}
+}
+
+// Two server processes on one file must never hold the same message: each would send it.
+func TestTwoProcessesNeverClaimTheSameMail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	storetest.ParallelClaim(t, []hmisauth.Store{open(t, path), open(t, path)}, 4, 100)
+}
+
+func TestTwoProcessesShareTheRateLimits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	storetest.ParallelHits(t, []hmisauth.Store{open(t, path), open(t, path)}, 50, 5)
+}
+
+// Every key a client address makes gets a row; ended windows must not pile up.
+func TestEndedRateLimitWindowsAreDeleted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	s := open(t, path)
+	t0 := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	for i := range 100 {
+		if _, err := s.HitRateLimit(t.Context(), fmt.Sprint("forgot:live:192.0.2.", i), time.Minute, 5, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.HitRateLimit(t.Context(), "forgot:live:198.51.100.1", time.Minute, 5, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, path, "rate_limits"); n != 1 {
+		t.Errorf("%d rate-limit rows after the windows ended, want 1 (the live one)", n)
+	}
+}
+
+// count counts a table's rows through a connection of its own.
+func count(t *testing.T, path, table string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A file made before recovery existed gains its tables and column, and its users are candidates
+// for an expiry warning (none was ever sent).
+func TestMigratingAnOlderFileKeepsItsUsers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	changed := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	if _, err := db.Exec(`INSERT INTO users (site, username, username_key, email, created_at, password_hash, password_changed_at)
+		VALUES ('live', 'JDoe', 'jdoe', 'jane@example.org', 0, 'h', ?)`, changed.UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := open(t, path)
+	users, err := s.PasswordExpiryCandidates(t.Context(), "live", changed, changed.Add(time.Hour))
+	if err != nil || len(users) != 1 || users[0].Username != "JDoe" {
+		t.Fatalf("candidates after migrating: %v, %v", users, err)
 	}
 }

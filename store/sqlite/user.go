@@ -89,7 +89,7 @@ const userColumns = `
 	coalesce(l.failed_attempts, 0), l.last_failed_at, l.locked_at
 	FROM users u LEFT JOIN lockouts l ON l.site = u.site AND l.username_key = u.username_key`
 
-func scanUser(row *sql.Row) (*hmisauth.User, error) {
+func scanUser(row scanner) (*hmisauth.User, error) {
 	u := new(hmisauth.User)
 	var agency sql.NullInt64
 	var role string

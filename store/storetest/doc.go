@@ -3,6 +3,7 @@
 // underneath. A backend's test calls Run with a function that makes an empty, migrated store.
 //
 // It covers every Store method, its edge cases, and the concurrency cases the design depends
-// on (parallel wrong passwords, single-use temporary passwords, username and seat races),
-// using real goroutines. It must not import a backend, auth/ or web/.
+// on (parallel wrong passwords, single-use temporary passwords and reset links, username and
+// seat races, rate limits, outbox claims, once-only expiry warnings), using real goroutines.
+// It must not import a backend, auth/ or web/.
 package storetest

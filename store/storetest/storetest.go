@@ -25,6 +25,12 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"Password", passwordTests},
 		{"Session", sessionTests},
 		{"Concurrency", concurrencyTests},
+		{"ResetRequest", resetRequestTests},
+		{"Reset", resetTests},
+		{"ResetConcurrency", resetConcurrencyTests},
+		{"Outbox", outboxTests},
+		{"RateLimit", rateLimitTests},
+		{"Profile", profileTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

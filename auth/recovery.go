@@ -1,0 +1,304 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/password"
+)
+
+// Self-service recovery limits. A second request soon after the first sends nothing new and
+// leaves the first link working (resendAfter), so impatient double-clicks do not flood the
+// inbox or kill the link that is on its way; beyond perAccountPerHour requests nothing more is
+// sent that hour; one client address may ask perAddressPerWindow times per addressWindow.
+const (
+	resendAfter         = 5 * time.Minute
+	perAccountPerHour   = 5
+	perAddressPerWindow = 20
+	addressWindow       = 15 * time.Minute
+	requestBatch        = 50
+)
+
+// ForgotRequest is "I forgot my password" for a username on a site.
+type ForgotRequest struct {
+	Site       string
+	Username   string
+	ClientAddr string
+}
+
+// RequestReset accepts a "forgot password" request. Whoever the username belongs to — a real
+// user, nobody, a locked or disabled account, one without an e-mail address — it does the same
+// single write (queue the request) and answers the same nothing, so neither words nor time
+// tell an outsider whether the account exists. ProcessResetRequests does the rest.
+func (s *Service) RequestReset(ctx context.Context, req ForgotRequest) error {
+	site, err := s.Site(req.Site)
+	if err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(req.Username) == "":
+		return hmisauth.FieldError("username", "Enter your username.")
+	case utf8.RuneCountInString(req.Username) > MaxUsernameLength:
+		return hmisauth.FieldError("username", "That is longer than any username. Check what you typed.")
+	}
+	now := s.clock.Now()
+	ok, err := s.store.HitRateLimit(ctx, "forgot-addr:"+site.Key+":"+req.ClientAddr, addressWindow, perAddressPerWindow, now)
+	if err != nil || !ok {
+		if !ok {
+			s.log.WarnContext(ctx, "reset requests rate-limited", "site", site.Key, "client", req.ClientAddr)
+		}
+		return err
+	}
+	err = s.store.QueueResetRequest(ctx, &hmisauth.ResetRequest{Site: site.Key, Username: strings.TrimSpace(req.Username),
+		ClientAddr: req.ClientAddr, At: now})
+	if err == nil {
+		s.kick()
+	}
+	return err
+}
+
+// ProcessResetRequests turns queued requests into reset links and e-mails, and reports how many
+// it handled. Several server processes may run it at once: each request is taken by one.
+func (s *Service) ProcessResetRequests(ctx context.Context) (int, error) {
+	reqs, err := s.store.TakeResetRequests(ctx, requestBatch)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range reqs {
+		if err := s.processResetRequest(ctx, r); err != nil {
+			s.log.ErrorContext(ctx, "reset request failed", "site", r.Site, "username", r.Username, "err", err)
+		}
+	}
+	if len(reqs) > 0 {
+		s.kick()
+	}
+	return len(reqs), nil
+}
+
+func (s *Service) processResetRequest(ctx context.Context, r *hmisauth.ResetRequest) error {
+	site, err := s.Site(r.Site)
+	if err != nil {
+		return err
+	}
+	log := s.log.With("site", site.Key, "username", hmisauth.UsernameKey(r.Username), "client", r.ClientAddr)
+	u, err := s.store.User(ctx, site.Key, r.Username)
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+		log.InfoContext(ctx, "reset requested for unknown username")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	switch {
+	case u.Disabled:
+		log.InfoContext(ctx, "reset requested for disabled account: nothing sent")
+		return nil
+	case u.Email == "":
+		log.InfoContext(ctx, "reset requested for account without e-mail: nothing sent")
+		return nil
+	}
+	now := s.clock.Now()
+	if ok, err := s.store.HitRateLimit(ctx, "reset-user:"+site.Key+":"+hmisauth.UsernameKey(u.Username), time.Hour, perAccountPerHour, now); err != nil {
+		return err
+	} else if !ok {
+		log.WarnContext(ctx, "reset requests for this account rate-limited: nothing sent")
+		return nil
+	}
+	letter := hmisauth.Letter{Site: site, To: u.Email, User: u, At: r.At, ClientAddr: r.ClientAddr}
+	if u.Locked() {
+		// No working link while locked: the e-mail says to call the helpdesk instead.
+		letter.Kind = hmisauth.MailResetLocked
+		m, err := s.letters.Compose(letter)
+		if err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "reset requested for locked account: helpdesk e-mail queued")
+		return s.store.EnqueueMail(ctx, m)
+	}
+	if last, err := s.store.LastResetAt(ctx, u.ID, now); err != nil {
+		return err
+	} else if !last.IsZero() && now.Sub(last) < resendAfter {
+		log.InfoContext(ctx, "reset asked again within minutes: the link already sent stays valid")
+		return nil
+	}
+	token, hash := newToken()
+	ttl := site.Policy.ResetLinkTTL
+	letter.Kind, letter.ExpiresIn = hmisauth.MailReset, ttl
+	letter.Link = fmt.Sprintf("%s/%s/reset-password?token=%s", s.publicURL, site.Key, token)
+	m, err := s.letters.Compose(letter)
+	if err != nil {
+		return err
+	}
+	// The link lives from when it is made; the e-mail's words count from the request.
+	t := &hmisauth.ResetToken{UserID: u.ID, Site: site.Key, TokenHash: hash, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := s.store.StartReset(ctx, t, m); err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "reset link queued")
+	return nil
+}
+
+// ResetLink is what a live reset link shows before the new password is typed.
+type ResetLink struct {
+	Site             *hmisauth.Site
+	User             *hmisauth.User
+	ExpiresAt        time.Time
+	SecurityQuestion string // set when the site asks it after the link
+}
+
+// OpenResetLink checks a reset link's token. Unknown, used, expired and superseded links are
+// all ETokenInvalid: which one it was helps nobody but an attacker.
+func (s *Service) OpenResetLink(ctx context.Context, siteKey, token string) (*ResetLink, error) {
+	site, err := s.Site(siteKey)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.liveToken(ctx, site, token)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByID(ctx, t.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, tokenInvalid()
+	}
+	link := &ResetLink{Site: site, User: u, ExpiresAt: t.ExpiresAt}
+	if site.RequiresSecurityQuestion() {
+		if u.RecoveryQuestion == "" {
+			return nil, recoveryUnavailable(site)
+		}
+		link.SecurityQuestion = u.RecoveryQuestion
+	}
+	return link, nil
+}
+
+func (s *Service) liveToken(ctx context.Context, site *hmisauth.Site, token string) (*hmisauth.ResetToken, error) {
+	if token == "" || len(token) > 128 {
+		return nil, tokenInvalid()
+	}
+	t, err := s.store.ResetToken(ctx, HashToken(token), s.clock.Now())
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND || (err == nil && t.Site != site.Key) {
+		return nil, tokenInvalid()
+	}
+	return t, err
+}
+
+func tokenInvalid() error {
+	return &hmisauth.Error{Code: hmisauth.ETokenInvalid,
+		Message: "This reset link no longer works: it was already used, it expired, or a newer link was sent. Ask for a new link below."}
+}
+
+func recoveryUnavailable(site *hmisauth.Site) error {
+	return hmisauth.Errorf(hmisauth.ERecoveryUnavailable,
+		"Your account has no security question set up, which %s needs for a reset by e-mail. Contact the helpdesk at %s to get a temporary password.",
+		site.Name, site.Helpdesk.Contact())
+}
+
+// ResetRequest is the form behind a reset link: the new password twice, and the answer to
+// the security question where the site asks one.
+type ResetRequest struct {
+	Site           string
+	Token          string
+	New            string
+	Confirm        string
+	SecurityAnswer string
+}
+
+// CompleteReset sets a new password through a reset link. On success every session of the user
+// ends, the failure count clears and a "password changed" notice is queued; the user then signs
+// in with the new password. A wrong security answer counts as a failed sign-in attempt, and a
+// locked account cannot reset.
+func (s *Service) CompleteReset(ctx context.Context, req ResetRequest) error {
+	link, err := s.OpenResetLink(ctx, req.Site, req.Token)
+	if err != nil {
+		return err
+	}
+	site, u := link.Site, link.User
+	if u.Locked() {
+		return lockedError(site)
+	}
+	if err := s.checkNewPassword(site, u, req.New, req.Confirm); err != nil {
+		return err
+	}
+	slot, err := s.hasher.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer slot.Release()
+	if link.SecurityQuestion != "" {
+		if err := s.checkSecurityAnswer(ctx, slot, site, u, req.SecurityAnswer); err != nil {
+			return err
+		}
+	}
+	if err := s.checkHistory(ctx, slot, site, u, req.New); err != nil {
+		return err
+	}
+	hash, err := slot.Hash(req.New)
+	if err != nil {
+		return err
+	}
+	slot.Release()
+
+	now := s.clock.Now()
+	var notice *hmisauth.Message
+	if u.Email != "" { // it was, when the link was sent; the helpdesk may have removed it since
+		notice, err = s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailPasswordChanged, Site: site, To: u.Email, User: u, At: now})
+		if err != nil {
+			return err
+		}
+	}
+	err = s.store.CompleteReset(ctx, HashToken(req.Token), now, hmisauth.PasswordChange{
+		UserID: u.ID, Hash: hash, At: now, History: site.Policy.Password.History, Mail: notice,
+	})
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+		return tokenInvalid() // used or superseded while the form was being filled in
+	} else if err != nil {
+		return err
+	}
+	s.kick()
+	s.log.InfoContext(ctx, "password reset", "site", site.Key, "username", u.Username)
+	return nil
+}
+
+// checkSecurityAnswer compares the answer with the stored hash, counting it like a sign-in
+// attempt: the same atomic reservation, so guessing answers locks the account just as
+// guessing passwords does. The count clears when the reset succeeds.
+func (s *Service) checkSecurityAnswer(ctx context.Context, slot *password.Slot, site *hmisauth.Site, u *hmisauth.User, answer string) error {
+	if strings.TrimSpace(answer) == "" {
+		return hmisauth.FieldError("security_answer", "Type the answer to your security question.")
+	}
+	key := hmisauth.UsernameKey(u.Username)
+	attempt, err := s.store.ReserveLoginAttempt(ctx, site.Key, key, site.Policy.Lockout.Threshold, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if !attempt.Allowed {
+		return lockedError(site)
+	}
+	ok, _, err := slot.Verify(NormalizeAnswer(answer), u.RecoveryAnswerHash)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return nil
+	}
+	s.log.InfoContext(ctx, "security answer wrong", "site", site.Key, "username", u.Username, "attempt", attempt.Count)
+	if attempt.Count >= site.Policy.Lockout.Threshold {
+		if err := s.store.DeleteUserSessions(ctx, u.ID, 0); err != nil {
+			return err
+		}
+		return lockedError(site)
+	}
+	return &hmisauth.Error{Code: hmisauth.ESecurityAnswerWrong, Field: "security_answer",
+		Message: "That answer is not right. Check it and try again; too many wrong answers lock your account."}
+}
+
+// NormalizeAnswer is how security answers are compared: case and extra spaces ignored.
+func NormalizeAnswer(s string) string {
+	return strings.ToLower(NormalizeSpaces(s))
+}

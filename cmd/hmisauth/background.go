@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/config"
+	"github.com/hmisauth/hmisauth/mail"
+)
+
+// The background work of a server: none of it is needed for correctness across processes
+// (every step is atomic in the store), only for promptness.
+const (
+	requestPoll  = 2 * time.Second  // reset requests left by another process or a CLI command
+	expiryCheck  = time.Hour        // password-expiry warnings
+	sessionSweep = 10 * time.Minute // deleting timed-out sessions (they are refused anyway)
+)
+
+// mailOptions turns the configuration's mail section into the mail package's options.
+func mailOptions(m config.Mail) mail.Options {
+	return mail.Options{Transport: m.Transport, Dir: m.Dir, From: m.From,
+		SMTP: mail.SMTPOptions{Host: m.SMTP.Host, Port: m.SMTP.Port, Username: m.SMTP.Username,
+			Password: m.SMTP.Password, TLS: m.SMTP.TLS},
+		DKIM: mail.DKIMOptions{Domain: m.DKIM.Domain, Selector: m.DKIM.Selector, PrivateKeyFile: m.DKIM.PrivateKeyFile}}
+}
+
+// startBackground starts the outbox worker and the loop that handles reset requests, expiry
+// warnings and the session sweep, until ctx ends.
+func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) {
+	go outbox.Run(ctx)
+	go func() {
+		poll := time.NewTicker(requestPoll)
+		expiry := time.NewTicker(expiryCheck)
+		sweep := time.NewTicker(sessionSweep)
+		defer poll.Stop()
+		defer expiry.Stop()
+		defer sweep.Stop()
+		a.warnExpiringPasswords(ctx, outbox)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.wake:
+				a.handleResetRequests(ctx)
+				outbox.Kick()
+			case <-poll.C:
+				a.handleResetRequests(ctx)
+			case <-expiry.C:
+				a.warnExpiringPasswords(ctx, outbox)
+			case <-sweep.C:
+				a.sweepSessions(ctx)
+			}
+		}
+	}()
+}
+
+func (a *app) handleResetRequests(ctx context.Context) {
+	for {
+		n, err := a.svc.ProcessResetRequests(ctx)
+		if err != nil {
+			a.log.Error("reset requests", "err", err)
+			return
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+func (a *app) warnExpiringPasswords(ctx context.Context, outbox *mail.Worker) {
+	if _, err := a.svc.SendPasswordExpiryWarnings(ctx); err != nil {
+		a.log.Error("password expiry warnings", "err", err)
+	}
+	outbox.Kick()
+}
+
+func (a *app) sweepSessions(ctx context.Context) {
+	now := time.Now()
+	// The longest idle time of any site bounds what can still be alive.
+	var idle time.Duration
+	for _, s := range a.cfg.Sites {
+		idle = max(idle, s.Policy.Session.Idle)
+	}
+	n, err := a.store.DeleteExpiredSessions(ctx, now, now.Add(-idle))
+	if err != nil {
+		a.log.Warn("session sweep failed", "err", err)
+	} else if n > 0 {
+		a.log.Info("timed-out sessions removed", "count", n)
+	}
+}
+
+// devInbox is the /dev/mail page's source when mail goes nowhere but the outbox.
+func (a *app) devInbox() func(ctx context.Context, limit int) ([]*hmisauth.Message, error) {
+	if a.cfg.Mail.Transport != "dev" {
+		return nil
+	}
+	return a.store.RecentMail
+}

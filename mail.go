@@ -1,0 +1,64 @@
+package hmisauth
+
+import (
+	"context"
+	"time"
+)
+
+// Kinds of e-mail hmisauth sends.
+const (
+	MailReset            = "reset"             // the reset link
+	MailResetLocked      = "reset_locked"      // a reset asked for a locked account: no link, call the helpdesk
+	MailPasswordChanged  = "password_changed"  // notice after any password change or reset
+	MailEmailChanged     = "email_changed"     // to the old address when the address changes
+	MailPasswordExpiring = "password_expiring" // warn_days before the password expires
+)
+
+// Message is one e-mail in the durable outbox. It is written in the same transaction as the
+// change it reports, then delivered by the outbox worker with retries, so a mail server that is
+// down loses nothing. Its body may hold a reset link: the outbox erases Text and HTML once the
+// message is sent or abandoned (except for the development inbox, which shows them).
+type Message struct {
+	ID        int64
+	Site      string
+	Kind      string
+	To        string
+	Subject   string
+	Text      string
+	HTML      string
+	MessageID string // RFC 5322 Message-ID, fixed when queued so every retry is the same message
+	CreatedAt time.Time
+	// DiscardAfter is when the message stops being useful (its link expires); a message still
+	// undelivered then is abandoned instead of retried. Zero: keep trying.
+	DiscardAfter time.Time
+
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	SentAt        time.Time
+	AbandonedAt   time.Time
+}
+
+// Letter is what an e-mail is about; Letters turns it into a Message in the site's words.
+type Letter struct {
+	Kind       string
+	Site       *Site
+	To         string
+	User       *User
+	Link       string        // the reset link, for MailReset
+	ExpiresIn  time.Duration // how long the link works, for MailReset
+	At         time.Time     // when it happened (the request, the change), shown in the site's timezone
+	NewEmail   string        // for MailEmailChanged
+	ExpiresOn  time.Time     // for MailPasswordExpiring
+	ClientAddr string        // where the request came from, when known
+}
+
+// Letters writes e-mails from templates. mail/ implements it.
+type Letters interface {
+	Compose(l Letter) (*Message, error)
+}
+
+// Mailer delivers one message; the outbox worker calls it and retries on error.
+type Mailer interface {
+	Send(ctx context.Context, m *Message) error
+}

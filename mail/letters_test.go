@@ -1,0 +1,284 @@
+package mail_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/mail"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden e-mails in testdata/")
+
+const resetLink = "https://hmis.example.org/live/reset-password?token=Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg"
+
+func chicago(t testing.TB) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func liveSite(t testing.TB) *hmisauth.Site {
+	return &hmisauth.Site{
+		Key: "live", Name: "HMIS Live", Timezone: "America/Chicago", Location: chicago(t),
+		Helpdesk: hmisauth.Helpdesk{Email: "helpdesk@example.org", Phone: "555-0100", Hours: "Mon-Fri 8am-5pm"},
+	}
+}
+
+func trainingSite(t testing.TB) *hmisauth.Site {
+	s := liveSite(t)
+	s.Key, s.Name, s.Training = "training", "HMIS Training", true
+	return s
+}
+
+func newLetters(t testing.TB) *mail.Letters {
+	t.Helper()
+	ls, err := mail.NewLetters(mail.LetterOptions{
+		From: "HMIS Helpdesk <donotreply@hmis.example.org>", PublicURL: "https://hmis.example.org/",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
+
+// requestAt is 18:47 UTC on a Monday: 12:47 PM in Chicago, in standard time.
+var requestAt = time.Date(2026, 11, 23, 18, 47, 5, 0, time.UTC)
+
+// letters is one letter of each kind, as auth/ will write them.
+func letters(site *hmisauth.Site) map[string]hmisauth.Letter {
+	u := &hmisauth.User{Site: site.Key, Username: "jdoe", FirstName: "Jane", LastName: "Doe", Email: "jane.doe@agency.example"}
+	return map[string]hmisauth.Letter{
+		hmisauth.MailReset: {Kind: hmisauth.MailReset, Site: site, User: u, To: u.Email, Link: resetLink,
+			ExpiresIn: 15 * time.Minute, At: requestAt, ClientAddr: "203.0.113.7"},
+		hmisauth.MailResetLocked: {Kind: hmisauth.MailResetLocked, Site: site, User: u, To: u.Email, At: requestAt},
+		hmisauth.MailPasswordChanged: {Kind: hmisauth.MailPasswordChanged, Site: site, User: u, To: u.Email,
+			At: requestAt},
+		hmisauth.MailEmailChanged: {Kind: hmisauth.MailEmailChanged, Site: site, User: u, To: u.Email,
+			NewEmail: "jane@new.example", At: requestAt},
+		hmisauth.MailPasswordExpiring: {Kind: hmisauth.MailPasswordExpiring, Site: site, User: u, To: u.Email,
+			At: requestAt, ExpiresOn: time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)},
+	}
+}
+
+func compose(t testing.TB, l hmisauth.Letter) *hmisauth.Message {
+	t.Helper()
+	m, err := newLetters(t).Compose(l)
+	if err != nil {
+		t.Fatalf("compose %s: %v", l.Kind, err)
+	}
+	return m
+}
+
+// TestEveryLetterNamesTheSiteAndTheHelpdesk checks what CONTRACT.md promises of every e-mail,
+// on both kinds of site, and keeps the wording in testdata/ for review (go test -update).
+func TestEveryLetterNamesTheSiteAndTheHelpdesk(t *testing.T) {
+	for _, site := range []*hmisauth.Site{liveSite(t), trainingSite(t)} {
+		for kind, l := range letters(site) {
+			t.Run(site.Key+"/"+kind, func(t *testing.T) {
+				m := compose(t, l)
+				if m.Site != site.Key || m.Kind != kind || m.To != l.To || !m.CreatedAt.Equal(l.At) {
+					t.Errorf("message is %q %q to %q at %v", m.Site, m.Kind, m.To, m.CreatedAt)
+				}
+				if !regexp.MustCompile(`^<[a-z2-7]{26}@hmis\.example\.org>$`).MatchString(m.MessageID) {
+					t.Errorf("Message-ID %q", m.MessageID)
+				}
+				if !strings.Contains(m.Subject, site.Name) {
+					t.Errorf("subject %q does not name the site", m.Subject)
+				}
+				if strings.HasPrefix(m.Subject, "[TRAINING] ") != site.Training {
+					t.Errorf("subject %q: training marker wrong", m.Subject)
+				}
+				for part, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+					for _, want := range []string{"helpdesk@example.org or 555-0100 (Mon-Fri 8am-5pm)", "jdoe", "sent automatically"} {
+						if !strings.Contains(body, want) {
+							t.Errorf("%s part lacks %q", part, want)
+						}
+					}
+					if strings.Contains(body, "practice site") != site.Training {
+						t.Errorf("%s part: practice-site notice wrong for training=%v", part, site.Training)
+					}
+				}
+				if !strings.HasPrefix(m.HTML, "<!DOCTYPE html>\n<html lang=\"en\">") {
+					t.Errorf("HTML part does not declare its language: %.60q", m.HTML)
+				}
+				for _, external := range []string{"<img", "<link", "<script", "src=", "url("} {
+					if strings.Contains(m.HTML, external) {
+						t.Errorf("HTML part loads something from outside: %q", external)
+					}
+				}
+				golden(t, filepath.Join("testdata", site.Key+"-"+kind+".txt"), "Subject: "+m.Subject+"\n\n"+m.Text)
+			})
+		}
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./mail -update to write it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s changed (go test ./mail -update rewrites it):\n--- got ---\n%s", path, got)
+	}
+}
+
+func TestResetLetter(t *testing.T) {
+	l := letters(liveSite(t))[hmisauth.MailReset]
+	m := compose(t, l)
+
+	if want := "HMIS Live: password reset requested Mon Nov 23, 2026 at 12:47 PM CST"; m.Subject != want {
+		t.Errorf("subject %q, want %q", m.Subject, want)
+	}
+	lines := strings.Split(m.Text, "\n")
+	onItsOwn := 0
+	for _, line := range lines {
+		if strings.Contains(line, resetLink) {
+			if line != resetLink {
+				t.Errorf("the link shares its line: %q", line)
+			}
+			onItsOwn++
+		}
+	}
+	if onItsOwn != 1 {
+		t.Errorf("the link is on %d lines of its own, want 1", onItsOwn)
+	}
+	for _, want := range []string{
+		"This link expires in 15 minutes",
+		"If you did not ask to reset your password, do not use this link",
+		"tell the helpdesk",
+		"username: jdoe",
+		"203.0.113.7",
+		"Hello Jane,",
+	} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+	if !strings.Contains(m.HTML, `href="`+resetLink+`"`) || !strings.Contains(m.HTML, "This link expires in 15 minutes") {
+		t.Error("HTML part lacks the link or its expiry")
+	}
+	if want := requestAt.Add(15 * time.Minute); !m.DiscardAfter.Equal(want) {
+		t.Errorf("DiscardAfter %v, want %v: the link is useless after it expires", m.DiscardAfter, want)
+	}
+}
+
+func TestLinkLifetimeInWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		15 * time.Minute:  "15 minutes",
+		time.Minute:       "1 minute",
+		time.Hour:         "1 hour",
+		90 * time.Minute:  "1 hour and 30 minutes",
+		2 * time.Hour:     "2 hours",
+		48 * time.Hour:    "2 days",
+		30 * time.Second:  "1 minute",
+		121 * time.Second: "2 minutes",
+	} {
+		l := letters(liveSite(t))[hmisauth.MailReset]
+		l.ExpiresIn = d
+		if m := compose(t, l); !strings.Contains(m.Text, "This link expires in "+want+",") {
+			t.Errorf("%v: text does not say %q", d, want)
+		}
+	}
+}
+
+func TestTimesAreInTheSiteTimezone(t *testing.T) {
+	site := liveSite(t)
+	summer := time.Date(2026, 7, 4, 15, 5, 0, 0, time.UTC) // 10:05 AM CDT
+	l := letters(site)[hmisauth.MailPasswordChanged]
+	l.At = summer
+	if m := compose(t, l); !strings.Contains(m.Text, "on Sat Jul 4, 2026 at 10:05 AM CDT") {
+		t.Errorf("text does not give the change in Chicago summer time:\n%s", m.Text)
+	}
+
+	// 03:00 UTC on December 1 is still November 30 in Chicago.
+	m := compose(t, letters(site)[hmisauth.MailPasswordExpiring])
+	if want := "HMIS Live: your password expires on Mon Nov 30, 2026"; m.Subject != want {
+		t.Errorf("subject %q, want %q", m.Subject, want)
+	}
+	if !strings.Contains(m.Text, "expires on Monday, November 30, 2026") {
+		t.Errorf("text lacks the expiry date in the site's timezone:\n%s", m.Text)
+	}
+	if !strings.Contains(m.Text, "Sign in at https://hmis.example.org/live/login\n") {
+		t.Errorf("text lacks the sign-in address:\n%s", m.Text)
+	}
+	if m.DiscardAfter != (time.Time{}) {
+		t.Errorf("a warning is always worth delivering, but DiscardAfter is %v", m.DiscardAfter)
+	}
+}
+
+func TestOtherLettersSayWhatHappened(t *testing.T) {
+	ls := letters(liveSite(t))
+	for kind, wants := range map[string][]string{
+		hmisauth.MailResetLocked: {"locked", "too many failed sign-ins", "cannot reset your password yourself",
+			"helpdesk@example.org or 555-0100"},
+		hmisauth.MailPasswordChanged: {"was changed on Mon Nov 23, 2026 at 12:47 PM CST",
+			"If this was not you, contact the helpdesk at once"},
+		hmisauth.MailEmailChanged: {"was changed to jane@new.example on Mon Nov 23, 2026 at 12:47 PM CST",
+			"If this was not you, contact the helpdesk at once"},
+		hmisauth.MailPasswordExpiring: {"Change your password", "lists the rules"},
+	} {
+		m := compose(t, ls[kind])
+		for _, want := range wants {
+			if !strings.Contains(m.Text, want) {
+				t.Errorf("%s text lacks %q:\n%s", kind, want, m.Text)
+			}
+		}
+		if strings.Contains(m.Text, "reset-password?token=") {
+			t.Errorf("%s text has a reset link", kind)
+		}
+	}
+}
+
+func TestComposeRefusesIncompleteLetters(t *testing.T) {
+	site := liveSite(t)
+	ls := newLetters(t)
+	for name, mutate := range map[string]func(*hmisauth.Letter){
+		"unknown kind":      func(l *hmisauth.Letter) { l.Kind = "welcome" },
+		"no site":           func(l *hmisauth.Letter) { l.Site = nil },
+		"no address":        func(l *hmisauth.Letter) { l.To, l.User.Email = "", "" },
+		"bad address":       func(l *hmisauth.Letter) { l.To = "jane at agency" },
+		"no link":           func(l *hmisauth.Letter) { l.Link = "" },
+		"link on two lines": func(l *hmisauth.Letter) { l.Link = resetLink + "\nhttps://evil.example" },
+		"no lifetime":       func(l *hmisauth.Letter) { l.ExpiresIn = 0 },
+		"no time":           func(l *hmisauth.Letter) { l.At = time.Time{} },
+	} {
+		l := letters(site)[hmisauth.MailReset]
+		mutate(&l)
+		if _, err := ls.Compose(l); err == nil {
+			t.Errorf("%s: composed", name)
+		}
+	}
+	for _, o := range []mail.LetterOptions{
+		{From: "not an address", PublicURL: "https://hmis.example.org"},
+		{From: "a@example.org", PublicURL: "hmis.example.org"},
+	} {
+		if _, err := mail.NewLetters(o); err == nil {
+			t.Errorf("NewLetters(%+v) accepted", o)
+		}
+	}
+}
+
+func TestSubjectStaysOneLine(t *testing.T) {
+	site := liveSite(t)
+	site.Name = "HMIS\r\nBcc: everyone@example.org"
+	m := compose(t, letters(site)[hmisauth.MailPasswordChanged])
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		t.Errorf("subject %q spans lines", m.Subject)
+	}
+}

@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+// enqueue inserts m (if not nil) into the outbox in the caller's transaction, so the message
+// exists exactly when the change it reports does. It sets m.ID, stamps m.CreatedAt if the
+// caller left it zero, and makes a zero NextAttemptAt "at once".
+func enqueue(ctx context.Context, tx *sql.Tx, m *hmisauth.Message) error {
+	if m == nil {
+		return nil
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = now()
+	}
+	if m.NextAttemptAt.IsZero() {
+		m.NextAttemptAt = m.CreatedAt
+	}
+	return tx.QueryRowContext(ctx, `
+		INSERT INTO outbox (site, kind, to_addr, subject, text_body, html_body, message_id,
+			created_at, discard_after, attempts, next_attempt_at, last_error, sent_at, abandoned_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
+		m.Site, m.Kind, m.To, m.Subject, m.Text, m.HTML, m.MessageID,
+		micros(m.CreatedAt), micros(m.DiscardAfter), m.Attempts, micros(m.NextAttemptAt), m.LastError,
+		micros(m.SentAt), micros(m.AbandonedAt),
+	).Scan(&m.ID)
+}
+
+const messageColumns = `id, site, kind, to_addr, subject, text_body, html_body, message_id,
+	created_at, discard_after, attempts, next_attempt_at, last_error, sent_at, abandoned_at`
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(row scanner) (*hmisauth.Message, error) {
+	m := new(hmisauth.Message)
+	err := row.Scan(&m.ID, &m.Site, &m.Kind, &m.To, &m.Subject, &m.Text, &m.HTML, &m.MessageID,
+		timeCol{&m.CreatedAt}, timeCol{&m.DiscardAfter}, &m.Attempts, timeCol{&m.NextAttemptAt},
+		&m.LastError, timeCol{&m.SentAt}, timeCol{&m.AbandonedAt})
+	return m, err
+}
+
+func scanMessages(rows *sql.Rows, err error) ([]*hmisauth.Message, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*hmisauth.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func noMessage() error { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such message."} }
+
+func messageChanged(res sql.Result, err error) error { return changed(res, err, noMessage) }
+
+// EnqueueMail queues a message on its own and sets m.ID.
+func (s *Store) EnqueueMail(ctx context.Context, m *hmisauth.Message) (err error) {
+	defer wrap(&err, "enqueue mail")
+	if m == nil {
+		return errors.New("no message")
+	}
+	return s.write(ctx, func(tx *sql.Tx) error { return enqueue(ctx, tx, m) })
+}
+
+// claimMail leases the due messages in one statement: the choice of rows and the lease are
+// made under the write lock together, so a message another worker holds is never chosen, in
+// this process or another one on the file.
+const claimMail = `
+	UPDATE outbox SET leased_until = ?1, attempts = attempts + 1
+	WHERE id IN (
+		SELECT id FROM outbox
+		WHERE sent_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= ?2
+			AND (leased_until IS NULL OR leased_until <= ?2)
+		ORDER BY next_attempt_at, id
+		LIMIT ?3)
+	RETURNING ` + messageColumns
+
+// ClaimMail leases up to limit due messages until now+lease and returns them in due order,
+// with Attempts counting this one.
+func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) (_ []*hmisauth.Message, err error) {
+	defer wrap(&err, "claim mail")
+	if lease <= 0 {
+		return nil, errors.New("the lease must be positive")
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	ms, err := scanMessages(s.w.QueryContext(ctx, claimMail, micros(now.Add(lease)), micros(now), limit))
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING gives rows in no particular order.
+	slices.SortFunc(ms, func(a, b *hmisauth.Message) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return ms, nil
+}
+
+// MailSent records delivery and ends the lease. The body (which may hold a reset link) is
+// erased unless keepBody. A second report keeps the first delivery time.
+func (s *Store) MailSent(ctx context.Context, id int64, at time.Time, keepBody bool) (err error) {
+	defer wrap(&err, "mail sent")
+	return messageChanged(s.w.ExecContext(ctx, `
+		UPDATE outbox SET sent_at = coalesce(sent_at, ?1), leased_until = NULL,
+			text_body = CASE WHEN ?2 THEN text_body ELSE '' END,
+			html_body = CASE WHEN ?2 THEN html_body ELSE '' END
+		WHERE id = ?3`, micros(at), keepBody, id))
+}
+
+// MailFailed records a failed attempt and when to try again, and ends the lease so the retry
+// is due at next even if the lease would have run longer.
+func (s *Store) MailFailed(ctx context.Context, id int64, next time.Time, reason string) (err error) {
+	defer wrap(&err, "mail failed")
+	return messageChanged(s.w.ExecContext(ctx, `
+		UPDATE outbox SET last_error = ?, next_attempt_at = ?, leased_until = NULL WHERE id = ?`,
+		reason, micros(next), id))
+}
+
+// AbandonMail gives up on a message and erases its body. An empty reason keeps the last error.
+func (s *Store) AbandonMail(ctx context.Context, id int64, at time.Time, reason string) (err error) {
+	defer wrap(&err, "abandon mail")
+	return messageChanged(s.w.ExecContext(ctx, `
+		UPDATE outbox SET abandoned_at = coalesce(abandoned_at, ?1),
+			last_error = CASE WHEN ?2 = '' THEN last_error ELSE ?2 END,
+			text_body = '', html_body = '', leased_until = NULL
+		WHERE id = ?3`, micros(at), reason, id))
+}
+
+// RecentMail lists up to limit messages, newest first, whatever their state.
+func (s *Store) RecentMail(ctx context.Context, limit int) (_ []*hmisauth.Message, err error) {
+	defer wrap(&err, "recent mail")
+	if limit <= 0 {
+		return nil, nil
+	}
+	return scanMessages(s.r.QueryContext(ctx,
+		`SELECT `+messageColumns+` FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?`, limit))
+}
