@@ -56,6 +56,7 @@ type Policy struct {
 	Lockout              LockoutPolicy  `yaml:"lockout"`
 	InactiveLockDays     int            `yaml:"inactive_lock_days"`
 	ResetLinkTTL         time.Duration  `yaml:"reset_link_ttl"`
+	ResetLimits          ResetLimits    `yaml:"reset_limits"`
 	TemporaryPasswordTTL time.Duration  `yaml:"temporary_password_ttl"`
 	Recovery             []string       `yaml:"recovery"`
 	Terms                Terms          `yaml:"terms"`
@@ -82,6 +83,19 @@ type LockoutPolicy struct {
 	// AutoUnlockAfter, when not zero, unlocks a locked account that long after it locked;
 	// zero means only an administrator unlocks.
 	AutoUnlockAfter time.Duration `yaml:"auto_unlock_after"`
+}
+
+// ResetLimits keep "forgot password" from flooding inboxes or serving as a spam cannon.
+type ResetLimits struct {
+	// ResendAfter: a request within this time of the last link sends nothing new, and that
+	// link keeps working (double clicks and impatience do not kill the link on its way).
+	ResendAfter time.Duration `yaml:"resend_after"`
+	// PerAccountPerHour caps the e-mails one account can be sent in an hour.
+	PerAccountPerHour int `yaml:"per_account_per_hour"`
+	// PerAddress caps the requests one client address may make in AddressWindow; beyond it
+	// requests are answered as always but dropped.
+	PerAddress    int           `yaml:"per_address"`
+	AddressWindow time.Duration `yaml:"address_window"`
 }
 
 // Terms is the site's Terms of Agreement. A user must accept the current Version.
@@ -117,6 +131,7 @@ func DefaultPolicy() Policy {
 		Lockout:              LockoutPolicy{Threshold: 3},
 		InactiveLockDays:     90,
 		ResetLinkTTL:         15 * time.Minute,
+		ResetLimits:          ResetLimits{ResendAfter: 5 * time.Minute, PerAccountPerHour: 5, PerAddress: 20, AddressWindow: 15 * time.Minute},
 		TemporaryPasswordTTL: 72 * time.Hour,
 		Recovery:             []string{"email"},
 		Terms:                Terms{Version: 1},

@@ -11,17 +11,9 @@ import (
 	"github.com/hmisauth/hmisauth/password"
 )
 
-// Self-service recovery limits. A second request soon after the first sends nothing new and
-// leaves the first link working (resendAfter), so impatient double-clicks do not flood the
-// inbox or kill the link that is on its way; beyond perAccountPerHour requests nothing more is
-// sent that hour; one client address may ask perAddressPerWindow times per addressWindow.
-const (
-	resendAfter         = 5 * time.Minute
-	perAccountPerHour   = 5
-	perAddressPerWindow = 20
-	addressWindow       = 15 * time.Minute
-	requestBatch        = 50
-)
+// requestBatch is how many queued reset requests one ProcessResetRequests call takes. The
+// limits on requests are site policy: hmisauth.ResetLimits.
+const requestBatch = 50
 
 // ForgotRequest is "I forgot my password" for a username on a site.
 type ForgotRequest struct {
@@ -46,7 +38,8 @@ func (s *Service) RequestReset(ctx context.Context, req ForgotRequest) error {
 		return hmisauth.FieldError("username", "That is longer than any username. Check what you typed.")
 	}
 	now := s.clock.Now()
-	ok, err := s.store.HitRateLimit(ctx, "forgot-addr:"+site.Key+":"+req.ClientAddr, addressWindow, perAddressPerWindow, now)
+	lim := site.Policy.ResetLimits
+	ok, err := s.store.HitRateLimit(ctx, "forgot-addr:"+site.Key+":"+req.ClientAddr, lim.AddressWindow, lim.PerAddress, now)
 	if err != nil || !ok {
 		if !ok {
 			s.log.WarnContext(ctx, "reset requests rate-limited", "site", site.Key, "client", req.ClientAddr)
@@ -101,7 +94,8 @@ func (s *Service) processResetRequest(ctx context.Context, r *hmisauth.ResetRequ
 		return nil
 	}
 	now := s.clock.Now()
-	if ok, err := s.store.HitRateLimit(ctx, "reset-user:"+site.Key+":"+hmisauth.UsernameKey(u.Username), time.Hour, perAccountPerHour, now); err != nil {
+	lim := site.Policy.ResetLimits
+	if ok, err := s.store.HitRateLimit(ctx, "reset-user:"+site.Key+":"+hmisauth.UsernameKey(u.Username), time.Hour, lim.PerAccountPerHour, now); err != nil {
 		return err
 	} else if !ok {
 		log.WarnContext(ctx, "reset requests for this account rate-limited: nothing sent")
@@ -120,7 +114,7 @@ func (s *Service) processResetRequest(ctx context.Context, r *hmisauth.ResetRequ
 	}
 	if last, err := s.store.LastResetAt(ctx, u.ID, now); err != nil {
 		return err
-	} else if !last.IsZero() && now.Sub(last) < resendAfter {
+	} else if !last.IsZero() && now.Sub(last) < lim.ResendAfter {
 		log.InfoContext(ctx, "reset asked again within minutes: the link already sent stays valid")
 		return nil
 	}

@@ -147,6 +147,10 @@ func (l *loader) checkSite(p string, s *hmisauth.Site) {
 	}
 	l.atLeast(p+"inactive_lock_days", pol.InactiveLockDays, 0)
 	l.within(p+"reset_link_ttl", pol.ResetLinkTTL, time.Minute, 24*time.Hour)
+	l.within(p+"reset_limits.resend_after", pol.ResetLimits.ResendAfter, 0, time.Hour)
+	l.between(p+"reset_limits.per_account_per_hour", int64(pol.ResetLimits.PerAccountPerHour), 1, 100)
+	l.between(p+"reset_limits.per_address", int64(pol.ResetLimits.PerAddress), 1, 1000000)
+	l.within(p+"reset_limits.address_window", pol.ResetLimits.AddressWindow, time.Minute, 24*time.Hour)
 	l.within(p+"temporary_password_ttl", pol.TemporaryPasswordTTL, time.Hour, 720*time.Hour)
 	if !slices.Equal(pol.Recovery, []string{"email"}) && !slices.Equal(pol.Recovery, []string{"email", "security_question"}) {
 		// A security question alone is never enough proof (NIST SP 800-63B): it only ever

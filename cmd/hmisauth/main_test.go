@@ -176,10 +176,10 @@ func TestUserStepCommands(t *testing.T) {
 	}
 }
 
-// TestCommandsWorkWhileTheServerRuns locks an account through a running server's API, then
-// diagnoses and unlocks it from the command line on the same data, as the helpdesk would.
-func TestCommandsWorkWhileTheServerRuns(t *testing.T) {
-	c := newCLI(t)
+// serveInBackground runs `hmisauth serve` in-process on c's data until the test ends, and
+// returns its base URL once it is ready.
+func (c *cli) serveInBackground() string {
+	t := c.t
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +206,14 @@ func TestCommandsWorkWhileTheServerRuns(t *testing.T) {
 	})
 	base := "http://" + addr
 	waitReady(t, base)
+	return base
+}
+
+// TestCommandsWorkWhileTheServerRuns locks an account through a running server's API, then
+// diagnoses and unlocks it from the command line on the same data, as the helpdesk would.
+func TestCommandsWorkWhileTheServerRuns(t *testing.T) {
+	c := newCLI(t)
+	base := c.serveInBackground()
 
 	var created struct {
 		Username          string
@@ -251,4 +259,35 @@ func waitReady(t testing.TB, base string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("server did not become ready")
+}
+
+// TestServeDeliversResetLinks follows a forgot-password request through the running server's
+// own background work: the request is handled, the link queued and delivered to /dev/mail.
+func TestServeDeliversResetLinks(t *testing.T) {
+	c := newCLI(t)
+	base := c.serveInBackground()
+	c.run("user", "create", "--site", "live", "--first", "Maria", "--last", "Lopez", "--email", "maria@agency.example.org")
+	resp, err := http.Post(base+"/api/v1/sites/live/password/forgot", "application/json", strings.NewReader(`{"username":"mlopez"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("forgot answered %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/dev/mail")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page bytes.Buffer
+		page.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(page.String(), "/live/reset-password?token=") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no reset e-mail reached /dev/mail")
 }
