@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/password"
@@ -65,23 +66,16 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, req Password
 				Message: "Your current password is not right. Type it again."}
 		}
 	}
-	if err := s.checkHistory(ctx, slot, p.Site, p.User, req.New); err != nil {
-		return err
-	}
-	hash, err := slot.Hash(req.New)
+	hash, err := s.hashNewPassword(ctx, slot, p.Site, p.User, req.New)
 	if err != nil {
 		return err
 	}
 	slot.Release()
 
 	now := s.clock.Now()
-	var notice *hmisauth.Message
-	if p.User.Email != "" {
-		notice, err = s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailPasswordChanged, Site: p.Site,
-			To: p.User.Email, User: p.User, At: now, ClientAddr: p.Session.ClientAddr})
-		if err != nil {
-			return err
-		}
+	notice, err := s.passwordChangedNotice(p.Site, p.User, now, p.Session.ClientAddr)
+	if err != nil {
+		return err
 	}
 	err = s.store.SetPassword(ctx, hmisauth.PasswordChange{
 		UserID: p.User.ID, Hash: hash, At: now, Mail: notice,
@@ -120,6 +114,25 @@ func (s *Service) checkNewPassword(site *hmisauth.Site, u *hmisauth.User, pw, co
 
 func person(site *hmisauth.Site, u *hmisauth.User) password.Person {
 	return password.Person{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, SiteName: site.Name}
+}
+
+// hashNewPassword checks the new password against the history, then hashes it, in the slot
+// the caller holds.
+func (s *Service) hashNewPassword(ctx context.Context, slot *password.Slot, site *hmisauth.Site, u *hmisauth.User, pw string) (string, error) {
+	if err := s.checkHistory(ctx, slot, site, u, pw); err != nil {
+		return "", err
+	}
+	return slot.Hash(pw)
+}
+
+// passwordChangedNotice is the e-mail telling the user their password changed, nil when there
+// is no address to send it to.
+func (s *Service) passwordChangedNotice(site *hmisauth.Site, u *hmisauth.User, at time.Time, from string) (*hmisauth.Message, error) {
+	if u.Email == "" {
+		return nil, nil
+	}
+	return s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailPasswordChanged, Site: site, To: u.Email,
+		User: u, At: at, ClientAddr: from})
 }
 
 // checkHistory refuses any of the last History passwords, the current one included (and the

@@ -229,22 +229,16 @@ func (s *Service) CompleteReset(ctx context.Context, req ResetRequest) error {
 			return err
 		}
 	}
-	if err := s.checkHistory(ctx, slot, site, u, req.New); err != nil {
-		return err
-	}
-	hash, err := slot.Hash(req.New)
+	hash, err := s.hashNewPassword(ctx, slot, site, u, req.New)
 	if err != nil {
 		return err
 	}
 	slot.Release()
 
 	now := s.clock.Now()
-	var notice *hmisauth.Message
-	if u.Email != "" { // it was, when the link was sent; the helpdesk may have removed it since
-		notice, err = s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailPasswordChanged, Site: site, To: u.Email, User: u, At: now})
-		if err != nil {
-			return err
-		}
+	notice, err := s.passwordChangedNotice(site, u, now, "")
+	if err != nil {
+		return err
 	}
 	err = s.store.CompleteReset(ctx, HashToken(req.Token), now, hmisauth.PasswordChange{
 		UserID: u.ID, Hash: hash, At: now, History: site.Policy.Password.History, Mail: notice,

@@ -44,11 +44,7 @@ func changeReason(p *auth.Principal) string {
 
 // termsSubmit records the acceptance of the version the user read.
 func (s *Server) termsSubmit(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok || !s.parseForm(w, r, site) {
-		return
-	}
-	p := s.signedIn(w, r, site)
+	p := s.signedInForm(w, r)
 	if p == nil {
 		return
 	}
@@ -90,14 +86,11 @@ func (s *Server) passwordView(r *http.Request, p *auth.Principal) *view {
 
 // passwordSubmit changes the password; a refused one comes back with each broken rule listed.
 func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok || !s.parseForm(w, r, site) {
-		return
-	}
-	p := s.signedIn(w, r, site)
+	p := s.signedInForm(w, r)
 	if p == nil {
 		return
 	}
+	site := p.Site
 	v := s.passwordView(r, p) // before the change: the page as the user saw it
 	err := s.svc.ChangePassword(r.Context(), p, auth.PasswordChangeRequest{
 		Current: r.PostFormValue("current_password"),

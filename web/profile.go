@@ -35,14 +35,11 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
 // profileSubmit saves the contact details. Like PATCH /me, a field the form did not send stays
 // as it is; one sent empty is cleared.
 func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok || !s.parseForm(w, r, site) {
-		return
-	}
-	p := s.signedIn(w, r, site)
+	p := s.signedInForm(w, r)
 	if p == nil {
 		return
 	}
+	site := p.Site
 	v := s.profileView(r, p)
 	var c auth.ContactChange
 	if vals, ok := r.PostForm["email"]; ok {
@@ -105,14 +102,11 @@ func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request) {
 // recoverySubmit saves the question and answer, then goes on to the next required action or
 // back to the account.
 func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok || !s.parseForm(w, r, site) {
-		return
-	}
-	p := s.signedIn(w, r, site)
+	p := s.signedInForm(w, r)
 	if p == nil {
 		return
 	}
+	site := p.Site
 	v := s.recoveryView(r, p)
 	question := r.PostFormValue("question")
 	err := s.svc.SetRecovery(r.Context(), p, auth.Recovery{Question: question, Answer: r.PostFormValue("answer")})

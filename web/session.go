@@ -136,6 +136,16 @@ func (s *Server) signedInPage(w http.ResponseWriter, r *http.Request, page strin
 	return p
 }
 
+// signedInForm parses a signed-in page's form and returns its principal, or nil when it has
+// answered already (a refused form, or sign in first).
+func (s *Server) signedInForm(w http.ResponseWriter, r *http.Request) *auth.Principal {
+	site, ok := s.site(w, r)
+	if !ok || !s.parseForm(w, r, site) {
+		return nil
+	}
+	return s.signedIn(w, r, site)
+}
+
 // pendingElsewhere sends the user to their first required action's page when it is not the
 // page they are on, and reports whether it did. A session with an action pending opens
 // nothing else.
