@@ -12,6 +12,10 @@ import (
 //
 // Lookups of something absent return an *Error with code ENOTFOUND; creating something that
 // exists returns ECONFLICT. store/storetest checks every backend against this contract.
+//
+// Audit: every method that changes something appends the events its context carries
+// (WithEvent) to the audit log in the same transaction, chained by EventHash; when the method
+// returns an error, neither the change nor the events are written.
 type Store interface {
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
@@ -151,6 +155,15 @@ type Store interface {
 	AbandonMail(ctx context.Context, id int64, at time.Time, reason string) error
 	// RecentMail lists the newest messages first (the development inbox).
 	RecentMail(ctx context.Context, limit int) ([]*Message, error)
+
+	// AppendEvents appends events that record no state change of their own (a failed sign-in,
+	// after its attempt was counted), plus any ctx carries, in one transaction.
+	AppendEvents(ctx context.Context, evs ...*Event) error
+	// Events lists audit events matching q, newest first.
+	Events(ctx context.Context, q EventQuery) ([]*Event, error)
+	// EachEvent calls fn for every event in the order they were appended (by ID), stopping at
+	// the first error; for verifying and exporting the whole log.
+	EachEvent(ctx context.Context, fn func(*Event) error) error
 }
 
 // ResetRequest is a "forgot password" request waiting to be handled.

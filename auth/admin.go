@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"net/mail"
 	"strings"
 	"unicode/utf8"
@@ -54,9 +55,14 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 	now := s.clock.Now()
 	u.PasswordHash, u.PasswordTemporary, u.PasswordChangedAt, u.CreatedAt = hash, true, now, now
 
+	// The event names the username, which is only final when the insert succeeds: each try
+	// carries its own.
+	created := func(u *hmisauth.User) context.Context {
+		return s.audit(ctx, site, hmisauth.EventUserCreated, u.Username, "role "+string(u.Role)+agencyDetail(u))
+	}
 	if req.Username != "" {
 		u.Username = req.Username
-		if err := s.store.CreateUser(ctx, u); err != nil {
+		if err := s.store.CreateUser(created(u), u); err != nil {
 			return nil, err
 		}
 	} else {
@@ -66,7 +72,7 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 				return nil, hmisauth.Errorf(hmisauth.ECONFLICT, "Could not find a free username starting with %q; choose one.", base)
 			}
 			u.Username = usernameCandidate(base, n)
-			err := s.store.CreateUser(ctx, u)
+			err := s.store.CreateUser(created(u), u)
 			if err == nil {
 				break
 			} else if hmisauth.ErrorCode(err) != hmisauth.ECONFLICT {
@@ -181,7 +187,8 @@ func (s *Service) UpdateUser(ctx context.Context, siteKey, username string, c Pr
 	if err := s.fillProfile(ctx, site, u, req); err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateUserProfile(ctx, u); err != nil {
+	if err := s.store.UpdateUserProfile(s.audit(ctx, site, hmisauth.EventUserUpdated, u.Username,
+		"role "+string(u.Role)+agencyDetail(u)), u); err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "user updated", "site", site.Key, "username", u.Username)
@@ -214,6 +221,7 @@ func (s *Service) SetTemporaryPassword(ctx context.Context, siteKey, username st
 		return nil, err
 	}
 	now := s.clock.Now()
+	ctx = s.audit(ctx, site, hmisauth.EventTemporaryPasswordSet, u.Username, "sessions ended, lockout cleared")
 	err = s.store.SetPassword(ctx, hmisauth.PasswordChange{
 		UserID: u.ID, Hash: hash, Temporary: true, At: now, History: site.Policy.Password.History,
 	})
@@ -234,25 +242,25 @@ func (s *Service) reload(ctx context.Context, id int64, temp string) (*Created, 
 
 // Unlock clears a lockout after failed sign-ins.
 func (s *Service) Unlock(ctx context.Context, siteKey, username string) (*hmisauth.User, error) {
-	return s.adminStep(ctx, siteKey, username, "unlocked", func(u *hmisauth.User) error {
+	return s.adminStep(ctx, siteKey, username, hmisauth.EventUserUnlocked, "", func(ctx context.Context, u *hmisauth.User) error {
 		return s.store.Unlock(ctx, u.ID)
 	})
 }
 
 // ExpirePassword makes the user choose a new password at their next sign-in.
 func (s *Service) ExpirePassword(ctx context.Context, siteKey, username string) (*hmisauth.User, error) {
-	return s.adminStep(ctx, siteKey, username, "password expired", func(u *hmisauth.User) error {
+	return s.adminStep(ctx, siteKey, username, hmisauth.EventPasswordExpiredByAdm, "", func(ctx context.Context, u *hmisauth.User) error {
 		return s.store.ExpirePassword(ctx, u.ID)
 	})
 }
 
 // SetDisabled disables (ending every session) or enables an account.
 func (s *Service) SetDisabled(ctx context.Context, siteKey, username string, disabled bool) (*hmisauth.User, error) {
-	what := "enabled"
+	action := hmisauth.EventUserEnabled
 	if disabled {
-		what = "disabled"
+		action = hmisauth.EventUserDisabled
 	}
-	return s.adminStep(ctx, siteKey, username, what, func(u *hmisauth.User) error {
+	return s.adminStep(ctx, siteKey, username, action, "", func(ctx context.Context, u *hmisauth.User) error {
 		return s.store.SetDisabled(ctx, u.ID, disabled, s.clock.Now())
 	})
 }
@@ -280,22 +288,31 @@ func (s *Service) RecordAgreement(ctx context.Context, siteKey, username string,
 	} else if a.Expires.Before(last) {
 		return nil, hmisauth.FieldError("expires_on", "The agreement cannot expire before it was signed.")
 	}
-	return s.adminStep(ctx, siteKey, username, "agreement recorded", func(u *hmisauth.User) error {
-		return s.store.SetAgreement(ctx, u.ID, a.Signed, a.Supervisor, a.Director, a.Expires)
-	})
+	return s.adminStep(ctx, siteKey, username, hmisauth.EventAgreementRecorded, "signed "+string(a.Signed)+", expires "+string(a.Expires),
+		func(ctx context.Context, u *hmisauth.User) error {
+			return s.store.SetAgreement(ctx, u.ID, a.Signed, a.Supervisor, a.Director, a.Expires)
+		})
 }
 
-// adminStep finds the user, applies one store step and returns the account as it is now.
-func (s *Service) adminStep(ctx context.Context, siteKey, username, what string, step func(*hmisauth.User) error) (*hmisauth.User, error) {
+// adminStep finds the user, applies one store step carrying its audit event, and returns the
+// account as it is now.
+func (s *Service) adminStep(ctx context.Context, siteKey, username, action, detail string, step func(context.Context, *hmisauth.User) error) (*hmisauth.User, error) {
 	site, u, err := s.FindUser(ctx, siteKey, username)
 	if err != nil {
 		return nil, err
 	}
-	if err := step(u); err != nil {
+	if err := step(s.audit(ctx, site, action, u.Username, detail), u); err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "user "+what, "site", site.Key, "username", u.Username)
+	s.log.InfoContext(ctx, action, "site", site.Key, "username", u.Username)
 	return s.store.UserByID(ctx, u.ID)
+}
+
+func agencyDetail(u *hmisauth.User) string {
+	if u.AgencyID == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", agency #%d", u.AgencyID)
 }
 
 // EnsureAdministrator creates the site's first system administrator, "admin", when the site has
@@ -305,6 +322,7 @@ func (s *Service) EnsureAdministrator(ctx context.Context, siteKey string) (*Cre
 	if err != nil || n > 0 {
 		return nil, err
 	}
+	ctx = WithActor(ctx, Actor{Username: "system"})
 	c, err := s.CreateUser(ctx, NewUser{Site: siteKey, FirstName: "System", LastName: "Administrator",
 		Role: string(hmisauth.RoleSysadmin), Username: "admin"})
 	if hmisauth.ErrorCode(err) == hmisauth.ECONFLICT {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -29,7 +30,7 @@ func (s *Service) CreateAgency(ctx context.Context, siteKey string, c AgencyChan
 	if err := applyAgencyChange(a, c); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateAgency(ctx, a); err != nil {
+	if err := s.store.CreateAgency(s.audit(ctx, site, hmisauth.EventAgencyCreated, "", agencySummary(a)), a); err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "agency created", "site", site.Key, "agency", a.Name)
@@ -45,7 +46,8 @@ func (s *Service) UpdateAgency(ctx context.Context, siteKey, name string, c Agen
 	if err := applyAgencyChange(a, c); err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateAgency(ctx, a); err != nil {
+	site, _ := s.Site(siteKey)
+	if err := s.store.UpdateAgency(s.audit(ctx, site, hmisauth.EventAgencyUpdated, "", agencySummary(a)), a); err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "agency updated", "site", a.Site, "agency", a.Name)
@@ -98,4 +100,13 @@ func applyAgencyChange(a *hmisauth.Agency, c AgencyChange) error {
 		return hmisauth.FieldError("license_expires", "The license cannot expire before it starts.")
 	}
 	return nil
+}
+
+// agencySummary is an agency in one line for the audit log.
+func agencySummary(a *hmisauth.Agency) string {
+	exp := string(a.LicenseExpires)
+	if exp == "" {
+		exp = "none"
+	}
+	return fmt.Sprintf("%s: %d seats, license expires %s", a.Name, a.Seats, exp)
 }

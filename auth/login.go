@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -56,6 +58,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	now := s.clock.Now()
 	key := hmisauth.UsernameKey(req.Username)
 	lockout := site.Policy.Lockout
+	// The one signing in is a visitor until they succeed; the subject is the name they typed.
+	ctx = WithActor(ctx, Actor{ClientAddr: req.ClientAddr})
+	typed := strings.TrimSpace(req.Username)
 	if lockout.AutoUnlockAfter > 0 {
 		if _, err := s.store.AutoUnlock(ctx, site.Key, key, now.Add(-lockout.AutoUnlockAfter)); err != nil {
 			return nil, err
@@ -67,13 +72,18 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	}
 	if !attempt.Allowed {
 		s.log.InfoContext(ctx, "login refused: locked", "site", site.Key, "username", key, "client", req.ClientAddr)
+		s.record(ctx, s.newEvent(ctx, site, hmisauth.EventLoginFailed, typed, "account locked"))
 		return nil, lockedError(site)
 	}
 	// failed ends an attempt that stays counted: the one that reached the threshold says so.
 	failed := func(reason string, userID int64) error {
 		s.log.InfoContext(ctx, "login failed", "site", site.Key, "username", key, "reason", reason,
 			"attempt", attempt.Count, "client", req.ClientAddr)
+		evs := []*hmisauth.Event{s.newEvent(ctx, site, hmisauth.EventLoginFailed, typed, reason)}
 		if attempt.Count >= lockout.Threshold {
+			evs = append(evs, s.newEvent(ctx, site, hmisauth.EventAccountLocked, typed,
+				fmt.Sprintf("locked after %d failed attempts", attempt.Count)))
+			s.record(ctx, evs...)
 			if userID != 0 {
 				if err := s.store.DeleteUserSessions(ctx, userID, 0); err != nil {
 					return err
@@ -81,6 +91,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 			}
 			return lockedError(site)
 		}
+		s.record(ctx, evs...)
 		return loginFailed()
 	}
 
@@ -108,10 +119,11 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	if u.PasswordTemporary {
 		if err := s.useTemporaryPassword(ctx, site, u, now); err != nil {
 			s.log.InfoContext(ctx, "login refused", "site", site.Key, "username", key, "reason", hmisauth.ErrorCode(err))
+			s.record(ctx, s.newEvent(ctx, site, hmisauth.EventLoginFailed, u.Username, hmisauth.ErrorCode(err)))
 			return nil, err
 		}
 	}
-	if err := s.store.LoginSucceeded(ctx, u.ID, now); err != nil {
+	if err := s.store.LoginSucceeded(s.audit(ctx, site, hmisauth.EventLoginSucceeded, u.Username, ""), u.ID, now); err != nil {
 		return nil, err
 	}
 	if rehash {

@@ -21,6 +21,7 @@ func (s *Service) AcceptTerms(ctx context.Context, p *Principal, version int) er
 			Message: "The Terms of Agreement changed while you were reading them. Please read the new version and accept it."}
 	}
 	now := s.clock.Now()
+	ctx = s.auditAs(ctx, p, hmisauth.EventTermsAccepted, fmt.Sprintf("version %d", version))
 	if err := s.store.AcceptTerms(ctx, p.User.ID, version, now); err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, req Password
 	if err != nil {
 		return err
 	}
-	err = s.store.SetPassword(ctx, hmisauth.PasswordChange{
+	err = s.store.SetPassword(s.auditAs(ctx, p, hmisauth.EventPasswordChanged, ""), hmisauth.PasswordChange{
 		UserID: p.User.ID, Hash: hash, At: now, Mail: notice,
 		History: p.Site.Policy.Password.History, KeepSessionID: p.Session.ID,
 	})

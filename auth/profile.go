@@ -43,6 +43,18 @@ func (s *Service) UpdateContact(ctx context.Context, p *Principal, c ContactChan
 			return err
 		}
 	}
+	var what []string
+	if !sameAddress(p.User.Email, email) {
+		what = append(what, "e-mail address")
+	}
+	if p.User.Phone != phone {
+		what = append(what, "phone")
+	}
+	detail := "no change"
+	if len(what) > 0 {
+		detail = "changed " + strings.Join(what, " and ")
+	}
+	ctx = s.auditAs(ctx, p, hmisauth.EventProfileChanged, detail)
 	if err := s.store.UpdateContact(ctx, p.User.ID, email, phone, notice); err != nil {
 		return err
 	}
@@ -89,7 +101,7 @@ func (s *Service) SetRecovery(ctx context.Context, p *Principal, r Recovery) err
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetRecovery(ctx, p.User.ID, q, hash); err != nil {
+	if err := s.store.SetRecovery(s.auditAs(ctx, p, hmisauth.EventRecoveryChanged, ""), p.User.ID, q, hash); err != nil {
 		return err
 	}
 	p.User.RecoveryQuestion, p.User.RecoveryAnswerHash = q, hash

@@ -43,9 +43,12 @@ func (s *Service) RequestReset(ctx context.Context, req ForgotRequest) error {
 	if err != nil || !ok {
 		if !ok {
 			s.log.WarnContext(ctx, "reset requests rate-limited", "site", site.Key, "client", req.ClientAddr)
+			s.record(ctx, s.newEvent(ctx, site, hmisauth.EventResetRequested, strings.TrimSpace(req.Username),
+				"dropped: too many requests from this address"))
 		}
 		return err
 	}
+	ctx = s.audit(ctx, site, hmisauth.EventResetRequested, strings.TrimSpace(req.Username), "")
 	err = s.store.QueueResetRequest(ctx, &hmisauth.ResetRequest{Site: site.Key, Username: strings.TrimSpace(req.Username),
 		ClientAddr: req.ClientAddr, At: now})
 	if err == nil {
@@ -240,6 +243,7 @@ func (s *Service) CompleteReset(ctx context.Context, req ResetRequest) error {
 	if err != nil {
 		return err
 	}
+	ctx = s.audit(ctx, site, hmisauth.EventResetCompleted, u.Username, "through an e-mailed link")
 	err = s.store.CompleteReset(ctx, HashToken(req.Token), now, hmisauth.PasswordChange{
 		UserID: u.ID, Hash: hash, At: now, History: site.Policy.Password.History, Mail: notice,
 	})
@@ -276,6 +280,12 @@ func (s *Service) checkSecurityAnswer(ctx context.Context, slot *password.Slot, 
 		return nil
 	}
 	s.log.InfoContext(ctx, "security answer wrong", "site", site.Key, "username", u.Username, "attempt", attempt.Count)
+	evs := []*hmisauth.Event{s.newEvent(ctx, site, hmisauth.EventSecurityAnswerWrong, u.Username, "")}
+	if attempt.Count >= site.Policy.Lockout.Threshold {
+		evs = append(evs, s.newEvent(ctx, site, hmisauth.EventAccountLocked, u.Username,
+			fmt.Sprintf("locked after %d failed attempts", attempt.Count)))
+	}
+	s.record(ctx, evs...)
 	if attempt.Count >= site.Policy.Lockout.Threshold {
 		if err := s.store.DeleteUserSessions(ctx, u.ID, 0); err != nil {
 			return err

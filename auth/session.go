@@ -151,7 +151,7 @@ func (s *Service) principal(site *hmisauth.Site, u *hmisauth.User, sess *hmisaut
 
 // Logout ends the principal's session.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
-	return s.store.DeleteSession(ctx, p.Session.ID)
+	return s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, ""), p.Session.ID)
 }
 
 // RequiredActions lists what the user must do, in CONTRACT order, before their session opens

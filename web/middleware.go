@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/hmisauth/hmisauth/auth"
 	"log/slog"
 	"net"
 	"net/http"
@@ -90,7 +91,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				"status", rec.statusCode(), "bytes", rec.bytes,
 				"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", s.clientAddr(r))
 		}()
-		next.ServeHTTP(rec, r)
+		// Who acts, for the audit log: an anonymous visitor from this address until a
+		// handler knows better.
+		next.ServeHTTP(rec, r.WithContext(auth.WithActor(r.Context(), auth.Actor{ClientAddr: s.clientAddr(r)})))
 	})
 }
 

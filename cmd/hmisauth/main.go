@@ -1,5 +1,6 @@
 // Command hmisauth is the sign-in and account-security server for HMIS deployments: one
-// binary that serves (serve), administers (user, agency) and maintains (migrate) the data.
+// binary that serves (serve), administers (user, agency), audits (audit) and maintains
+// (migrate) the data.
 // This file and its siblings only parse the command line and wire the packages together.
 package main
 
@@ -55,7 +56,7 @@ func newRootCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	pf.StringVar(&g.config, "config", "", "configuration file (YAML); without it, the built-in defaults")
 	pf.StringVar(&g.data, "data", "./hmisauth-data", "data folder (the SQLite database and generated files)")
 	pf.BoolVar(&g.json, "json", false, "print one JSON document on standard output")
-	root.AddCommand(newServeCmd(g), newMigrateCmd(g), newUserCmd(g), newAgencyCmd(g))
+	root.AddCommand(newServeCmd(g), newMigrateCmd(g), newUserCmd(g), newAgencyCmd(g), newAuditCmd(g))
 	return root
 }
 

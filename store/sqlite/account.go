@@ -92,28 +92,34 @@ func (s *Store) PasswordHistory(ctx context.Context, userID int64, limit int) (_
 // password change got there first the swap is silently skipped: the change wins.
 func (s *Store) RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) (err error) {
 	defer wrap(&err, "rehash password")
-	res, err := s.w.ExecContext(ctx,
-		`UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, newHash, userID, oldHash)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err
-	}
-	return userExists(ctx, s.r, userID)
+	return s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx,
+			`UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, newHash, userID, oldHash)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		return userExists(ctx, s.reader(w), userID)
+	})
 }
 
 // ExpirePassword makes the user choose a new password at the next sign-in.
 func (s *Store) ExpirePassword(ctx context.Context, userID int64) (err error) {
 	defer wrap(&err, "expire password")
-	return userChanged(s.w.ExecContext(ctx, `UPDATE users SET must_change_password = 1 WHERE id = ?`, userID))
+	return s.exec(ctx, func(w dbtx) error {
+		return userChanged(w.ExecContext(ctx, `UPDATE users SET must_change_password = 1 WHERE id = ?`, userID))
+	})
 }
 
 // AcceptTerms records that the user accepted the terms version.
 func (s *Store) AcceptTerms(ctx context.Context, userID int64, version int, at time.Time) (err error) {
 	defer wrap(&err, "accept terms")
-	return userChanged(s.w.ExecContext(ctx,
-		`UPDATE users SET terms_version = ?, terms_accepted_at = ? WHERE id = ?`, version, micros(at), userID))
+	return s.exec(ctx, func(w dbtx) error {
+		return userChanged(w.ExecContext(ctx,
+			`UPDATE users SET terms_version = ?, terms_accepted_at = ? WHERE id = ?`, version, micros(at), userID))
+	})
 }
 
 // SetDisabled disables or enables the account. Disabling ends all its sessions in the same
@@ -121,8 +127,10 @@ func (s *Store) AcceptTerms(ctx context.Context, userID int64, version int, at t
 func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at time.Time) (err error) {
 	defer wrap(&err, "set disabled")
 	if !disabled {
-		return userChanged(s.w.ExecContext(ctx,
-			`UPDATE users SET disabled = 0, disabled_at = NULL WHERE id = ?`, userID))
+		return s.exec(ctx, func(w dbtx) error {
+			return userChanged(w.ExecContext(ctx,
+				`UPDATE users SET disabled = 0, disabled_at = NULL WHERE id = ?`, userID))
+		})
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := userChanged(tx.ExecContext(ctx, `
@@ -139,8 +147,10 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at
 // SetAgreement records the user agreement's signatures and expiry.
 func (s *Store) SetAgreement(ctx context.Context, userID int64, signed, supervisor, director, expires hmisauth.Date) (err error) {
 	defer wrap(&err, "set agreement")
-	return userChanged(s.w.ExecContext(ctx, `
-		UPDATE users SET agreement_signed_on = ?, agreement_supervisor_signed_on = ?,
-			agreement_director_signed_on = ?, agreement_expires_on = ?
-		WHERE id = ?`, dateArg(signed), dateArg(supervisor), dateArg(director), dateArg(expires), userID))
+	return s.exec(ctx, func(w dbtx) error {
+		return userChanged(w.ExecContext(ctx, `
+			UPDATE users SET agreement_signed_on = ?, agreement_supervisor_signed_on = ?,
+				agreement_director_signed_on = ?, agreement_expires_on = ?
+			WHERE id = ?`, dateArg(signed), dateArg(supervisor), dateArg(director), dateArg(expires), userID))
+	})
 }

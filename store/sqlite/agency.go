@@ -12,10 +12,12 @@ import (
 // SyncSite records a configured site, creating or renaming it.
 func (s *Store) SyncSite(ctx context.Context, site *hmisauth.Site) (err error) {
 	defer wrap(&err, "sync site")
-	_, err = s.w.ExecContext(ctx, `
-		INSERT INTO sites (key, name) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET name = excluded.name`, site.Key, site.Name)
-	return err
+	return s.exec(ctx, func(w dbtx) error {
+		_, err := w.ExecContext(ctx, `
+			INSERT INTO sites (key, name) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET name = excluded.name`, site.Key, site.Name)
+		return err
+	})
 }
 
 // nameKey is how agency names are compared: "Hope House" and "hope house " are one agency.
@@ -31,29 +33,33 @@ func (s *Store) CreateAgency(ctx context.Context, a *hmisauth.Agency) (err error
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now()
 	}
-	err = s.w.QueryRowContext(ctx, `
-		INSERT INTO agencies (site, name, name_key, seats, license_starts, license_expires, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		a.Site, a.Name, nameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires),
-		micros(a.CreatedAt)).Scan(&a.ID)
-	if isUnique(err) {
-		return agencyTaken(a.Name)
-	}
-	return err
+	return s.exec(ctx, func(w dbtx) error {
+		err := w.QueryRowContext(ctx, `
+			INSERT INTO agencies (site, name, name_key, seats, license_starts, license_expires, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			a.Site, a.Name, nameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires),
+			micros(a.CreatedAt)).Scan(&a.ID)
+		if isUnique(err) {
+			return agencyTaken(a.Name)
+		}
+		return err
+	})
 }
 
 // UpdateAgency saves a's name, seats and license dates. The agency is found by ID within
 // a.Site, so one site's administrator cannot reach another site's agency by number.
 func (s *Store) UpdateAgency(ctx context.Context, a *hmisauth.Agency) (err error) {
 	defer wrap(&err, "update agency")
-	res, err := s.w.ExecContext(ctx, `
-		UPDATE agencies SET name = ?, name_key = ?, seats = ?, license_starts = ?, license_expires = ?
-		WHERE id = ? AND site = ?`,
-		a.Name, nameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires), a.ID, a.Site)
-	if isUnique(err) {
-		return agencyTaken(a.Name)
-	}
-	return changed(res, err, noAgency)
+	return s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx, `
+			UPDATE agencies SET name = ?, name_key = ?, seats = ?, license_starts = ?, license_expires = ?
+			WHERE id = ? AND site = ?`,
+			a.Name, nameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires), a.ID, a.Site)
+		if isUnique(err) {
+			return agencyTaken(a.Name)
+		}
+		return changed(res, err, noAgency)
+	})
 }
 
 const agencyColumns = `id, site, name, seats, license_starts, license_expires, created_at`

@@ -38,11 +38,23 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, site, usernameKey strin
 	if threshold <= 0 {
 		threshold = math.MaxInt32
 	}
-	// A refusal takes a second look; if a success or an unlock cleared the key in between,
-	// the attempt is counted afresh.
+	err = s.exec(ctx, func(w dbtx) (err error) {
+		a, err = s.reserve(ctx, w, site, usernameKey, threshold, now)
+		return err
+	})
+	if err != nil {
+		return hmisauth.Attempt{}, err
+	}
+	return a, nil
+}
+
+// reserve is ReserveLoginAttempt on w. A refusal takes a second look; if a success or an
+// unlock cleared the key in between, the attempt is counted afresh. (In a transaction nothing
+// changes in between, and the first round always decides.)
+func (s *Store) reserve(ctx context.Context, w dbtx, site, usernameKey string, threshold int, now time.Time) (hmisauth.Attempt, error) {
 	for range 3 {
-		a = hmisauth.Attempt{}
-		err := s.w.QueryRowContext(ctx, reserveAttempt, site, usernameKey, threshold, micros(now)).
+		var a hmisauth.Attempt
+		err := w.QueryRowContext(ctx, reserveAttempt, site, usernameKey, threshold, micros(now)).
 			Scan(&a.Count, timeCol{&a.LockedAt})
 		if err == nil {
 			a.Allowed = true
@@ -51,7 +63,7 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, site, usernameKey strin
 		if !errors.Is(err, sql.ErrNoRows) {
 			return a, err
 		}
-		err = s.w.QueryRowContext(ctx, lockExhausted, site, usernameKey, threshold, micros(now)).
+		err = w.QueryRowContext(ctx, lockExhausted, site, usernameKey, threshold, micros(now)).
 			Scan(&a.Count, timeCol{&a.LockedAt})
 		if err == nil {
 			return a, nil
@@ -59,7 +71,7 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, site, usernameKey strin
 		if !errors.Is(err, sql.ErrNoRows) {
 			return a, err
 		}
-		err = s.r.QueryRowContext(ctx, `
+		err = s.reader(w).QueryRowContext(ctx, `
 			SELECT failed_attempts, locked_at FROM lockouts
 			WHERE site = ? AND username_key = ? AND locked_at IS NOT NULL`, site, usernameKey).
 			Scan(&a.Count, timeCol{&a.LockedAt})
@@ -75,17 +87,21 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, site, usernameKey strin
 
 // AutoUnlock clears the lock and count of (site, username key) if it locked at or before
 // lockedBefore.
-func (s *Store) AutoUnlock(ctx context.Context, site, usernameKey string, lockedBefore time.Time) (_ bool, err error) {
+func (s *Store) AutoUnlock(ctx context.Context, site, usernameKey string, lockedBefore time.Time) (unlocked bool, err error) {
 	defer wrap(&err, "auto unlock")
-	res, err := s.w.ExecContext(ctx, `
-		DELETE FROM lockouts
-		WHERE site = ? AND username_key = ? AND locked_at IS NOT NULL AND locked_at <= ?`,
-		site, usernameKey, micros(lockedBefore))
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	err = s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx, `
+			DELETE FROM lockouts
+			WHERE site = ? AND username_key = ? AND locked_at IS NOT NULL AND locked_at <= ?`,
+			site, usernameKey, micros(lockedBefore))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		unlocked = n > 0
+		return err
+	})
+	return unlocked && err == nil, err
 }
 
 // clearLockout deletes the lockout row of the user's username key. Deleting rather than
@@ -100,6 +116,15 @@ func clearLockout(ctx context.Context, tx *sql.Tx, userID int64) error {
 // queryer is a *sql.DB or a *sql.Tx.
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader is where a write's follow-up read goes: the reader pool when w is the writer itself
+// (reads there need not queue behind writes), else w's transaction, whose view it must share.
+func (s *Store) reader(w dbtx) queryer {
+	if tx, ok := w.(*sql.Tx); ok {
+		return tx
+	}
+	return s.r
 }
 
 // userExists is how a statement that matched nothing tells "no such user" from "nothing to do".
@@ -138,17 +163,21 @@ func (s *Store) Unlock(ctx context.Context, userID int64) (err error) {
 
 // UseTemporaryPassword marks the user's temporary password used, once. It reports false if it
 // was already used or the password is no longer temporary (replaced in between).
-func (s *Store) UseTemporaryPassword(ctx context.Context, userID int64, at time.Time) (_ bool, err error) {
+func (s *Store) UseTemporaryPassword(ctx context.Context, userID int64, at time.Time) (used bool, err error) {
 	defer wrap(&err, "use temporary password")
-	res, err := s.w.ExecContext(ctx, `
-		UPDATE users SET temporary_used_at = ?
-		WHERE id = ? AND password_temporary = 1 AND temporary_used_at IS NULL`, micros(at), userID)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 1 {
-		return n == 1, err
-	}
-	return false, userExists(ctx, s.r, userID)
+	err = s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx, `
+			UPDATE users SET temporary_used_at = ?
+			WHERE id = ? AND password_temporary = 1 AND temporary_used_at IS NULL`, micros(at), userID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 1 {
+			used = n == 1
+			return err
+		}
+		return userExists(ctx, s.reader(w), userID)
+	})
+	return used && err == nil, err
 }

@@ -101,7 +101,11 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	if limit <= 0 {
 		return nil, nil
 	}
-	ms, err := scanMessages(s.w.QueryContext(ctx, claimMail, micros(now.Add(lease)), micros(now), limit))
+	var ms []*hmisauth.Message
+	err = s.exec(ctx, func(w dbtx) (err error) {
+		ms, err = scanMessages(w.QueryContext(ctx, claimMail, micros(now.Add(lease)), micros(now), limit))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -116,30 +120,36 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 // erased unless keepBody. A second report keeps the first delivery time.
 func (s *Store) MailSent(ctx context.Context, id int64, at time.Time, keepBody bool) (err error) {
 	defer wrap(&err, "mail sent")
-	return messageChanged(s.w.ExecContext(ctx, `
-		UPDATE outbox SET sent_at = coalesce(sent_at, ?1), leased_until = NULL,
-			text_body = CASE WHEN ?2 THEN text_body ELSE '' END,
-			html_body = CASE WHEN ?2 THEN html_body ELSE '' END
-		WHERE id = ?3`, micros(at), keepBody, id))
+	return s.exec(ctx, func(w dbtx) error {
+		return messageChanged(w.ExecContext(ctx, `
+			UPDATE outbox SET sent_at = coalesce(sent_at, ?1), leased_until = NULL,
+				text_body = CASE WHEN ?2 THEN text_body ELSE '' END,
+				html_body = CASE WHEN ?2 THEN html_body ELSE '' END
+			WHERE id = ?3`, micros(at), keepBody, id))
+	})
 }
 
 // MailFailed records a failed attempt and when to try again, and ends the lease so the retry
 // is due at next even if the lease would have run longer.
 func (s *Store) MailFailed(ctx context.Context, id int64, next time.Time, reason string) (err error) {
 	defer wrap(&err, "mail failed")
-	return messageChanged(s.w.ExecContext(ctx, `
-		UPDATE outbox SET last_error = ?, next_attempt_at = ?, leased_until = NULL WHERE id = ?`,
-		reason, micros(next), id))
+	return s.exec(ctx, func(w dbtx) error {
+		return messageChanged(w.ExecContext(ctx, `
+			UPDATE outbox SET last_error = ?, next_attempt_at = ?, leased_until = NULL WHERE id = ?`,
+			reason, micros(next), id))
+	})
 }
 
 // AbandonMail gives up on a message and erases its body. An empty reason keeps the last error.
 func (s *Store) AbandonMail(ctx context.Context, id int64, at time.Time, reason string) (err error) {
 	defer wrap(&err, "abandon mail")
-	return messageChanged(s.w.ExecContext(ctx, `
-		UPDATE outbox SET abandoned_at = coalesce(abandoned_at, ?1),
-			last_error = CASE WHEN ?2 = '' THEN last_error ELSE ?2 END,
-			text_body = '', html_body = '', leased_until = NULL
-		WHERE id = ?3`, micros(at), reason, id))
+	return s.exec(ctx, func(w dbtx) error {
+		return messageChanged(w.ExecContext(ctx, `
+			UPDATE outbox SET abandoned_at = coalesce(abandoned_at, ?1),
+				last_error = CASE WHEN ?2 = '' THEN last_error ELSE ?2 END,
+				text_body = '', html_body = '', leased_until = NULL
+			WHERE id = ?3`, micros(at), reason, id))
+	})
 }
 
 // RecentMail lists up to limit messages, newest first, whatever their state.

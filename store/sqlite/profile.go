@@ -11,9 +11,11 @@ import (
 // SetRecovery stores the user's security question and the hash of its answer.
 func (s *Store) SetRecovery(ctx context.Context, userID int64, question, answerHash string) (err error) {
 	defer wrap(&err, "set recovery")
-	return userChanged(s.w.ExecContext(ctx,
-		`UPDATE users SET recovery_question = ?, recovery_answer_hash = ? WHERE id = ?`,
-		question, answerHash, userID))
+	return s.exec(ctx, func(w dbtx) error {
+		return userChanged(w.ExecContext(ctx,
+			`UPDATE users SET recovery_question = ?, recovery_answer_hash = ? WHERE id = ?`,
+			question, answerHash, userID))
+	})
 }
 
 // UpdateContact sets the user's e-mail and phone and queues m (when not nil) in one

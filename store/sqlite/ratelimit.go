@@ -28,13 +28,18 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, window time.Durati
 		start -= w // floor, for times before 1970
 	}
 	var count int
-	if err := s.w.QueryRowContext(ctx, hitRateLimit, key, start, start+w).Scan(&count); err != nil {
-		return false, err
-	}
-	if count == 1 {
-		if _, err := s.w.ExecContext(ctx, `DELETE FROM rate_limits WHERE window_end <= ?`, at); err != nil {
-			return false, err
+	err = s.exec(ctx, func(db dbtx) error {
+		if err := db.QueryRowContext(ctx, hitRateLimit, key, start, start+w).Scan(&count); err != nil {
+			return err
 		}
+		if count == 1 {
+			_, err := db.ExecContext(ctx, `DELETE FROM rate_limits WHERE window_end <= ?`, at)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
 	}
 	return count <= limit, nil
 }

@@ -10,32 +10,41 @@ import (
 // QueueResetRequest records a "forgot password" request; see hmisauth.Store.
 func (s *Store) QueueResetRequest(ctx context.Context, r *hmisauth.ResetRequest) (err error) {
 	defer wrap(&err, "queue reset request")
-	return s.w.QueryRowContext(ctx, `
-		INSERT INTO reset_requests (site, username, client_addr, at) VALUES (?, ?, ?, ?) RETURNING id`,
-		r.Site, r.Username, r.ClientAddr, micros(r.At)).Scan(&r.ID)
+	return s.exec(ctx, func(w dbtx) error {
+		return w.QueryRowContext(ctx, `
+			INSERT INTO reset_requests (site, username, client_addr, at) VALUES (?, ?, ?, ?) RETURNING id`,
+			r.Site, r.Username, r.ClientAddr, micros(r.At)).Scan(&r.ID)
+	})
 }
 
 // TakeResetRequests removes and returns the oldest queued requests in one statement, so each
 // goes to exactly one caller.
 func (s *Store) TakeResetRequests(ctx context.Context, limit int) (_ []*hmisauth.ResetRequest, err error) {
 	defer wrap(&err, "take reset requests")
-	rows, err := s.w.QueryContext(ctx, `
-		DELETE FROM reset_requests
-		WHERE id IN (SELECT id FROM reset_requests ORDER BY id LIMIT ?)
-		RETURNING id, site, username, client_addr, at`, limit)
+	var out []*hmisauth.ResetRequest
+	err = s.exec(ctx, func(w dbtx) error {
+		out = nil
+		rows, err := w.QueryContext(ctx, `
+			DELETE FROM reset_requests
+			WHERE id IN (SELECT id FROM reset_requests ORDER BY id LIMIT ?)
+			RETURNING id, site, username, client_addr, at`, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r := &hmisauth.ResetRequest{}
+			var at time.Time
+			if err := rows.Scan(&r.ID, &r.Site, &r.Username, &r.ClientAddr, timeCol{&at}); err != nil {
+				return err
+			}
+			r.At = at
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*hmisauth.ResetRequest
-	for rows.Next() {
-		r := &hmisauth.ResetRequest{}
-		var at time.Time
-		if err := rows.Scan(&r.ID, &r.Site, &r.Username, &r.ClientAddr, timeCol{&at}); err != nil {
-			return nil, err
-		}
-		r.At = at
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -77,36 +77,49 @@ func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (_ *hmisau
 // parallel requests finish in any order.
 func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time) (err error) {
 	defer wrap(&err, "touch session")
-	return sessionChanged(s.w.ExecContext(ctx, `
-		UPDATE sessions SET last_seen_at = CASE
-			WHEN last_seen_at IS NULL OR last_seen_at < ?1 THEN ?1 ELSE last_seen_at END
-		WHERE id = ?2`, micros(at), id))
+	return s.exec(ctx, func(w dbtx) error {
+		return sessionChanged(w.ExecContext(ctx, `
+			UPDATE sessions SET last_seen_at = CASE
+				WHEN last_seen_at IS NULL OR last_seen_at < ?1 THEN ?1 ELSE last_seen_at END
+			WHERE id = ?2`, micros(at), id))
+	})
 }
 
 // DeleteSession ends one session. Ending one that has already ended is not an error: two tabs
 // signing out at once both succeed.
 func (s *Store) DeleteSession(ctx context.Context, id int64) (err error) {
 	defer wrap(&err, "delete session")
-	_, err = s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
-	return err
+	return s.exec(ctx, func(w dbtx) error {
+		_, err := w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+		return err
+	})
 }
 
 // DeleteUserSessions ends every session of the user except keepID (0: all).
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepID int64) (err error) {
 	defer wrap(&err, "delete user sessions")
-	_, err = s.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keepID)
-	return err
+	return s.exec(ctx, func(w dbtx) error {
+		_, err := w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keepID)
+		return err
+	})
 }
 
 // DeleteExpiredSessions removes sessions whose absolute limit is at or before now, or last
 // seen before idleBefore. A zero idleBefore removes none for idleness (no idle limit).
-func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (_ int, err error) {
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (deleted int, err error) {
 	defer wrap(&err, "delete expired sessions")
-	res, err := s.w.ExecContext(ctx,
-		`DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?`, micros(now), micros(idleBefore))
+	err = s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx,
+			`DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?`, micros(now), micros(idleBefore))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		deleted = int(n)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return deleted, nil
 }

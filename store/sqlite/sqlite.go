@@ -129,8 +129,15 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// write runs fn in one write transaction.
+// write runs fn in one write transaction, then appends the events ctx carries in it: the log
+// records the change exactly when the change is made. When anything fails, neither is
+// written, and the events are left unnumbered.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeEvents(ctx, hmisauth.EventsOf(ctx), fn)
+}
+
+// writeEvents runs fn in one write transaction and appends evs after it.
+func (s *Store) writeEvents(ctx context.Context, evs []*hmisauth.Event, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -138,7 +145,32 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return errors.Join(err, tx.Rollback())
 	}
-	return tx.Commit()
+	if err := appendEvents(ctx, tx, evs); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		forgetEvents(evs)
+		return err
+	}
+	return nil
+}
+
+// dbtx is the writer connection or a transaction on it.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// exec runs a write that is a single statement (or a few that need no transaction together).
+// When ctx carries no events it runs straight on the writer, w being s.w: sign-in is hot, and
+// one statement needs no transaction. When ctx carries events it runs in a transaction with
+// them, w being the transaction.
+func (s *Store) exec(ctx context.Context, fn func(w dbtx) error) error {
+	if len(hmisauth.EventsOf(ctx)) == 0 {
+		return fn(s.w)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error { return fn(tx) })
 }
 
 // wrap names the operation on an unexpected error, for the log. Application errors pass

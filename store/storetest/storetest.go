@@ -31,6 +31,9 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"Outbox", outboxTests},
 		{"RateLimit", rateLimitTests},
 		{"Profile", profileTests},
+		{"Audit", auditTests},
+		{"AuditQuery", auditQueryTests},
+		{"AuditConcurrency", auditConcurrencyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
