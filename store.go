@@ -15,7 +15,10 @@ import (
 //
 // Audit: every method that changes something appends the events its context carries
 // (WithEvent) to the audit log in the same transaction, chained by EventHash; when the method
-// returns an error, neither the change nor the events are written.
+// returns an error, neither the change nor the events are written. Events get IDs 1, 2, 3, …
+// in the order they are appended, with no gaps (the verifier reads a gap as a deletion); an
+// event is appended once (one that already has an ID is refused); an event without a time is
+// stamped with the current one; times are kept in UTC to the microsecond.
 type Store interface {
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
@@ -157,9 +160,9 @@ type Store interface {
 	RecentMail(ctx context.Context, limit int) ([]*Message, error)
 
 	// AppendEvents appends events that record no state change of their own (a failed sign-in,
-	// after its attempt was counted), plus any ctx carries, in one transaction.
+	// after its attempt was counted), then any ctx carries, in one transaction.
 	AppendEvents(ctx context.Context, evs ...*Event) error
-	// Events lists audit events matching q, newest first.
+	// Events lists audit events matching q, newest first (at most 1000 at a time).
 	Events(ctx context.Context, q EventQuery) ([]*Event, error)
 	// EachEvent calls fn for every event in the order they were appended (by ID), stopping at
 	// the first error; for verifying and exporting the whole log.

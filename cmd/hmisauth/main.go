@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 
@@ -168,6 +169,8 @@ func (g *globals) withApp(run func(cmd *cobra.Command, a *app, args []string) er
 			return err
 		}
 		defer a.store.Close()
+		// What a command changes is audited as done from the command line, by whoever ran it.
+		cmd.SetContext(auth.WithActor(cmd.Context(), auth.Actor{Username: "cli:" + operator()}))
 		return run(cmd, a, args)
 	}
 }
@@ -179,4 +182,15 @@ func (a *app) kick() {
 	case a.wake <- struct{}{}:
 	default:
 	}
+}
+
+// operator names who runs a command, for the audit log: the operating-system user.
+func operator() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if name := os.Getenv("USER"); name != "" {
+		return name
+	}
+	return "unknown"
 }

@@ -174,6 +174,27 @@ func TestUserStepCommands(t *testing.T) {
 	if !strings.Contains(out, `"temporary_password"`) {
 		t.Fatalf("temp-password printed %q", out)
 	}
+	// Each step is in the audit log, as done from the command line by this operator.
+	log := c.run("audit", "export", "--format", "csv")
+	for _, action := range []string{"user_created", "user_disabled", "user_enabled", "agreement_recorded",
+		"password_expired_by_admin", "temporary_password_set"} {
+		if !strings.Contains(log, ","+action+",") {
+			t.Errorf("audit export lacks %s:\n%s", action, log)
+		}
+	}
+	if !strings.Contains(log, ",cli:"+operator()+",") {
+		t.Errorf("audit export does not name the operator cli:%s:\n%s", operator(), log)
+	}
+	var temp struct {
+		TemporaryPassword string `json:"temporary_password"`
+	}
+	if err := json.Unmarshal([]byte(out), &temp); err != nil || temp.TemporaryPassword == "" {
+		t.Fatalf("temp-password printed %q", out)
+	}
+	if strings.Contains(log, temp.TemporaryPassword) {
+		t.Error("the temporary password reached the audit log")
+	}
+	c.run("audit", "verify")
 }
 
 // serveInBackground runs `hmisauth serve` in-process on c's data until the test ends, and

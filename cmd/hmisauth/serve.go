@@ -85,7 +85,7 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 		return err
 	}
 	outbox := mail.NewWorker(a.store, mailer, hmisauth.SystemClock{}, a.log,
-		mail.WorkerOptions{KeepBody: a.cfg.Mail.Transport == "dev"})
+		mail.WorkerOptions{KeepBody: a.cfg.Mail.Transport == "dev", OnAbandon: a.auditAbandoned})
 	a.startBackground(ctx, outbox)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -150,4 +150,14 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%d minutes", d/time.Minute)
 	}
 	return d.String()
+}
+
+// auditAbandoned records an e-mail the outbox gave up on: the helpdesk may need to know that
+// a reset link never reached someone.
+func (a *app) auditAbandoned(ctx context.Context, m *hmisauth.Message, reason string) {
+	err := a.store.AppendEvents(ctx, &hmisauth.Event{Site: m.Site, At: time.Now(), Actor: "system",
+		Subject: m.To, Action: hmisauth.EventMailAbandoned, Detail: m.Kind + " e-mail not delivered: " + reason})
+	if err != nil {
+		a.log.Error("audit log append failed", "err", err, "action", hmisauth.EventMailAbandoned)
+	}
 }
