@@ -159,6 +159,13 @@ type Store interface {
 	// RecentMail lists the newest messages first (the development inbox).
 	RecentMail(ctx context.Context, limit int) ([]*Message, error)
 
+	// Users lists a site's users matching q, ordered by username, with their lockout state.
+	Users(ctx context.Context, q UserQuery) ([]*User, error)
+	// CreateUsers inserts all of us in one transaction (a bulk import): if any fails (a taken
+	// username, full seats, …) none is written, and the error says which, by its index in us
+	// (an *Error whose Field is "row N", counting from 1).
+	CreateUsers(ctx context.Context, us []*User) error
+
 	// AppendEvents appends events that record no state change of their own (a failed sign-in,
 	// after its attempt was counted), then any ctx carries, in one transaction.
 	AppendEvents(ctx context.Context, evs ...*Event) error
@@ -167,6 +174,19 @@ type Store interface {
 	// EachEvent calls fn for every event in the order they were appended (by ID), stopping at
 	// the first error; for verifying and exporting the whole log.
 	EachEvent(ctx context.Context, fn func(*Event) error) error
+}
+
+// UserQuery selects users; zero fields select everything on the site.
+type UserQuery struct {
+	Site     string
+	Text     string // part of the username, first or last name, or e-mail (case-insensitive)
+	AgencyID int64
+	Locked   bool // only locked accounts
+	Disabled bool // only disabled accounts
+	NoEmail  bool // only accounts without an e-mail address
+	// After pages forward: only usernames (keys) after this one.
+	After string
+	Limit int // 0: 100; at most 1000
 }
 
 // ResetRequest is a "forgot password" request waiting to be handled.
