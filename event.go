@@ -31,6 +31,7 @@ const (
 	EventAgencyCreated        = "agency_created"
 	EventAgencyUpdated        = "agency_updated"
 	EventMailAbandoned        = "mail_abandoned"
+	EventSessionsEnded        = "sessions_ended" // an administrator signed the user out everywhere
 )
 
 // Event is one entry of the audit log: who did what to whom, when and from where. The log is
@@ -78,8 +79,13 @@ type eventsKey struct{}
 // write method called with it appends the events to the audit log in the same transaction as
 // its change, so the log never records a change that did not happen, nor misses one that did.
 func WithEvent(ctx context.Context, ev *Event) context.Context {
-	evs := EventsOf(ctx)
-	return context.WithValue(ctx, eventsKey{}, append(evs[:len(evs):len(evs)], ev))
+	return WithEvents(ctx, ev)
+}
+
+// WithEvents is WithEvent for several events at once (a bulk import's).
+func WithEvents(ctx context.Context, evs ...*Event) context.Context {
+	have := EventsOf(ctx)
+	return context.WithValue(ctx, eventsKey{}, append(have[:len(have):len(have)], evs...))
 }
 
 // EventsOf returns the events ctx carries for the next store write.

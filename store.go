@@ -161,9 +161,10 @@ type Store interface {
 
 	// Users lists a site's users matching q, ordered by username, with their lockout state.
 	Users(ctx context.Context, q UserQuery) ([]*User, error)
-	// CreateUsers inserts all of us in one transaction (a bulk import): if any fails (a taken
-	// username, full seats, …) none is written, and the error says which, by its index in us
-	// (an *Error whose Field is "row N", counting from 1).
+	// CreateUsers inserts all of us in one transaction (a bulk import), setting each ID; seat
+	// checks count the batch's earlier rows. If any fails (a taken username, full seats, …)
+	// none is written, and the error says which, by its index in us (an *Error whose Field is
+	// "row N", counting from 1).
 	CreateUsers(ctx context.Context, us []*User) error
 
 	// AppendEvents appends events that record no state change of their own (a failed sign-in,

@@ -15,6 +15,7 @@ import (
 func newUserCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Create, inspect and help user accounts"}
 	cmd.AddCommand(newUserCreateCmd(g), newUserShowCmd(g), newUserUpdateCmd(g), newUserTempPasswordCmd(g),
+		newUserImportCmd(g),
 		newUserAgreementCmd(g),
 		newUserStepCmd(g, "unlock", "Unlock an account locked by failed sign-ins", (*auth.Service).Unlock),
 		newUserStepCmd(g, "expire-password", "Make the user choose a new password at the next sign-in", (*auth.Service).ExpirePassword),

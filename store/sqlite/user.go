@@ -14,9 +14,19 @@ import (
 // creations can neither overfill an agency nor inherit guesses made at the name beforehand.
 func (s *Store) CreateUser(ctx context.Context, u *hmisauth.User) (err error) {
 	defer wrap(&err, "create user")
+	key, err := prepareUser(u)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, u, key) })
+}
+
+// prepareUser checks u before its insert and fills the defaults (role, creation time). It
+// returns the username key.
+func prepareUser(u *hmisauth.User) (string, error) {
 	key := hmisauth.UsernameKey(u.Username)
 	if key == "" {
-		return hmisauth.FieldError("username", "Username is required.")
+		return "", hmisauth.FieldError("username", "Username is required.")
 	}
 	if u.Role == "" {
 		u.Role = hmisauth.RoleUser
@@ -24,38 +34,42 @@ func (s *Store) CreateUser(ctx context.Context, u *hmisauth.User) (err error) {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = now()
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if u.AgencyID != 0 && !u.Disabled {
-			if err := checkSeat(ctx, tx, u.Site, u.AgencyID); err != nil {
-				return err
-			}
-		}
-		err := tx.QueryRowContext(ctx, `
-			INSERT INTO users (site, username, username_key, first_name, last_name, email, phone,
-				agency_id, role, created_at, disabled, disabled_at,
-				password_hash, password_changed_at, password_temporary, temporary_used_at,
-				must_change_password, terms_version, terms_accepted_at, last_login_at,
-				agreement_signed_on, agreement_supervisor_signed_on, agreement_director_signed_on,
-				agreement_expires_on, recovery_question, recovery_answer_hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			RETURNING id`,
-			u.Site, u.Username, key, u.FirstName, u.LastName, u.Email, u.Phone,
-			idArg(u.AgencyID), string(u.Role), micros(u.CreatedAt), u.Disabled, micros(u.DisabledAt),
-			u.PasswordHash, micros(u.PasswordChangedAt), u.PasswordTemporary, micros(u.TemporaryUsedAt),
-			u.MustChangePassword, u.TermsVersion, micros(u.TermsAcceptedAt), micros(u.LastLoginAt),
-			dateArg(u.AgreementSignedOn), dateArg(u.AgreementSupervisorSignedOn),
-			dateArg(u.AgreementDirectorSignedOn), dateArg(u.AgreementExpiresOn),
-			u.RecoveryQuestion, u.RecoveryAnswerHash,
-		).Scan(&u.ID)
-		if isUnique(err) {
-			return hmisauth.Errorf(hmisauth.ECONFLICT, "The username %s is already taken on this site.", u.Username)
-		}
-		if err != nil {
+	return key, nil
+}
+
+// insertUser is CreateUser's work inside tx: the seat check (counting the users tx has
+// inserted already), the insert, which sets u.ID, and the clearing of stale lockout state.
+func insertUser(ctx context.Context, tx *sql.Tx, u *hmisauth.User, key string) error {
+	if u.AgencyID != 0 && !u.Disabled {
+		if err := checkSeat(ctx, tx, u.Site, u.AgencyID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM lockouts WHERE site = ? AND username_key = ?`, u.Site, key)
+	}
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO users (site, username, username_key, first_name, last_name, email, phone,
+			agency_id, role, created_at, disabled, disabled_at,
+			password_hash, password_changed_at, password_temporary, temporary_used_at,
+			must_change_password, terms_version, terms_accepted_at, last_login_at,
+			agreement_signed_on, agreement_supervisor_signed_on, agreement_director_signed_on,
+			agreement_expires_on, recovery_question, recovery_answer_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
+		u.Site, u.Username, key, u.FirstName, u.LastName, u.Email, u.Phone,
+		idArg(u.AgencyID), string(u.Role), micros(u.CreatedAt), u.Disabled, micros(u.DisabledAt),
+		u.PasswordHash, micros(u.PasswordChangedAt), u.PasswordTemporary, micros(u.TemporaryUsedAt),
+		u.MustChangePassword, u.TermsVersion, micros(u.TermsAcceptedAt), micros(u.LastLoginAt),
+		dateArg(u.AgreementSignedOn), dateArg(u.AgreementSupervisorSignedOn),
+		dateArg(u.AgreementDirectorSignedOn), dateArg(u.AgreementExpiresOn),
+		u.RecoveryQuestion, u.RecoveryAnswerHash,
+	).Scan(&u.ID)
+	if isUnique(err) {
+		return hmisauth.Errorf(hmisauth.ECONFLICT, "The username %s is already taken on this site.", u.Username)
+	}
+	if err != nil {
 		return err
-	})
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM lockouts WHERE site = ? AND username_key = ?`, u.Site, key)
+	return err
 }
 
 // checkSeat refuses when the agency (which must be on the site) has seats and all are taken.

@@ -103,6 +103,9 @@ var auditTests = []test{
 			{"CreateUser", func(ctx context.Context) error {
 				return s.CreateUser(ctx, &hmisauth.User{Site: live, Username: "bsmith", CreatedAt: t0})
 			}},
+			{"CreateUsers", func(ctx context.Context) error {
+				return s.CreateUsers(ctx, []*hmisauth.User{{Site: live, Username: "csmith", CreatedAt: t0}})
+			}},
 			{"CreateAgency", func(ctx context.Context) error {
 				return s.CreateAgency(ctx, &hmisauth.Agency{Site: live, Name: "Hope House"})
 			}},
@@ -153,6 +156,9 @@ var auditTests = []test{
 		}{
 			{"CreateUser with a taken username", hmisauth.ECONFLICT, func(ctx context.Context) error {
 				return s.CreateUser(ctx, &hmisauth.User{Site: live, Username: "JDOE"})
+			}},
+			{"CreateUsers with a taken username", hmisauth.ECONFLICT, func(ctx context.Context) error {
+				return s.CreateUsers(ctx, []*hmisauth.User{{Site: live, Username: "amy"}, {Site: live, Username: "JDOE"}})
 			}},
 			{"CreateAgency with a taken name", hmisauth.ECONFLICT, func(ctx context.Context) error {
 				return s.CreateAgency(ctx, &hmisauth.Agency{Site: live, Name: "hope house"})

@@ -21,6 +21,8 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"Site", siteTests},
 		{"Agency", agencyTests},
 		{"User", userTests},
+		{"Users", usersTests},
+		{"CreateUsers", createUsersTests},
 		{"Lockout", lockoutTests},
 		{"Password", passwordTests},
 		{"Session", sessionTests},

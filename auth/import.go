@@ -1,0 +1,506 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+// Limits of one import file: a spreadsheet of a large agency's staff fits easily, and the
+// preview stays quick.
+const (
+	MaxImportRows  = 5000
+	MaxImportBytes = 10 << 20
+)
+
+// importHashWorkers is how many temporary passwords an import hashes at once: enough to import
+// thousands of users in reasonable time, few enough to leave the hashing pool to sign-ins.
+const importHashWorkers = 4
+
+// importColumns maps a header cell, normalised by columnKey, to the field it fills. Spreadsheet
+// users write headers in many ways; these are the common ones.
+var importColumns = map[string]string{
+	"first": "first", "first name": "first", "firstname": "first", "given name": "first",
+	"last": "last", "last name": "last", "lastname": "last", "surname": "last", "family name": "last",
+	"email": "email", "e mail": "email", "email address": "email", "e mail address": "email",
+	"phone": "phone", "phone number": "phone", "telephone": "phone",
+	"agency": "agency", "agency name": "agency", "role": "role",
+	"username": "username", "user name": "username",
+}
+
+// importHeaderHelp says what the header row must look like.
+const importHeaderHelp = "The first row of the file must name the columns: first, last, email, phone, agency, role (and, if you choose usernames yourself, username)."
+
+// ImportPlan is the preview of a bulk import: every row of the file with the username it
+// would get and what is wrong with it. Nothing is written until Import.
+type ImportPlan struct {
+	Site string
+	Rows []ImportRow
+	// Errors are problems of the file as a whole, such as an agency without enough free seats
+	// for all the file's users.
+	Errors []string
+	// users are the validated accounts, in Rows' order; Import writes these, not the Rows.
+	users []*hmisauth.User
+}
+
+// ImportRow is one person from the import file, as they would be created.
+type ImportRow struct {
+	Line      int // line of the file (the spreadsheet's row number)
+	Username  string
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Agency    string
+	Role      string
+	// Errors say, in words a helpdesk agent understands, why the row cannot be imported.
+	Errors []string
+}
+
+// Problems lists every row's errors, then the file's.
+func (p *ImportPlan) Problems() []string {
+	var out []string
+	for _, r := range p.Rows {
+		out = append(out, r.Errors...)
+	}
+	return append(out, p.Errors...)
+}
+
+// OK reports whether the plan can be imported as it is.
+func (p *ImportPlan) OK() bool { return len(p.Problems()) == 0 }
+
+// ParseImport reads a CSV file of new users and plans their import without writing anything.
+// The first row names the columns (any order; see importColumns). Each row is checked with
+// the same rules as CreateUser and gets a username: the one given, or first initial + last
+// name, numbered past the site's existing usernames and those planned earlier in the file.
+// Problems with single rows or seats are in the plan; an error means the file as a whole
+// cannot be read (no header, too large, not CSV).
+func (s *Service) ParseImport(ctx context.Context, siteKey string, r io.Reader) (*ImportPlan, error) {
+	site, err := s.Site(siteKey)
+	if err != nil {
+		return nil, err
+	}
+	records, err := readImportFile(r)
+	if err != nil {
+		return nil, err
+	}
+	plan := &ImportPlan{Site: site.Key}
+	reqs := make([]NewUser, len(records))
+	for i, rec := range records {
+		req, errs := rec.newUser(site.Key)
+		reqs[i] = req
+		row := ImportRow{Line: rec.line, FirstName: strings.TrimSpace(req.FirstName), LastName: strings.TrimSpace(req.LastName),
+			Email: strings.TrimSpace(req.Email), Phone: strings.TrimSpace(req.Phone), Agency: strings.TrimSpace(req.Agency),
+			Role: strings.TrimSpace(req.Role), Errors: errs}
+		u := &hmisauth.User{Site: site.Key}
+		if err := s.fillProfile(ctx, site, u, req); err != nil {
+			msg, err := importRowMessage(rec.line, req, err)
+			if err != nil {
+				return nil, err
+			}
+			row.Errors = append(row.Errors, msg)
+			u = nil
+		} else {
+			row.Role = string(u.Role)
+		}
+		plan.Rows = append(plan.Rows, row)
+		plan.users = append(plan.users, u)
+	}
+	if err := s.planUsernames(ctx, site, plan, reqs); err != nil {
+		return nil, err
+	}
+	if err := s.checkImportAgencies(ctx, site, plan); err != nil {
+		return nil, err
+	}
+	for i, row := range plan.Rows {
+		if len(row.Errors) > 0 {
+			plan.users[i] = nil
+		}
+	}
+	return plan, nil
+}
+
+// planUsernames gives every row its username. Usernames chosen in the file are checked first,
+// so a generated one never takes a name the file asks for further down.
+func (s *Service) planUsernames(ctx context.Context, site *hmisauth.Site, plan *ImportPlan, reqs []NewUser) error {
+	planned := map[string]int{} // username key → line that has it
+	for i := range plan.Rows {
+		row, name := &plan.Rows[i], strings.TrimSpace(reqs[i].Username)
+		if name == "" {
+			continue
+		}
+		row.Username = name
+		key := hmisauth.UsernameKey(name)
+		if err := ValidateUsername(name); err != nil {
+			row.Errors = append(row.Errors, fmt.Sprintf("row %d: %s", row.Line, lowerFirst(hmisauth.ErrorMessage(err))))
+		} else if line, ok := planned[key]; ok {
+			row.Errors = append(row.Errors, fmt.Sprintf("row %d: the username %s is also on row %d", row.Line, name, line))
+		} else if taken, err := s.usernameTaken(ctx, site, name); err != nil {
+			return err
+		} else if taken {
+			row.Errors = append(row.Errors, fmt.Sprintf("row %d: the username %s is already taken", row.Line, name))
+		} else {
+			planned[key] = row.Line
+		}
+	}
+	// next[base] is the first number worth trying for base: every lower one is planned or taken
+	// (-1: none is left).
+	next := map[string]int{}
+	for i := range plan.Rows {
+		row := &plan.Rows[i]
+		if strings.TrimSpace(reqs[i].Username) != "" {
+			continue
+		}
+		base := BaseUsername(row.FirstName, row.LastName)
+		n := max(next[base], 1)
+		for tries := 0; row.Username == ""; n++ {
+			cand := usernameCandidate(base, n)
+			if _, ok := planned[cand]; ok {
+				continue
+			}
+			if tries++; next[base] < 0 || tries > maxUsernameTries || len(cand) > MaxUsernameLength {
+				row.Errors = append(row.Errors, fmt.Sprintf("row %d: there is no free username starting with %s — put one in a username column", row.Line, base))
+				n = -1 // the next row with this base need not search again
+				break
+			}
+			taken, err := s.usernameTaken(ctx, site, cand)
+			if err != nil {
+				return err
+			} else if !taken {
+				row.Username, planned[cand] = cand, row.Line
+			}
+		}
+		next[base] = n
+	}
+	for i, u := range plan.users {
+		if u != nil {
+			u.Username = plan.Rows[i].Username
+		}
+	}
+	return nil
+}
+
+func (s *Service) usernameTaken(ctx context.Context, site *hmisauth.Site, username string) (bool, error) {
+	_, err := s.store.User(ctx, site.Key, username)
+	switch hmisauth.ErrorCode(err) {
+	case "":
+		return true, nil
+	case hmisauth.ENOTFOUND:
+		return false, nil
+	}
+	return false, err
+}
+
+// checkImportAgencies spells each row's agency as the agency does, and adds a file error for
+// each agency that has fewer free seats than the file has users for it.
+func (s *Service) checkImportAgencies(ctx context.Context, site *hmisauth.Site, plan *ImportPlan) error {
+	var order []int64
+	rows := map[int64][]int{}
+	for i, u := range plan.users {
+		if u == nil || u.AgencyID == 0 {
+			continue
+		}
+		if _, ok := rows[u.AgencyID]; !ok {
+			order = append(order, u.AgencyID)
+		}
+		rows[u.AgencyID] = append(rows[u.AgencyID], i)
+	}
+	for _, id := range order {
+		a, err := s.store.Agency(ctx, site.Key, id)
+		if err != nil {
+			return err
+		}
+		var lines []string
+		for _, i := range rows[id] {
+			plan.Rows[i].Agency = a.Name
+			lines = append(lines, strconv.Itoa(plan.Rows[i].Line))
+		}
+		if a.Seats == 0 {
+			continue
+		}
+		used, err := s.store.AgencyUserCount(ctx, id)
+		if err != nil {
+			return err
+		}
+		free, adds := max(a.Seats-used, 0), len(lines)
+		if adds <= free {
+			continue
+		}
+		which := "rows " + strings.Join(lines, ", ")
+		if adds == 1 {
+			which = "row " + lines[0]
+		}
+		plan.Errors = append(plan.Errors, fmt.Sprintf("%s has %s but the file adds %s (%s). Raise the agency's seats or take users out of the file.",
+			a.Name, plural(free, "free seat", "no free seats"), plural(adds, "user", ""), which))
+	}
+	return nil
+}
+
+func plural(n int, noun, none string) string {
+	switch {
+	case n == 0 && none != "":
+		return none
+	case n == 1:
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// importRowMessage words a profile error for the import preview. Errors that are not about
+// the row's content (the database failing) are returned as errors.
+func importRowMessage(line int, req NewUser, err error) (string, error) {
+	e := hmisauth.AsError(err)
+	if e == nil || e.Code != hmisauth.EINVALID {
+		return "", err
+	}
+	switch {
+	case e.Field == "first" && strings.TrimSpace(req.FirstName) == "":
+		return fmt.Sprintf("row %d: no first name", line), nil
+	case e.Field == "last" && strings.TrimSpace(req.LastName) == "":
+		return fmt.Sprintf("row %d: no last name", line), nil
+	case e.Field == "agency" && strings.TrimSpace(req.Agency) != "":
+		return fmt.Sprintf("row %d: there is no agency called %q — create it first", line, truncateRunes(strings.TrimSpace(req.Agency), 60)), nil
+	}
+	return fmt.Sprintf("row %d: %s", line, lowerFirst(e.Message)), nil
+}
+
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+// importRecord is one data row of the file, by column.
+type importRecord struct {
+	line   int
+	fields map[string]string
+	extra  bool // cells with something in them beyond the named columns
+}
+
+func (rec importRecord) newUser(site string) (NewUser, []string) {
+	f := rec.fields
+	// Spreadsheet users write roles as "User" or "Agency admin".
+	role := strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(strings.TrimSpace(f["role"])))
+	req := NewUser{Site: site, FirstName: f["first"], LastName: f["last"], Email: f["email"], Phone: f["phone"],
+		Agency: f["agency"], Role: role, Username: f["username"]}
+	var errs []string
+	if rec.extra {
+		errs = append(errs, fmt.Sprintf("row %d: has something in a column without a name in the first row", rec.line))
+	}
+	return req, errs
+}
+
+// readImportFile reads the whole CSV file: its header, then every non-blank row.
+func readImportFile(r io.Reader) ([]importRecord, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxImportBytes {
+		return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file is larger than 10 MiB. Split it into smaller files.")
+	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	if !utf8.Valid(data) {
+		line := 1 + bytes.Count(data[:firstInvalidUTF8(data)], []byte("\n"))
+		return nil, hmisauth.Errorf(hmisauth.EINVALID,
+			"Line %d of the file is not UTF-8 text. Save the spreadsheet as \"CSV UTF-8\" and try again.", line)
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	var columns []string
+	var out []importRecord
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, hmisauth.Errorf(hmisauth.EINVALID,
+				"Line %d of the file is not valid CSV (%v). Save the spreadsheet as CSV again, or put cells that contain quotes or commas in double quotes.",
+				pe.Line, pe.Err)
+		} else if err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(strings.Join(rec, "")) == "" {
+			continue // blank, or only commas: spreadsheets write empty rows like that
+		}
+		if columns == nil {
+			if columns, err = importHeader(rec); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if len(out) == MaxImportRows {
+			return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file has more than %d users. Split it into smaller files.", MaxImportRows)
+		}
+		line, _ := cr.FieldPos(0)
+		ir := importRecord{line: line, fields: map[string]string{}}
+		for i, cell := range rec {
+			switch {
+			case i < len(columns) && columns[i] != "":
+				ir.fields[columns[i]] = cell
+			case strings.TrimSpace(cell) != "":
+				ir.extra = true
+			}
+		}
+		out = append(out, ir)
+	}
+	if columns == nil {
+		return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file is empty. %s", importHeaderHelp)
+	}
+	if len(out) == 0 {
+		return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file has a header row but no users.")
+	}
+	return out, nil
+}
+
+// importHeader maps each header cell to its field ("" for an unnamed column).
+func importHeader(rec []string) ([]string, error) {
+	columns := make([]string, len(rec))
+	seen := map[string]bool{}
+	for i, cell := range rec {
+		name := strings.TrimSpace(cell)
+		if name == "" {
+			continue
+		}
+		field, ok := importColumns[columnKey(name)]
+		if !ok {
+			hint := ""
+			if len(rec) == 1 && strings.ContainsAny(name, ";\t") {
+				hint = " The columns seem to be separated by semicolons or tabs: save the spreadsheet as CSV with commas."
+			}
+			return nil, hmisauth.Errorf(hmisauth.EINVALID, "The first row has a column %q that is not one we know. %s%s",
+				truncateRunes(name, 40), importHeaderHelp, hint)
+		}
+		if seen[field] {
+			return nil, hmisauth.Errorf(hmisauth.EINVALID, "The first row has the %s column twice (as %q). Keep one of them.",
+				field, truncateRunes(name, 40))
+		}
+		seen[field], columns[i] = true, field
+	}
+	for _, need := range []string{"first", "last"} {
+		if !seen[need] {
+			return nil, hmisauth.Errorf(hmisauth.EINVALID, "The first row has no %s-name column. %s", need, importHeaderHelp)
+		}
+	}
+	return columns, nil
+}
+
+// columnKey normalises a header cell: "E-mail Address", "email_address" and "Email  address"
+// are all "email address".
+func columnKey(s string) string {
+	s = strings.NewReplacer("_", " ", "-", " ").Replace(strings.ToLower(s))
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// Import creates every user of a plan from ParseImport, each with a temporary password, in
+// one transaction: all of them or, if any cannot be created, none. A plan with problems is
+// refused. The result is in the plan's row order; the passwords are shown once and never stored.
+func (s *Service) Import(ctx context.Context, plan *ImportPlan) ([]*Created, error) {
+	if plan == nil || len(plan.Rows) == 0 || len(plan.users) != len(plan.Rows) {
+		return nil, hmisauth.Errorf(hmisauth.EINVALID, "There is nothing to import: preview the file first.")
+	}
+	if n := len(plan.Problems()); n > 0 {
+		return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file has %s. Fix the file first, then preview and import it again.", plural(n, "problem", ""))
+	}
+	site, err := s.Site(plan.Site)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	users := make([]*hmisauth.User, len(plan.users))
+	for i, u := range plan.users {
+		c := *u // the plan stays as previewed, whatever happens here
+		c.PasswordTemporary, c.PasswordChangedAt, c.CreatedAt = true, now, now
+		users[i] = &c
+	}
+	temps, err := s.importPasswords(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	evs := make([]*hmisauth.Event, len(users))
+	for i, u := range users {
+		evs[i] = s.newEvent(ctx, site, hmisauth.EventUserCreated, u.Username, "imported, role "+string(u.Role)+agencyDetail(u))
+	}
+	if err := s.store.CreateUsers(hmisauth.WithEvents(ctx, evs...), users); err != nil {
+		return nil, importWriteError(plan, err)
+	}
+	out := make([]*Created, len(users))
+	for i, u := range users {
+		out[i] = &Created{User: u, TemporaryPassword: temps[i]}
+	}
+	s.log.InfoContext(ctx, "users imported", "site", site.Key, "count", len(users))
+	return out, nil
+}
+
+// importPasswords makes a temporary password for each user, setting its hash, with a few
+// hashes at a time.
+func (s *Service) importPasswords(ctx context.Context, users []*hmisauth.User) ([]string, error) {
+	temps := make([]string, len(users))
+	errs := make([]error, importHashWorkers)
+	var wg sync.WaitGroup
+	for w := range importHashWorkers {
+		wg.Go(func() {
+			for i := w; i < len(users); i += importHashWorkers {
+				temp, hash, err := s.newTemporaryPassword(ctx)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				temps[i], users[i].PasswordHash = temp, hash
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return temps, nil
+}
+
+// importWriteError names the file row of a store error about "row N" of the users written (a
+// username taken since the preview, seats filled meanwhile).
+func importWriteError(plan *ImportPlan, err error) error {
+	e := hmisauth.AsError(err)
+	if e == nil {
+		return err
+	}
+	n, convErr := strconv.Atoi(strings.TrimPrefix(e.Field, "row "))
+	if convErr != nil || !strings.HasPrefix(e.Field, "row ") || n < 1 || n > len(plan.Rows) {
+		return hmisauth.Errorf(e.Code, "%s Nothing was imported.", e.Message)
+	}
+	row := plan.Rows[n-1]
+	msg := fmt.Sprintf("row %d: %s Nothing was imported: preview the file again.", row.Line, e.Message)
+	if e.Code == hmisauth.ECONFLICT {
+		msg = fmt.Sprintf("row %d: the username %s was taken since the preview. Nothing was imported: preview the file again.", row.Line, row.Username)
+	}
+	return &hmisauth.Error{Code: e.Code, Message: msg, Field: "row " + strconv.Itoa(row.Line)}
+}
