@@ -51,6 +51,12 @@ type Letter struct {
 	NewEmail   string        // for MailEmailChanged
 	ExpiresOn  time.Time     // for MailPasswordExpiring
 	ClientAddr string        // where the request came from, when known
+	// Agency is the agency whose license expires, for MailLicenseExpiring (ExpiresOn is
+	// then the license's last day).
+	Agency *Agency
+	// About, when set, is the user the letter is about when it goes to someone else: the
+	// sysadmins' copy of a MailAgreementExpiring (User is then the recipient).
+	About *User
 }
 
 // Letters writes e-mails from templates. mail/ implements it.

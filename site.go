@@ -52,16 +52,19 @@ func (h Helpdesk) Contact() string {
 // Policy is a site's account-security policy. Every number is the site's choice; the defaults
 // are PRODUCT.md's.
 type Policy struct {
-	Password             PasswordPolicy `yaml:"password"`
-	Lockout              LockoutPolicy  `yaml:"lockout"`
-	InactiveLockDays     int            `yaml:"inactive_lock_days"`
-	ResetLinkTTL         time.Duration  `yaml:"reset_link_ttl"`
-	ResetLimits          ResetLimits    `yaml:"reset_limits"`
-	TemporaryPasswordTTL time.Duration  `yaml:"temporary_password_ttl"`
-	Recovery             []string       `yaml:"recovery"`
-	Terms                Terms          `yaml:"terms"`
-	Session              SessionPolicy  `yaml:"session"`
-	MFA                  MFAPolicy      `yaml:"mfa"`
+	Password         PasswordPolicy `yaml:"password"`
+	Lockout          LockoutPolicy  `yaml:"lockout"`
+	InactiveLockDays int            `yaml:"inactive_lock_days"`
+	// ReminderDays is how many days before an agency's license or a user's agreement expires
+	// the reminder e-mail goes out (0: none).
+	ReminderDays         int           `yaml:"reminder_days"`
+	ResetLinkTTL         time.Duration `yaml:"reset_link_ttl"`
+	ResetLimits          ResetLimits   `yaml:"reset_limits"`
+	TemporaryPasswordTTL time.Duration `yaml:"temporary_password_ttl"`
+	Recovery             []string      `yaml:"recovery"`
+	Terms                Terms         `yaml:"terms"`
+	Session              SessionPolicy `yaml:"session"`
+	MFA                  MFAPolicy     `yaml:"mfa"`
 }
 
 // PasswordPolicy is what a new password must satisfy.
@@ -130,6 +133,7 @@ func DefaultPolicy() Policy {
 		},
 		Lockout:              LockoutPolicy{Threshold: 3},
 		InactiveLockDays:     90,
+		ReminderDays:         30,
 		ResetLinkTTL:         15 * time.Minute,
 		ResetLimits:          ResetLimits{ResendAfter: 5 * time.Minute, PerAccountPerHour: 5, PerAddress: 20, AddressWindow: 15 * time.Minute},
 		TemporaryPasswordTTL: 72 * time.Hour,

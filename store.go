@@ -143,6 +143,12 @@ type Store interface {
 	// password changed since.
 	WarnPasswordExpiry(ctx context.Context, userID int64, changedAt time.Time, m *Message) (bool, error)
 
+	// Remind does r once: it records r and queues ms (may be empty) and the events ctx
+	// carries, in one transaction. If r (by Kind, TargetID and Due) was already recorded it
+	// changes nothing, appends no event and reports false; of parallel callers exactly one
+	// reports true.
+	Remind(ctx context.Context, r Reminder, ms []*Message) (bool, error)
+
 	// EnqueueMail queues a message on its own (most messages are queued by the step they
 	// report). It sets m.ID.
 	EnqueueMail(ctx context.Context, m *Message) error

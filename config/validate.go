@@ -146,6 +146,7 @@ func (l *loader) checkSite(p string, s *hmisauth.Site) {
 		l.bad(p+"lockout.auto_unlock_after", "must not be negative (0s means only an administrator unlocks)")
 	}
 	l.atLeast(p+"inactive_lock_days", pol.InactiveLockDays, 0)
+	l.between(p+"reminder_days", int64(pol.ReminderDays), 0, 365)
 	l.within(p+"reset_link_ttl", pol.ResetLinkTTL, time.Minute, 24*time.Hour)
 	l.within(p+"reset_limits.resend_after", pol.ResetLimits.ResendAfter, 0, time.Hour)
 	l.between(p+"reset_limits.per_account_per_hour", int64(pol.ResetLimits.PerAccountPerHour), 1, 100)

@@ -51,6 +51,7 @@ func TestImpossibleValuesAreRefusedByKey(t *testing.T) {
 		{"threshold", site("lockout: {threshold: 0}"), "config: sites.live.policy.lockout.threshold must be at least 1"},
 		{"auto unlock", site("lockout: {auto_unlock_after: -5m}"), "config: sites.live.policy.lockout.auto_unlock_after must not be negative"},
 		{"inactive_lock_days", site("inactive_lock_days: -1"), "config: sites.live.policy.inactive_lock_days must be at least 0"},
+		{"reminder_days", site("reminder_days: 400"), "config: sites.live.policy.reminder_days must be from 0 to 365"},
 		{"reset link short", site("reset_link_ttl: 30s"), "config: sites.live.policy.reset_link_ttl must be from 1m to 24h"},
 		{"reset link long", site("reset_link_ttl: 25h"), "config: sites.live.policy.reset_link_ttl must be from 1m to 24h"},
 		{"reset per address", site("reset_limits: {per_address: 0}"), "config: sites.live.policy.reset_limits.per_address must be from 1 to 1000000"},

@@ -29,6 +29,8 @@ var kinds = []string{
 	hmisauth.MailPasswordChanged,
 	hmisauth.MailEmailChanged,
 	hmisauth.MailPasswordExpiring,
+	hmisauth.MailLicenseExpiring,
+	hmisauth.MailAgreementExpiring,
 }
 
 // How times appear in letters, always in the site's timezone: the zone's abbreviation is
@@ -106,6 +108,9 @@ type letter struct {
 	NewEmail       string
 	ClientAddr     string
 	LoginURL       string
+	AgencyName     string // the agency whose license expires
+	AboutName      string // a copy's subject user: their full name (else username)
+	AboutUsername  string // set only in a copy about someone else
 	Subject        string // for the HTML title, once written
 }
 
@@ -176,6 +181,10 @@ func checkLetter(l hmisauth.Letter) error {
 		return errors.New("mail: a reset letter needs a link on one line and how long it works")
 	case l.Kind == hmisauth.MailPasswordExpiring && l.ExpiresOn.IsZero():
 		return errors.New("mail: a password-expiring letter needs the expiry date")
+	case l.Kind == hmisauth.MailLicenseExpiring && (l.Agency == nil || l.ExpiresOn.IsZero()):
+		return errors.New("mail: a license-expiring letter needs the agency and the expiry date")
+	case l.Kind == hmisauth.MailAgreementExpiring && l.ExpiresOn.IsZero():
+		return errors.New("mail: an agreement-expiring letter needs the expiry date")
 	}
 	return nil
 }
@@ -197,6 +206,15 @@ func (ls *Letters) letterData(l hmisauth.Letter) *letter {
 	}
 	if l.User != nil {
 		d.FirstName, d.Username = l.User.FirstName, l.User.Username
+	}
+	if l.Agency != nil {
+		d.AgencyName = l.Agency.Name
+	}
+	if l.About != nil {
+		d.AboutUsername, d.AboutName = l.About.Username, l.About.FullName()
+		if d.AboutName == "" {
+			d.AboutName = l.About.Username
+		}
 	}
 	if l.ExpiresIn > 0 {
 		d.ExpiresIn = durationWords(l.ExpiresIn)

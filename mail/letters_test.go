@@ -66,8 +66,19 @@ func letters(site *hmisauth.Site) map[string]hmisauth.Letter {
 			NewEmail: "jane@new.example", At: requestAt},
 		hmisauth.MailPasswordExpiring: {Kind: hmisauth.MailPasswordExpiring, Site: site, User: u, To: u.Email,
 			At: requestAt, ExpiresOn: time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)},
+		hmisauth.MailLicenseExpiring: {Kind: hmisauth.MailLicenseExpiring, Site: site, User: u, To: u.Email,
+			At: requestAt, Agency: &hmisauth.Agency{Site: site.Key, Name: "Hope House"},
+			ExpiresOn: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)},
+		hmisauth.MailAgreementExpiring: {Kind: hmisauth.MailAgreementExpiring, Site: site, User: u, To: u.Email,
+			At: requestAt, ExpiresOn: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)},
+		agreementCopy: {Kind: hmisauth.MailAgreementExpiring, Site: site, To: "admin@example.org",
+			User:  &hmisauth.User{Site: site.Key, Username: "admin", FirstName: "Ada", Email: "admin@example.org"},
+			About: u, At: requestAt, ExpiresOn: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)},
 	}
 }
+
+// agreementCopy names, in letters(), the sysadmins' copy of an agreement reminder.
+const agreementCopy = hmisauth.MailAgreementExpiring + "_copy"
 
 func compose(t testing.TB, l hmisauth.Letter) *hmisauth.Message {
 	t.Helper()
@@ -85,7 +96,8 @@ func TestEveryLetterNamesTheSiteAndTheHelpdesk(t *testing.T) {
 		for kind, l := range letters(site) {
 			t.Run(site.Key+"/"+kind, func(t *testing.T) {
 				m := compose(t, l)
-				if m.Site != site.Key || m.Kind != kind || m.To != l.To || !m.CreatedAt.Equal(l.At) {
+				wantKind := strings.TrimSuffix(kind, "_copy")
+				if m.Site != site.Key || m.Kind != wantKind || m.To != l.To || !m.CreatedAt.Equal(l.At) {
 					t.Errorf("message is %q %q to %q at %v", m.Site, m.Kind, m.To, m.CreatedAt)
 				}
 				if !regexp.MustCompile(`^<[a-z2-7]{26}@hmis\.example\.org>$`).MatchString(m.MessageID) {
@@ -232,8 +244,14 @@ func TestOtherLettersSayWhatHappened(t *testing.T) {
 		hmisauth.MailEmailChanged: {"was changed to jane@new.example on Mon Nov 23, 2026 at 12:47 PM CST",
 			"If this was not you, contact the helpdesk at once"},
 		hmisauth.MailPasswordExpiring: {"Change your password", "lists the rules"},
+		hmisauth.MailLicenseExpiring: {"license of Hope House expires on Thu Dec 31, 2026",
+			"runs out on Thursday, December 31, 2026", "nobody at Hope House can sign in"},
+		hmisauth.MailAgreementExpiring: {"your user agreement expires on Thu Dec 31, 2026",
+			"expires on Thursday, December 31, 2026", "supervisor and your executive director"},
+		agreementCopy: {"copy: the user agreement of jdoe", "Hello Ada", "reminder sent to Jane Doe (username: jdoe)"},
 	} {
 		m := compose(t, ls[kind])
+		m.Text = "Subject: " + m.Subject + "\n" + m.Text
 		for _, want := range wants {
 			if !strings.Contains(m.Text, want) {
 				t.Errorf("%s text lacks %q:\n%s", kind, want, m.Text)

@@ -15,6 +15,7 @@ const (
 	requestPoll  = 2 * time.Second  // reset requests left by another process or a CLI command
 	expiryCheck  = time.Hour        // password-expiry warnings
 	sessionSweep = 10 * time.Minute // deleting timed-out sessions (they are refused anyway)
+	dailyJobs    = 24 * time.Hour   // license/agreement reminders and the inactivity record
 )
 
 // mailOptions turns the configuration's mail section into the mail package's options.
@@ -33,10 +34,13 @@ func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) {
 		poll := time.NewTicker(requestPoll)
 		expiry := time.NewTicker(expiryCheck)
 		sweep := time.NewTicker(sessionSweep)
+		daily := time.NewTicker(dailyJobs)
+		defer daily.Stop()
 		defer poll.Stop()
 		defer expiry.Stop()
 		defer sweep.Stop()
 		a.warnExpiringPasswords(ctx, outbox)
+		a.runDailyJobs(ctx, outbox)
 		for {
 			select {
 			case <-ctx.Done():
@@ -50,6 +54,8 @@ func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) {
 				a.warnExpiringPasswords(ctx, outbox)
 			case <-sweep.C:
 				a.sweepSessions(ctx)
+			case <-daily.C:
+				a.runDailyJobs(ctx, outbox)
 			}
 		}
 	}()
@@ -71,6 +77,15 @@ func (a *app) handleResetRequests(ctx context.Context) {
 func (a *app) warnExpiringPasswords(ctx context.Context, outbox *mail.Worker) {
 	if _, err := a.svc.SendPasswordExpiryWarnings(ctx); err != nil {
 		a.log.Error("password expiry warnings", "err", err)
+	}
+	outbox.Kick()
+}
+
+// runDailyJobs sends the license and agreement reminders and records newly inactive accounts;
+// each is done once however often (or in however many processes) it runs.
+func (a *app) runDailyJobs(ctx context.Context, outbox *mail.Worker) {
+	if err := a.svc.RunDailyJobs(ctx); err != nil {
+		a.log.Error("daily jobs", "err", err)
 	}
 	outbox.Kick()
 }

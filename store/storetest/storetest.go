@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"Audit", auditTests},
 		{"AuditQuery", auditQueryTests},
 		{"AuditConcurrency", auditConcurrencyTests},
+		{"Reminders", reminderTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
