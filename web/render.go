@@ -23,7 +23,8 @@ var staticFS embed.FS
 
 // pageNames are the templates in templates/, each rendered inside base.html.
 var pageNames = []string{"index", "notfound", "error", "login", "forgot", "reset", "terms", "password", "account",
-	"profile", "recovery", "devmail"}
+	"profile", "recovery", "devmail", "admin_users", "admin_user", "admin_user_new", "admin_temp", "admin_disable",
+	"admin_agencies", "admin_forbidden"}
 
 // pages holds one parsed template set per page, each with the base layout.
 type pages struct {
