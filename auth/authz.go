@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"strings"
 
 	"github.com/hmisauth/hmisauth"
@@ -14,7 +16,8 @@ import (
 //
 // A sysadmin administers every user and agency of their own site. An agency admin administers
 // only the users of their own agency: they cannot reach a sysadmin, move anyone to another
-// agency, make anyone a sysadmin, change agencies or read the audit log. Nobody reaches another
+// agency, make anyone a sysadmin, change agencies or read the audit log; they import users
+// only into their own agency. Nobody reaches another
 // site: everything is looked up on the principal's site only.
 type Admin struct {
 	svc *Service
@@ -455,4 +458,43 @@ func hasProblem(ps []hmisauth.Problem, code string) bool {
 		}
 	}
 	return false
+}
+
+// ParseImport plans a bulk import onto the admin's site (see Service.ParseImport). An agency
+// admin imports only into their own agency: a row that names no agency joins theirs, and a row
+// that names another agency or the sysadmin role is an error of that row.
+func (a *Admin) ParseImport(ctx context.Context, r io.Reader) (*ImportPlan, error) {
+	if a.IsSysadmin() {
+		return a.svc.parseImport(ctx, a.p.Site, r, nil)
+	}
+	own, err := a.ownAgency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.svc.parseImport(ctx, a.p.Site, r, func(line int, req *NewUser) string {
+		if role, err := hmisauth.ParseRole(req.Role); err == nil && role == hmisauth.RoleSysadmin {
+			return fmt.Sprintf("row %d: only a system administrator can make someone a system administrator", line)
+		}
+		if name := strings.TrimSpace(req.Agency); name != "" && !strings.EqualFold(name, own.Name) {
+			return fmt.Sprintf("row %d: you can only import users of your own agency, %s", line, own.Name)
+		}
+		req.Agency = own.Name
+		return ""
+	})
+}
+
+// Import creates the users of a plan from ParseImport, audited as this admin. The plan is
+// checked against the admin's scope again, so a plan made for someone else is refused whole.
+func (a *Admin) Import(ctx context.Context, plan *ImportPlan) ([]*Created, error) {
+	if plan == nil || plan.Site != a.p.Site.Key {
+		return nil, forbidden()
+	}
+	if !a.IsSysadmin() {
+		for _, u := range plan.users {
+			if u != nil && !a.inScope(u) {
+				return nil, hmisauth.Errorf(hmisauth.EFORBIDDEN, "You can only import users of your own agency.")
+			}
+		}
+	}
+	return a.svc.Import(a.actor(ctx), plan)
 }

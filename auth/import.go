@@ -90,6 +90,12 @@ func (s *Service) ParseImport(ctx context.Context, siteKey string, r io.Reader) 
 	if err != nil {
 		return nil, err
 	}
+	return s.parseImport(ctx, site, r, nil)
+}
+
+// parseImport is ParseImport with scope, when not nil, checking each row first: it may rewrite
+// the row's request and answers the row's error ("" for none).
+func (s *Service) parseImport(ctx context.Context, site *hmisauth.Site, r io.Reader, scope func(line int, req *NewUser) string) (*ImportPlan, error) {
 	records, err := readImportFile(r)
 	if err != nil {
 		return nil, err
@@ -98,12 +104,19 @@ func (s *Service) ParseImport(ctx context.Context, siteKey string, r io.Reader) 
 	reqs := make([]NewUser, len(records))
 	for i, rec := range records {
 		req, errs := rec.newUser(site.Key)
+		outOfScope := ""
+		if scope != nil {
+			outOfScope = scope(rec.line, &req)
+		}
 		reqs[i] = req
 		row := ImportRow{Line: rec.line, FirstName: strings.TrimSpace(req.FirstName), LastName: strings.TrimSpace(req.LastName),
 			Email: strings.TrimSpace(req.Email), Phone: strings.TrimSpace(req.Phone), Agency: strings.TrimSpace(req.Agency),
 			Role: strings.TrimSpace(req.Role), Errors: errs}
 		u := &hmisauth.User{Site: site.Key}
-		if err := s.fillProfile(ctx, site, u, req); err != nil {
+		if outOfScope != "" {
+			row.Errors = append(row.Errors, outOfScope)
+			u = nil
+		} else if err := s.fillProfile(ctx, site, u, req); err != nil {
 			msg, err := importRowMessage(rec.line, req, err)
 			if err != nil {
 				return nil, err

@@ -394,3 +394,63 @@ func FuzzParseImport(f *testing.F) {
 		}
 	})
 }
+
+func TestAgencyAdminImportsOnlyIntoTheirAgency(t *testing.T) {
+	f := newFixture(t)
+	f.addAgency("North", 0)
+	f.addAgency("South", 0)
+	a := f.adminOf(f.signedInAs("Nora", "Northadmin", "agency_admin", "North"))
+	file := "first,last,email,phone,agency,role\n" +
+		"Ann,Able,,,,user\n" + // no agency: joins North
+		"Bob,Baker,,,north,agency admin\n" +
+		"Cal,Cole,,,South,user\n" +
+		"Dee,Dunn,,,,sysadmin\n"
+	plan, err := a.ParseImport(f.ctx, strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		agency string
+		err    string
+	}{{"North", ""}, {"North", ""}, {"South", "row 4: you can only import users of your own agency, North"},
+		{"", "row 5: only a system administrator can make someone a system administrator"}}
+	for i, w := range want {
+		r := plan.Rows[i]
+		if r.Agency != w.agency || strings.Join(r.Errors, "; ") != w.err {
+			t.Errorf("row %d: agency %q errors %q, want %q %q", r.Line, r.Agency, r.Errors, w.agency, w.err)
+		}
+	}
+	if _, err := a.Import(f.ctx, plan); hmisauth.ErrorCode(err) != hmisauth.EINVALID {
+		t.Fatalf("importing a plan with problems: %v", err)
+	}
+
+	plan, err = a.ParseImport(f.ctx, strings.NewReader("first,last\nAnn,Able\nBob,Baker\n"))
+	if err != nil || !plan.OK() {
+		t.Fatalf("plan: %v %v", err, plan.Problems())
+	}
+	// A sysadmin's plan may put users anywhere: an agency admin cannot carry it out.
+	sys := f.adminOf(f.signedInAs("Sam", "Sysop", "sysadmin", ""))
+	other, err := sys.ParseImport(f.ctx, strings.NewReader("first,last,agency\nCal,Cole,South\n"))
+	if err != nil || !other.OK() {
+		t.Fatalf("sysadmin plan: %v %v", err, other.Problems())
+	}
+	wantCode(t, func() error { _, err := a.Import(f.ctx, other); return err }(), hmisauth.EFORBIDDEN)
+
+	created, err := a.Import(f.ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	north, err := f.store.AgencyByName(f.ctx, "live", "North")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range created {
+		if c.User.AgencyID != north.ID || c.User.Role != hmisauth.RoleUser {
+			t.Errorf("%s: agency %d role %s, want North's user", c.User.Username, c.User.AgencyID, c.User.Role)
+		}
+		evs, err := f.store.Events(f.ctx, hmisauth.EventQuery{Site: "live", Subject: c.User.Username, Action: hmisauth.EventUserCreated})
+		if err != nil || len(evs) != 1 || evs[0].Actor != "nnorthadmin" {
+			t.Errorf("%s: events %v %+v, want one by nnorthadmin", c.User.Username, err, evs)
+		}
+	}
+}

@@ -24,7 +24,7 @@ type adminWorld struct {
 	// Tokens.
 	sys, northAdmin, southAdmin, plain, training string
 	// Usernames.
-	sysName, northAdminName string
+	sysName, northAdminName, southAdminName string
 }
 
 func newAdminWorld(t *testing.T) *adminWorld {
@@ -35,7 +35,7 @@ func newAdminWorld(t *testing.T) *adminWorld {
 	w.makeAgency("training", northName, 0)
 	w.sysName, w.sys = w.signedIn("live", "Sam", "Sysop", "sysadmin", "")
 	w.northAdminName, w.northAdmin = w.signedIn("live", "Nora", "Northadmin", "agency_admin", northName)
-	_, w.southAdmin = w.signedIn("live", "Sol", "Southadmin", "agency_admin", southName)
+	w.southAdminName, w.southAdmin = w.signedIn("live", "Sol", "Southadmin", "agency_admin", southName)
 	_, w.plain = w.signedIn("live", "Pat", "Plain", "user", northName)
 	_, w.training = w.signedIn("training", "Tara", "Trainer", "sysadmin", "")
 	return w

@@ -31,6 +31,32 @@ type consoleView struct {
 	NewUser    *userForm
 	Agencies   []agencyRow
 	AgencyForm *agencyForm
+	Audit      *auditView
+	Report     *reportView
+	Import     *importView
+	Created    []importCreated
+}
+
+// navItem is one link of the console's navigation.
+type navItem struct {
+	Link, Label string
+	Current     bool
+}
+
+// Nav is the console's navigation with the current page (users, new, agencies, reports,
+// import, audit; "" for none) marked. The audit log is a sysadmin's only.
+func (v *consoleView) Nav(current string) []navItem {
+	type page struct{ key, path, label string }
+	pages := []page{{"users", "users", "Users"}, {"new", "users/new", "Create a user"},
+		{"agencies", "agencies", "Agencies"}, {"import", "import", "Import users"}, {"reports", "reports", "Reports"}}
+	if v.Sysadmin {
+		pages = append(pages, page{"audit", "audit", "Audit log"})
+	}
+	var items []navItem
+	for _, p := range pages {
+		items = append(items, navItem{Link: adminPath(v.Site, p.path), Label: p.label, Current: p.key == current})
+	}
+	return append(items, navItem{Link: sitePath(v.Site, "account"), Label: "Your account"})
 }
 
 // consoleDone words each action's notice (?done=KEY on the user page).

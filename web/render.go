@@ -24,7 +24,7 @@ var staticFS embed.FS
 // pageNames are the templates in templates/, each rendered inside base.html.
 var pageNames = []string{"index", "notfound", "error", "login", "forgot", "reset", "terms", "password", "account",
 	"profile", "recovery", "devmail", "admin_users", "admin_user", "admin_user_new", "admin_temp", "admin_disable",
-	"admin_agencies", "admin_forbidden"}
+	"admin_agencies", "admin_forbidden", "admin_audit", "admin_reports", "admin_import"}
 
 // pages holds one parsed template set per page, each with the base layout.
 type pages struct {

@@ -109,6 +109,13 @@ func (s *Server) routes() http.Handler {
 	site.HandleFunc("POST /{site}/admin/agencies", s.consoleSaveAgency(true))
 	site.HandleFunc("GET /{site}/admin/agencies/{id}", s.consoleAgency)
 	site.HandleFunc("POST /{site}/admin/agencies/{id}", s.consoleSaveAgency(false))
+	site.HandleFunc("POST /{site}/admin/users/{username}/agreement", s.consoleAgreement)
+	site.HandleFunc("GET /{site}/admin/audit", s.consoleAudit)
+	site.HandleFunc("GET /{site}/admin/audit/download", s.consoleAuditDownload)
+	site.HandleFunc("GET /{site}/admin/reports", s.consoleReports)
+	site.HandleFunc("GET /{site}/admin/reports/download", s.consoleReportDownload)
+	site.HandleFunc("GET /{site}/admin/import", s.consoleImportForm)
+	site.HandleFunc("POST /{site}/admin/import", s.consoleImport)
 	site.HandleFunc("/", s.notFound)
 
 	api := http.NewServeMux()
