@@ -34,6 +34,16 @@ const (
 	EventSessionsEnded        = "sessions_ended" // an administrator signed the user out everywhere
 )
 
+// EventActions lists every audit action, in the order a filter offers them.
+var EventActions = []string{
+	EventLoginSucceeded, EventLoginFailed, EventAccountLocked, EventLogout, EventTermsAccepted,
+	EventPasswordChanged, EventResetRequested, EventResetCompleted, EventSecurityAnswerWrong,
+	EventRecoveryChanged, EventProfileChanged, EventUserCreated, EventUserUpdated,
+	EventTemporaryPasswordSet, EventUserUnlocked, EventPasswordExpiredByAdm, EventUserDisabled,
+	EventUserEnabled, EventAgreementRecorded, EventAgencyCreated, EventAgencyUpdated,
+	EventMailAbandoned, EventSessionsEnded,
+}
+
 // Event is one entry of the audit log: who did what to whom, when and from where. The log is
 // append-only and hash-chained: each event's Hash covers its fields and the previous event's
 // Hash, so editing, deleting or reordering a row breaks the chain (hmisauth audit verify).

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"net/mail"
 	"strings"
 	"unicode/utf8"
@@ -40,7 +39,8 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 		return nil, err
 	}
 	u := &hmisauth.User{Site: site.Key}
-	if err := s.fillProfile(ctx, site, u, req); err != nil {
+	agency, err := s.fillProfile(ctx, site, u, req)
+	if err != nil {
 		return nil, err
 	}
 	if req.Username != "" {
@@ -58,7 +58,7 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 	// The event names the username, which is only final when the insert succeeds: each try
 	// carries its own.
 	created := func(u *hmisauth.User) context.Context {
-		return s.audit(ctx, site, hmisauth.EventUserCreated, u.Username, "role "+string(u.Role)+agencyDetail(u))
+		return s.audit(ctx, site, hmisauth.EventUserCreated, u.Username, "role "+string(u.Role)+agencyDetail(agency))
 	}
 	if req.Username != "" {
 		u.Username = req.Username
@@ -92,43 +92,45 @@ func (s *Service) newTemporaryPassword(ctx context.Context) (temp, hash string, 
 	return temp, hash, err
 }
 
-// fillProfile validates and copies the editable fields of req into u.
-func (s *Service) fillProfile(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, req NewUser) error {
+// fillProfile validates and copies the editable fields of req into u, and returns u's agency
+// (nil for none).
+func (s *Service) fillProfile(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, req NewUser) (*hmisauth.Agency, error) {
 	u.FirstName, u.LastName = strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName)
 	switch {
 	case u.FirstName == "":
-		return hmisauth.FieldError("first", "Enter the person's first name.")
+		return nil, hmisauth.FieldError("first", "Enter the person's first name.")
 	case u.LastName == "":
-		return hmisauth.FieldError("last", "Enter the person's last name.")
+		return nil, hmisauth.FieldError("last", "Enter the person's last name.")
 	case utf8.RuneCountInString(u.FirstName) > 100 || utf8.RuneCountInString(u.LastName) > 100:
-		return hmisauth.FieldError("last", "Names can be at most 100 characters.")
+		return nil, hmisauth.FieldError("last", "Names can be at most 100 characters.")
 	}
 	email, err := ValidateEmail(req.Email)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	phone, err := ValidatePhone(req.Phone)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	role, err := hmisauth.ParseRole(req.Role)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u.Email, u.Phone, u.Role, u.AgencyID = email, phone, role, 0
+	var agency *hmisauth.Agency
 	if name := strings.TrimSpace(req.Agency); name != "" {
-		a, err := s.store.AgencyByName(ctx, site.Key, name)
+		agency, err = s.store.AgencyByName(ctx, site.Key, name)
 		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
-			return hmisauth.FieldError("agency", "There is no agency called \""+name+"\" on "+site.Name+". Create the agency first.")
+			return nil, hmisauth.FieldError("agency", "There is no agency called \""+name+"\" on "+site.Name+". Create the agency first.")
 		} else if err != nil {
-			return err
+			return nil, err
 		}
-		u.AgencyID = a.ID
+		u.AgencyID = agency.ID
 	}
 	if role == hmisauth.RoleAgencyAdmin && u.AgencyID == 0 {
-		return hmisauth.FieldError("agency", "An agency administrator must belong to an agency.")
+		return nil, hmisauth.FieldError("agency", "An agency administrator must belong to an agency.")
 	}
-	return nil
+	return agency, nil
 }
 
 // ValidateEmail checks an e-mail address from outside input; "" is allowed (no e-mail on file).
@@ -184,11 +186,12 @@ func (s *Service) UpdateUser(ctx context.Context, siteKey, username string, c Pr
 			*f.to = *f.from
 		}
 	}
-	if err := s.fillProfile(ctx, site, u, req); err != nil {
+	agency, err := s.fillProfile(ctx, site, u, req)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.store.UpdateUserProfile(s.audit(ctx, site, hmisauth.EventUserUpdated, u.Username,
-		"role "+string(u.Role)+agencyDetail(u)), u); err != nil {
+		"role "+string(u.Role)+agencyDetail(agency)), u); err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "user updated", "site", site.Key, "username", u.Username)
@@ -308,11 +311,11 @@ func (s *Service) adminStep(ctx context.Context, siteKey, username, action, deta
 	return s.store.UserByID(ctx, u.ID)
 }
 
-func agencyDetail(u *hmisauth.User) string {
-	if u.AgencyID == 0 {
+func agencyDetail(a *hmisauth.Agency) string {
+	if a == nil {
 		return ""
 	}
-	return fmt.Sprintf(", agency #%d", u.AgencyID)
+	return ", agency " + a.Name
 }
 
 // EnsureAdministrator creates the site's first system administrator, "admin", when the site has

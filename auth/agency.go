@@ -104,9 +104,16 @@ func applyAgencyChange(a *hmisauth.Agency, c AgencyChange) error {
 
 // agencySummary is an agency in one line for the audit log.
 func agencySummary(a *hmisauth.Agency) string {
-	exp := string(a.LicenseExpires)
-	if exp == "" {
-		exp = "none"
+	seats := fmt.Sprintf("%d seats", a.Seats)
+	switch a.Seats {
+	case 0:
+		seats = "no seat limit"
+	case 1:
+		seats = "1 seat"
 	}
-	return fmt.Sprintf("%s: %d seats, license expires %s", a.Name, a.Seats, exp)
+	exp := "license does not expire"
+	if a.LicenseExpires != "" {
+		exp = "license expires " + string(a.LicenseExpires)
+	}
+	return a.Name + ": " + seats + ", " + exp
 }

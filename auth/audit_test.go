@@ -77,8 +77,8 @@ func TestAdministrativeActionsAreAuditedWithTheirActor(t *testing.T) {
 	f.svc.RecordAgreement(ctx, "live", "alee", auth.Agreement{Signed: "2026-01-05"})
 	got := f.eventsSince(0)
 	wantEvents(t, got,
-		"agency_created Hope Shelter: 0 seats, license expires none",
-		"user_created alee role user, agency #1",
+		"agency_created Hope Shelter: no seat limit, license does not expire",
+		"user_created alee role user, agency Hope Shelter",
 		"temporary_password_set alee sessions ended, lockout cleared",
 		"user_unlocked alee",
 		"password_expired_by_admin alee",

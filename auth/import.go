@@ -116,7 +116,7 @@ func (s *Service) parseImport(ctx context.Context, site *hmisauth.Site, r io.Rea
 		if outOfScope != "" {
 			row.Errors = append(row.Errors, outOfScope)
 			u = nil
-		} else if err := s.fillProfile(ctx, site, u, req); err != nil {
+		} else if _, err := s.fillProfile(ctx, site, u, req); err != nil {
 			msg, err := importRowMessage(rec.line, req, err)
 			if err != nil {
 				return nil, err
@@ -461,7 +461,11 @@ func (s *Service) Import(ctx context.Context, plan *ImportPlan) ([]*Created, err
 	}
 	evs := make([]*hmisauth.Event, len(users))
 	for i, u := range users {
-		evs[i] = s.newEvent(ctx, site, hmisauth.EventUserCreated, u.Username, "imported, role "+string(u.Role)+agencyDetail(u))
+		agency := ""
+		if u.AgencyID != 0 {
+			agency = ", agency " + plan.Rows[i].Agency // spelled as the agency is, by checkImportAgencies
+		}
+		evs[i] = s.newEvent(ctx, site, hmisauth.EventUserCreated, u.Username, "imported, role "+string(u.Role)+agency)
 	}
 	if err := s.store.CreateUsers(hmisauth.WithEvents(ctx, evs...), users); err != nil {
 		return nil, importWriteError(plan, err)

@@ -321,7 +321,7 @@ func (s *Server) apiRecordAgreement(w http.ResponseWriter, r *http.Request) {
 		to          *hmisauth.Date
 	}{{"signed_on", req.SignedOn, &ag.Signed}, {"supervisor_signed_on", req.SupervisorSignedOn, &ag.Supervisor},
 		{"director_signed_on", req.DirectorSignedOn, &ag.Director}, {"expires_on", req.ExpiresOn, &ag.Expires}} {
-		d, err := hmisauth.ParseDate(f.name, f.value)
+		d, err := hmisauth.ParseISODate(f.name, f.value)
 		if err != nil {
 			s.writeJSONError(w, r, err)
 			return

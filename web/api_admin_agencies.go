@@ -73,7 +73,9 @@ type agencyRequest struct {
 	LicenseExpires *string `json:"license_expires"`
 }
 
-func (req agencyRequest) change() (auth.AgencyChange, error) {
+// change checks the request. The API takes dates as YYYY-MM-DD only; the console's form (with
+// labels, naming its date fields in errors) also takes them as people write them.
+func (req agencyRequest) change(labels map[string]string) (auth.AgencyChange, error) {
 	c := auth.AgencyChange{Name: req.Name, Seats: req.Seats}
 	for _, f := range []struct {
 		name string
@@ -81,7 +83,10 @@ func (req agencyRequest) change() (auth.AgencyChange, error) {
 		to   **hmisauth.Date
 	}{{"license_starts", req.LicenseStarts, &c.LicenseStarts}, {"license_expires", req.LicenseExpires, &c.LicenseExpires}} {
 		if f.from != nil {
-			d, err := hmisauth.ParseDate(f.name, *f.from)
+			d, err := hmisauth.ParseISODate(f.name, *f.from)
+			if labels != nil {
+				d, err = hmisauth.ParseDate(f.name, labels[f.name], *f.from)
+			}
 			if err != nil {
 				return c, err
 			}
@@ -128,7 +133,7 @@ func (s *Server) apiSaveAgency(create bool) http.HandlerFunc {
 			s.writeJSONError(w, r, err)
 			return
 		}
-		c, err := req.change()
+		c, err := req.change(nil)
 		var ag *hmisauth.Agency
 		status := http.StatusOK
 		switch {

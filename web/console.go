@@ -107,7 +107,7 @@ func (s *Server) adminOf(w http.ResponseWriter, r *http.Request, p *auth.Princip
 // consoleView starts a console page's view.
 func (s *Server) consoleView(r *http.Request, a *auth.Admin) *consoleView {
 	v := &consoleView{view: s.newView(r, a.Site()), Sysadmin: a.IsSysadmin()}
-	v.Principal = a.Principal()
+	v.Principal, v.Wide = a.Principal(), true
 	v.Done = consoleDone[r.URL.Query().Get("done")]
 	return v
 }
@@ -176,6 +176,11 @@ func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
 
 // siteTime writes t in the site's timezone, or "" for the zero time.
 func siteTime(site *hmisauth.Site, t time.Time) string {
+	return siteTimeIn(site, t, "Jan 2, 2006 3:04 PM MST")
+}
+
+// siteTimeIn is siteTime with another layout (the audit log's, with seconds).
+func siteTimeIn(site *hmisauth.Site, t time.Time, layout string) string {
 	if t.IsZero() {
 		return ""
 	}
@@ -183,7 +188,7 @@ func siteTime(site *hmisauth.Site, t time.Time) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return t.In(loc).Format("Jan 2, 2006 3:04 PM MST")
+	return t.In(loc).Format(layout)
 }
 
 // statusLabels words the statuses of auth.UserStatuses for the filter.
@@ -213,7 +218,42 @@ type userListView struct {
 
 type userRow struct {
 	Username, Name, Agency, Status, Link string
-	Problems                             int
+	// CanSignIn is false when any problem blocks sign-in; Problems names each, blocking first.
+	CanSignIn bool
+	Problems  []string
+}
+
+// problemLabels names the login doctor's problems in a few words, for the user list.
+var problemLabels = map[string]string{
+	hmisauth.ProblemLocked:                   "Locked",
+	hmisauth.ProblemInactive:                 "Inactive too long",
+	hmisauth.ProblemDisabled:                 "Disabled",
+	hmisauth.ProblemPasswordExpired:          "Password expired",
+	hmisauth.ProblemTemporaryPasswordExpired: "Temporary password expired",
+	hmisauth.ProblemTemporaryPasswordUsed:    "Temporary password used up",
+	hmisauth.ProblemLicenseExpired:           "Agency license expired",
+	hmisauth.ProblemAgreementExpired:         "User agreement expired",
+	hmisauth.ProblemNoEmail:                  "No e-mail address",
+	hmisauth.ProblemNoRecoveryInfo:           "No security question",
+	hmisauth.ProblemTermsNotAccepted:         "Terms not accepted yet",
+}
+
+// problemSummary is the row's view of a diagnosis: whether the user can sign in, and the
+// problems' labels with the blocking ones first.
+func problemSummary(d *auth.Diagnosis) (bool, []string) {
+	var blocking, other []string
+	for _, p := range d.Problems {
+		label := problemLabels[p.Code]
+		if label == "" {
+			label = p.Code
+		}
+		if p.Blocking {
+			blocking = append(blocking, label)
+		} else {
+			other = append(other, label)
+		}
+	}
+	return len(blocking) == 0, append(blocking, other...)
 }
 
 // consoleUsers lists the users in scope: search, agency and status filters, paged.
@@ -248,7 +288,8 @@ func (s *Server) consoleUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, d := range page.Users {
 		row := userRow{Username: d.User.Username, Name: d.User.FullName(), Status: auth.Status(d.User),
-			Link: userPath(a.Site(), d.User.Username), Problems: len(d.Problems)}
+			Link: userPath(a.Site(), d.User.Username)}
+		row.CanSignIn, row.Problems = problemSummary(d)
 		if d.Agency != nil {
 			row.Agency = d.Agency.Name
 		}

@@ -156,7 +156,7 @@ func (s *Server) consoleSaveAgency(create bool) http.HandlerFunc {
 		}
 		var c auth.AgencyChange
 		if err == nil {
-			c, err = req.change()
+			c, err = req.change(map[string]string{"license_starts": "The license start date", "license_expires": "The license expiry date"})
 		}
 		done := "agency_created"
 		if err == nil {

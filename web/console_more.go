@@ -27,7 +27,8 @@ func init() {
 const auditPageSize = 50
 
 type auditView struct {
-	User, Action, From, To string
+	User, Actor, Action, From, To string
+	Actions                       []option
 	Rows                   []auditRow
 	Older                  string // the next (older) page's address
 	CSV, JSON              string // download addresses with the same filters
@@ -41,20 +42,23 @@ type auditRow struct {
 // consoleAuditQuery reads the audit filters of the address into a query and the view.
 func consoleAuditQuery(r *http.Request, site *hmisauth.Site) (hmisauth.EventQuery, *auditView, error) {
 	q := r.URL.Query()
-	av := &auditView{User: strings.TrimSpace(q.Get("user")), Action: strings.TrimSpace(q.Get("action")),
-		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
-	eq := hmisauth.EventQuery{Subject: av.User, Action: av.Action}
+	av := &auditView{User: strings.TrimSpace(q.Get("user")), Actor: strings.TrimSpace(q.Get("actor")),
+		Action: strings.TrimSpace(q.Get("action")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
+	for _, act := range hmisauth.EventActions {
+		av.Actions = append(av.Actions, option{Value: act, Label: act, Selected: act == av.Action})
+	}
+	eq := hmisauth.EventQuery{Subject: av.User, Actor: av.Actor, Action: av.Action}
 	loc := site.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	from, err := hmisauth.ParseDate("from", av.From)
+	from, err := hmisauth.ParseDate("from", "The from date", av.From)
 	if err != nil {
-		return eq, av, hmisauth.FieldError("from", "The from date must be written YYYY-MM-DD, like 2026-06-30.")
+		return eq, av, err
 	}
-	to, err := hmisauth.ParseDate("to", av.To)
+	to, err := hmisauth.ParseDate("to", "The to date", av.To)
 	if err != nil {
-		return eq, av, hmisauth.FieldError("to", "The to date must be written YYYY-MM-DD, like 2026-06-30.")
+		return eq, av, err
 	}
 	if !from.IsZero() {
 		t, _ := time.ParseInLocation(hmisauth.DateLayout, string(from), loc)
@@ -70,7 +74,7 @@ func consoleAuditQuery(r *http.Request, site *hmisauth.Site) (hmisauth.EventQuer
 		}
 	}
 	filters := url.Values{}
-	for k, val := range map[string]string{"user": av.User, "action": av.Action, "from": av.From, "to": av.To} {
+	for k, val := range map[string]string{"user": av.User, "actor": av.Actor, "action": av.Action, "from": av.From, "to": av.To} {
 		if val != "" {
 			filters.Set(k, val)
 		}
@@ -97,7 +101,7 @@ func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.consoleView(r, a)
-	v.fields = []string{"user", "action", "from", "to"}
+	v.fields = []string{"user", "actor", "action", "from", "to"}
 	eq, av, err := consoleAuditQuery(r, a.Site())
 	v.Audit = av
 	if err != nil {
@@ -111,7 +115,7 @@ func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, ev := range evs {
-		av.Rows = append(av.Rows, auditRow{ID: ev.ID, Time: siteTime(a.Site(), ev.At), Actor: ev.Actor, Subject: ev.Subject,
+		av.Rows = append(av.Rows, auditRow{ID: ev.ID, Time: siteTimeIn(a.Site(), ev.At, "Jan 2, 2006 3:04:05 PM MST"), Actor: ev.Actor, Subject: ev.Subject,
 			Action: ev.Action, Detail: ev.Detail, Address: ev.ClientAddr})
 	}
 	if len(evs) == auditPageSize {
@@ -435,9 +439,9 @@ func (s *Server) consoleAgreement(w http.ResponseWriter, r *http.Request) {
 		to           *hmisauth.Date
 	}{{"signed_on", "The user's signature date", &ag.Signed}, {"supervisor_signed_on", "The supervisor's signature date", &ag.Supervisor},
 		{"director_signed_on", "The director's signature date", &ag.Director}, {"expires_on", "The expiry date", &ag.Expires}} {
-		d, perr := hmisauth.ParseDate(f.field, strings.TrimSpace(r.PostFormValue(f.field)))
+		d, perr := hmisauth.ParseDate(f.field, f.label, r.PostFormValue(f.field))
 		if perr != nil && err == nil {
-			err = hmisauth.FieldError(f.field, f.label+" must be written YYYY-MM-DD, like 2026-06-30.")
+			err = perr
 		}
 		*f.to = d
 	}

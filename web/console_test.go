@@ -43,7 +43,8 @@ func TestConsoleHelpsALockedUserBackIn(t *testing.T) {
 	if list.Status != http.StatusOK {
 		t.Fatalf("list: status %d", list.Status)
 	}
-	list.wantText(`href="/live/admin/users/`+locked+`"`, "Lena Locked").lackText(">pplain<", ">"+w.northAdminName+"<")
+	list.wantText(`href="/live/admin/users/`+locked+`"`, "Lena Locked", `<strong class="expired">No</strong>`, "<td>Locked; Terms not accepted yet</td>").
+		lackText(">pplain<", ">"+w.northAdminName+"<")
 
 	page := "/live/admin/users/" + locked
 	b.get(page).wantText("Blocks sign-in", "Locked after 3 failed sign-in attempts", "Since ",

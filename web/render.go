@@ -98,6 +98,8 @@ type view struct {
 	Profile   *profileView
 	Recovery  *recoveryView
 	Inbox     *inboxView
+	// Wide pages (the helpdesk console's tables) use more of a large screen.
+	Wide bool
 
 	UnknownSite string // the site named in an address that has none
 	Status      int    // on the error page

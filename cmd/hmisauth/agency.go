@@ -77,7 +77,7 @@ func (f *agencyFlags) change(cmd *cobra.Command, create bool) (auth.AgencyChange
 		if !cmd.Flags().Changed(d.flag) {
 			continue
 		}
-		date, err := hmisauth.ParseDate("--"+d.flag, d.val)
+		date, err := hmisauth.ParseDate("--"+d.flag, "--"+d.flag, d.val)
 		if err != nil {
 			return c, err
 		}

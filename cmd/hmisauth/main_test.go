@@ -107,7 +107,7 @@ func TestErrorsAreOneLineAndNonZero(t *testing.T) {
 		{[]string{"user", "show", "--site", "live", "nobody"}, `There is no user "nobody" on HMIS Live.`},
 		{[]string{"user", "create", "--site", "live", "--first", "A", "--last", "B", "--email", "nope"}, "Enter an e-mail address"},
 		{[]string{"user", "create", "--site", "moon", "--first", "A", "--last", "B"}, `There is no site called "moon".`},
-		{[]string{"agency", "create", "--site", "live", "--name", "X", "--license-expires", "12/31/2026"}, "YYYY-MM-DD"},
+		{[]string{"agency", "create", "--site", "live", "--name", "X", "--license-expires", "31/12/2026"}, "--license-expires must be a real date"},
 	} {
 		_, err := c.try(tc.args...)
 		if err == nil || !strings.Contains(oneLine(err), tc.want) || strings.Contains(oneLine(err), "\n") {

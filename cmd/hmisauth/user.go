@@ -162,7 +162,7 @@ func newUserAgreementCmd(g *globals) *cobra.Command {
 				to        *hmisauth.Date
 			}{{"--signed", signed, &ag.Signed}, {"--supervisor-signed", supervisor, &ag.Supervisor},
 				{"--director-signed", director, &ag.Director}, {"--expires", expires, &ag.Expires}} {
-				if *d.to, err = hmisauth.ParseDate(d.flag, d.val); err != nil {
+				if *d.to, err = hmisauth.ParseDate(d.flag, d.flag, d.val); err != nil {
 					return err
 				}
 			}
