@@ -29,9 +29,9 @@ const auditPageSize = 50
 type auditView struct {
 	User, Actor, Action, From, To string
 	Actions                       []option
-	Rows                   []auditRow
-	Older                  string // the next (older) page's address
-	CSV, JSON              string // download addresses with the same filters
+	Rows                          []auditRow
+	Older                         string // the next (older) page's address
+	CSV, JSON                     string // download addresses with the same filters
 }
 
 type auditRow struct {
