@@ -41,7 +41,7 @@ var EventActions = []string{
 	EventRecoveryChanged, EventProfileChanged, EventUserCreated, EventUserUpdated,
 	EventTemporaryPasswordSet, EventUserUnlocked, EventPasswordExpiredByAdm, EventUserDisabled,
 	EventUserEnabled, EventAgreementRecorded, EventAgencyCreated, EventAgencyUpdated,
-	EventMailAbandoned, EventSessionsEnded,
+	EventMailAbandoned, EventSessionsEnded, EventAccountInactive,
 }
 
 // Event is one entry of the audit log: who did what to whom, when and from where. The log is

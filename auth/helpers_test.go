@@ -33,7 +33,7 @@ func (c *clock) Add(d time.Duration) {
 
 // fixture is a Service over a real SQLite database with a fake clock and cheap hashes.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	svc     *auth.Service
 	store   *sqlite.Store
@@ -53,7 +53,7 @@ const publicURL = "https://hmis.example.org"
 // the real hash quickly.
 var testHashOptions = password.Options{MemoryKiB: 8192, Iterations: 1, Parallelism: 1, Concurrency: 2, Queue: 1024, QueueWait: time.Minute}
 
-func newFixture(t *testing.T, edit ...func(*hmisauth.Site)) *fixture {
+func newFixture(t testing.TB, edit ...func(*hmisauth.Site)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(t.TempDir() + "/hmisauth.db")
