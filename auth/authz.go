@@ -406,13 +406,9 @@ func (a *Admin) Users(ctx context.Context, f UserFilter) (*UserPage, error) {
 		return nil, forbidden() // never "every user": Admin refuses such an agency admin already
 	}
 
-	agencies := map[int64]*hmisauth.Agency{}
-	all, err := a.Agencies(ctx)
+	agencies, err := a.agencyMap(ctx)
 	if err != nil {
 		return nil, err
-	}
-	for _, ag := range all {
-		agencies[ag.ID] = ag
 	}
 	page := &UserPage{}
 	for scanned := 0; scanned < maxUserScan; {
@@ -449,6 +445,19 @@ func (a *Admin) Users(ctx context.Context, f UserFilter) (*UserPage, error) {
 	// Looked at enough for one request: the next page goes on from the last user looked at.
 	page.Next = q.After
 	return page, nil
+}
+
+// agencyMap is the agencies in scope by ID, so a list of users needs no lookup per user.
+func (a *Admin) agencyMap(ctx context.Context) (map[int64]*hmisauth.Agency, error) {
+	all, err := a.Agencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int64]*hmisauth.Agency, len(all))
+	for _, ag := range all {
+		m[ag.ID] = ag
+	}
+	return m, nil
 }
 
 func hasProblem(ps []hmisauth.Problem, code string) bool {

@@ -179,13 +179,9 @@ const dateOnly = true
 // gives, then username.
 func (a *Admin) report(ctx context.Context, q hmisauth.UserQuery,
 	pick func(*hmisauth.User, *hmisauth.Agency) (string, time.Time, bool), dates ...bool) ([]ReportRow, error) {
-	agencies := map[int64]*hmisauth.Agency{}
-	all, err := a.Agencies(ctx)
+	agencies, err := a.agencyMap(ctx)
 	if err != nil {
 		return nil, err
-	}
-	for _, ag := range all {
-		agencies[ag.ID] = ag
 	}
 	type row struct {
 		ReportRow

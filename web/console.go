@@ -37,6 +37,18 @@ type consoleView struct {
 	Created    []importCreated
 }
 
+// userFieldsView is what the user-fields template (the create and edit forms' fields) shows.
+type userFieldsView struct {
+	V        *consoleView
+	F        *userForm
+	Creating bool
+}
+
+// UserFields hands the user-fields template the form and this page's errors.
+func (v *consoleView) UserFields(f *userForm, creating bool) userFieldsView {
+	return userFieldsView{V: v, F: f, Creating: creating}
+}
+
 // navItem is one link of the console's navigation.
 type navItem struct {
 	Link, Label string
