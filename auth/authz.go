@@ -17,8 +17,8 @@ import (
 // A sysadmin administers every user and agency of their own site. An agency admin administers
 // only the users of their own agency: they cannot reach a sysadmin, move anyone to another
 // agency, make anyone a sysadmin, change agencies or read the audit log; they import users
-// only into their own agency. Nobody reaches another
-// site: everything is looked up on the principal's site only.
+// only into their own agency. Nobody reaches another site: everything is looked up on the
+// principal's site only.
 type Admin struct {
 	svc *Service
 	p   *Principal
