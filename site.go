@@ -144,13 +144,25 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// Today is the calendar date at t in the site's timezone, as a Date.
-func (s *Site) Today(t time.Time) Date {
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
+// Loc is the site's timezone: Location, or UTC when none was loaded.
+func (s *Site) Loc() *time.Location {
+	if s.Location == nil {
+		return time.UTC
 	}
-	return DateOf(t.In(loc))
+	return s.Location
+}
+
+// Today is the calendar date at t in the site's timezone, as a Date.
+func (s *Site) Today(t time.Time) Date { return DateOf(t.In(s.Loc())) }
+
+// StartOf is the first moment of calendar date d in the site's timezone; the zero time for an
+// unset or malformed date.
+func (s *Site) StartOf(d Date) time.Time {
+	t, err := time.ParseInLocation(DateLayout, string(d), s.Loc())
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // RequiresSecurityQuestion reports whether self-service recovery on this site needs a

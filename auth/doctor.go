@@ -52,11 +52,11 @@ func Problems(site *hmisauth.Site, u *hmisauth.User, agency *hmisauth.Agency, no
 	if u.Locked() {
 		auto := ""
 		if after := site.Policy.Lockout.AutoUnlockAfter; after > 0 {
-			auto = fmt.Sprintf(" It unlocks by itself at %s.", u.LockedAt.Add(after).In(loc(site)).Format("Jan 2 3:04 PM MST"))
+			auto = fmt.Sprintf(" It unlocks by itself at %s.", u.LockedAt.Add(after).In(site.Loc()).Format("Jan 2 3:04 PM MST"))
 		}
 		add(true, hmisauth.ProblemLocked, u.LockedAt,
 			fmt.Sprintf("Locked after %d failed sign-in attempts; the last at %s.%s", u.FailedAttempts,
-				u.LastFailedAt.In(loc(site)).Format("Jan 2 3:04 PM MST"), auto),
+				u.LastFailedAt.In(site.Loc()).Format("Jan 2 3:04 PM MST"), auto),
 			"Confirm who is calling, then unlock ("+cmd("unlock")+"), or issue a temporary password, which also unlocks.")
 	}
 	if since := inactiveSince(site, u); !since.IsZero() && since.Before(now) {
@@ -108,18 +108,11 @@ func Problems(site *hmisauth.Site, u *hmisauth.User, agency *hmisauth.Agency, no
 	return ps
 }
 
-func loc(site *hmisauth.Site) *time.Location {
-	if site.Location == nil {
-		return time.UTC
-	}
-	return site.Location
-}
-
 // dayAfter is the first moment a date-bound thing (valid through its date) is expired.
 func dayAfter(site *hmisauth.Site, d hmisauth.Date) time.Time {
-	t, err := time.ParseInLocation(hmisauth.DateLayout, string(d), loc(site))
-	if err != nil {
-		return time.Time{}
+	t := site.StartOf(d)
+	if t.IsZero() {
+		return t
 	}
 	return t.AddDate(0, 0, 1)
 }

@@ -105,7 +105,7 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 			var ms []*hmisauth.Message
 			for _, r := range to {
 				m, err := s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailLicenseExpiring, Site: site, To: r.Email,
-					User: r, Agency: ag, At: now, ExpiresOn: dateTime(site, ag.LicenseExpires)})
+					User: r, Agency: ag, At: now, ExpiresOn: site.StartOf(ag.LicenseExpires)})
 				if err != nil {
 					return sent, err
 				}
@@ -122,7 +122,7 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 			if u.Disabled || !dueWithin(u.AgreementExpiresOn, today, last) {
 				continue
 			}
-			expires := dateTime(site, u.AgreementExpiresOn)
+			expires := site.StartOf(u.AgreementExpiresOn)
 			var ms []*hmisauth.Message
 			if u.Email != "" {
 				m, err := s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailAgreementExpiring, Site: site, To: u.Email,
@@ -191,7 +191,7 @@ func (s *Service) RecordInactiveAccounts(ctx context.Context) (int, error) {
 				continue
 			}
 			detail := fmt.Sprintf("inactive since %s (not used for %d days)",
-				since.In(loc(site)).Format(reportTimeLayout), site.Policy.InactiveLockDays)
+				since.In(site.Loc()).Format(reportTimeLayout), site.Policy.InactiveLockDays)
 			ok, err := s.store.Remind(s.audit(ctx, site, hmisauth.EventAccountInactive, u.Username, detail),
 				hmisauth.Reminder{Site: site.Key, Kind: hmisauth.ReminderInactive, TargetID: u.ID,
 					Due: since.UTC().Format(time.RFC3339Nano), At: now}, nil)

@@ -106,7 +106,7 @@ func (a *Admin) ExpiringLicenses(ctx context.Context, days int) ([]ReportRow, er
 		if u.Disabled || ag == nil || !dueWithin(ag.LicenseExpires, today, last) {
 			return "", time.Time{}, false
 		}
-		return "license of " + ag.Name + " expires", dateTime(a.p.Site, ag.LicenseExpires), true
+		return "license of " + ag.Name + " expires", a.p.Site.StartOf(ag.LicenseExpires), true
 	}, dateOnly)
 }
 
@@ -123,7 +123,7 @@ func (a *Admin) ExpiringAgreements(ctx context.Context, days int) ([]ReportRow, 
 		if u.Disabled || !dueWithin(u.AgreementExpiresOn, today, last) {
 			return "", time.Time{}, false
 		}
-		return "user agreement expires", dateTime(a.p.Site, u.AgreementExpiresOn), true
+		return "user agreement expires", a.p.Site.StartOf(u.AgreementExpiresOn), true
 	}, dateOnly)
 }
 
@@ -164,13 +164,6 @@ func dueWithin(d, first, last hmisauth.Date) bool {
 }
 
 // dateTime is the start of d in the site's timezone.
-func dateTime(site *hmisauth.Site, d hmisauth.Date) time.Time {
-	t, err := time.ParseInLocation(hmisauth.DateLayout, string(d), loc(site))
-	if err != nil {
-		return time.Time{}
-	}
-	return t
-}
 
 // dateOnly marks a report whose Date column is a calendar date rather than a moment.
 const dateOnly = true
@@ -199,9 +192,9 @@ func (a *Admin) report(ctx context.Context, q hmisauth.UserQuery,
 			r.Agency = ag.Name
 		}
 		if len(dates) > 0 && dates[0] {
-			r.Date = at.In(loc(a.p.Site)).Format(hmisauth.DateLayout)
+			r.Date = at.In(a.p.Site.Loc()).Format(hmisauth.DateLayout)
 		} else if !at.IsZero() {
-			r.Date = at.In(loc(a.p.Site)).Format(reportTimeLayout)
+			r.Date = at.In(a.p.Site.Loc()).Format(reportTimeLayout)
 		}
 		rows = append(rows, r)
 		return nil

@@ -137,10 +137,7 @@ type accountView struct {
 }
 
 func newAccountView(p *auth.Principal, now time.Time) *accountView {
-	loc := p.Site.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := p.Site.Loc()
 	now = now.In(loc)
 	a := &accountView{
 		SessionEnds: clockTime(p.ExpiresAt.In(loc), now),

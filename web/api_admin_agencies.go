@@ -83,8 +83,11 @@ func (req agencyRequest) change(labels map[string]string) (auth.AgencyChange, er
 		to   **hmisauth.Date
 	}{{"license_starts", req.LicenseStarts, &c.LicenseStarts}, {"license_expires", req.LicenseExpires, &c.LicenseExpires}} {
 		if f.from != nil {
-			d, err := hmisauth.ParseISODate(f.name, *f.from)
-			if labels != nil {
+			var d hmisauth.Date
+			var err error
+			if labels == nil {
+				d, err = hmisauth.ParseISODate(f.name, *f.from)
+			} else {
 				d, err = hmisauth.ParseDate(f.name, labels[f.name], *f.from)
 			}
 			if err != nil {
@@ -238,11 +241,7 @@ func queryTime(site *hmisauth.Site, v url.Values, name string, days int) (time.T
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	loc := site.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	t, err := time.ParseInLocation(hmisauth.DateLayout, s, loc)
+	t, err := time.ParseInLocation(hmisauth.DateLayout, s, site.Loc())
 	if err != nil {
 		return time.Time{}, hmisauth.FieldError(name, name+" must be a date (2026-03-02) or a time (2026-03-02T15:04:05Z).")
 	}

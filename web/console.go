@@ -73,15 +73,16 @@ func (v *consoleView) Nav(current string) []navItem {
 
 // consoleDone words each action's notice (?done=KEY on the user page).
 var consoleDone = map[string]string{
-	"unlocked":         "The account was unlocked. They can sign in with their password again.",
-	"disabled":         "The account was disabled. It cannot sign in until it is enabled again, and its sessions were ended.",
-	"enabled":          "The account was enabled. It can sign in again.",
-	"expired":          "The password was expired. They must choose a new one at their next sign-in.",
-	"sessions_ended":   "All the user's sessions were ended. They must sign in again everywhere.",
-	"saved":            "The changes were saved.",
-	"agency_saved":     "The agency was saved.",
-	"agency_created":   "The agency was added.",
-	"temporary_issued": "A temporary password was issued.",
+	"unlocked":           "The account was unlocked. They can sign in with their password again.",
+	"disabled":           "The account was disabled. It cannot sign in until it is enabled again, and its sessions were ended.",
+	"enabled":            "The account was enabled. It can sign in again.",
+	"expired":            "The password was expired. They must choose a new one at their next sign-in.",
+	"sessions_ended":     "All the user's sessions were ended. They must sign in again everywhere.",
+	"saved":              "The changes were saved.",
+	"agency_saved":       "The agency was saved.",
+	"agency_created":     "The agency was added.",
+	"temporary_issued":   "A temporary password was issued.",
+	"agreement_recorded": "The user agreement was recorded.",
 }
 
 // consoleAdmin returns the signed-in administrator of a console page (GET), or nil when it
@@ -196,22 +197,7 @@ func siteTimeIn(site *hmisauth.Site, t time.Time, layout string) string {
 	if t.IsZero() {
 		return ""
 	}
-	loc := site.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format(layout)
-}
-
-// statusLabels words the statuses of auth.UserStatuses for the filter.
-var statusLabels = map[string]string{
-	auth.StatusLocked:           "Locked",
-	auth.StatusDisabled:         "Disabled",
-	auth.StatusInactive:         "Inactive too long",
-	auth.StatusPasswordExpired:  "Password expired",
-	auth.StatusAgreementExpired: "User agreement expired",
-	auth.StatusLicenseExpired:   "Agency license expired",
-	auth.StatusNoEmail:          "No e-mail address",
+	return t.In(site.Loc()).Format(layout)
 }
 
 type option struct {
@@ -280,7 +266,8 @@ func (s *Server) consoleUsers(w http.ResponseWriter, r *http.Request) {
 	l := &userListView{Query: q.Get("q"), Agency: q.Get("agency"), Status: q.Get("status")}
 	v.Users = l
 	for _, st := range auth.UserStatuses {
-		l.Statuses = append(l.Statuses, option{Value: st, Label: statusLabels[st], Selected: st == l.Status})
+		// Each status is the login doctor's problem of the same code (auth.Admin.Users filters on it).
+		l.Statuses = append(l.Statuses, option{Value: st, Label: problemLabels[st], Selected: st == l.Status})
 	}
 	if a.IsSysadmin() {
 		ags, err := a.Agencies(r.Context())

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/audit"
@@ -17,10 +16,6 @@ import (
 )
 
 // More console pages: the audit log, reports, bulk import and recording a user agreement.
-
-func init() {
-	consoleDone["agreement_recorded"] = "The user agreement was recorded."
-}
 
 // ---- Audit log ----
 
@@ -48,10 +43,6 @@ func consoleAuditQuery(r *http.Request, site *hmisauth.Site) (hmisauth.EventQuer
 		av.Actions = append(av.Actions, option{Value: act, Label: act, Selected: act == av.Action})
 	}
 	eq := hmisauth.EventQuery{Subject: av.User, Actor: av.Actor, Action: av.Action}
-	loc := site.Location
-	if loc == nil {
-		loc = time.UTC
-	}
 	from, err := hmisauth.ParseDate("from", "The from date", av.From)
 	if err != nil {
 		return eq, av, err
@@ -61,12 +52,10 @@ func consoleAuditQuery(r *http.Request, site *hmisauth.Site) (hmisauth.EventQuer
 		return eq, av, err
 	}
 	if !from.IsZero() {
-		t, _ := time.ParseInLocation(hmisauth.DateLayout, string(from), loc)
-		eq.Since = t
+		eq.Since = site.StartOf(from)
 	}
 	if !to.IsZero() {
-		t, _ := time.ParseInLocation(hmisauth.DateLayout, string(to.AddDays(1)), loc)
-		eq.Until = t
+		eq.Until = site.StartOf(to.AddDays(1))
 	}
 	if b := q.Get("before"); b != "" {
 		if id, err := strconv.ParseInt(b, 10, 64); err == nil && id > 0 {
@@ -281,9 +270,6 @@ func (s *Server) consoleReportDownload(w http.ResponseWriter, r *http.Request) {
 
 // ---- Import ----
 
-// maxImportFile bounds an uploaded import file.
-const maxImportFile = 10 << 20
-
 type importView struct {
 	// Agency is the agency admin's own agency, which every imported user joins ("" for a sysadmin).
 	Agency string
@@ -334,7 +320,7 @@ func (s *Server) consoleImport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 2*maxImportFile+maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, 2*auth.MaxImportBytes+maxBody)
 	p := s.signedIn(w, r, site)
 	if p == nil || pendingElsewhere(w, r, p, "admin") {
 		return
@@ -370,25 +356,25 @@ func (s *Server) consoleImport(w http.ResponseWriter, r *http.Request) {
 			s.consoleFormError(w, r, "admin_import", v, hmisauth.FieldError("file", "Choose a CSV file to upload."))
 			return
 		}
-		b, err := io.ReadAll(io.LimitReader(f, maxImportFile+1))
+		b, err := io.ReadAll(io.LimitReader(f, auth.MaxImportBytes+1))
 		f.Close()
 		if err != nil {
 			s.consoleFormError(w, r, "admin_import", v, hmisauth.FieldError("file", "The upload could not be read. Choose the file again and try again."))
 			return
 		}
-		if len(b) > maxImportFile {
+		if len(b) > auth.MaxImportBytes {
 			s.consoleFormError(w, r, "admin_import", v, hmisauth.FieldError("file", "The file is too large: at most 10 MB."))
 			return
 		}
 		text = string(b)
 	}
-	if len(text) > maxImportFile {
+	if len(text) > auth.MaxImportBytes {
 		s.consoleFormError(w, r, "admin_import", v, hmisauth.FieldError("file", "The file is too large: at most 10 MB."))
 		return
 	}
 	plan, err := a.ParseImport(r.Context(), strings.NewReader(text))
 	if err != nil {
-		if e, ok := err.(*hmisauth.Error); ok && e.Field == "" {
+		if e := hmisauth.AsError(err); e != nil && e.Field == "" {
 			err = hmisauth.FieldError("file", e.Message)
 		}
 		s.consoleFormError(w, r, "admin_import", v, err)

@@ -62,7 +62,7 @@ func (s *Server) inboxMessage(m *hmisauth.Message, origins []string) inboxMessag
 		Text: linkify(m.Text, origins), Problem: m.LastError}
 	loc := time.UTC
 	if site, err := s.svc.Site(m.Site); err == nil {
-		im.Site, im.Training, loc = site.Name, site.Training, siteLocation(site)
+		im.Site, im.Training, loc = site.Name, site.Training, site.Loc()
 	}
 	im.Time = m.CreatedAt.In(loc).Format("Mon Jan 2, 3:04:05 PM MST")
 	switch {

@@ -110,7 +110,7 @@ func (s *Server) resetView(r *http.Request, link *auth.ResetLink, token string) 
 	v.Rules = password.Rules(site.Policy.Password)
 	v.fields = []string{"new_password", "confirm_password"}
 	v.Reset = &resetView{Token: token, Username: link.User.Username, Question: link.SecurityQuestion,
-		ExpiresAt: clockTime(link.ExpiresAt.In(siteLocation(site)), s.clock.Now().In(siteLocation(site)))}
+		ExpiresAt: clockTime(link.ExpiresAt.In(site.Loc()), s.clock.Now().In(site.Loc()))}
 	if link.SecurityQuestion != "" {
 		v.fields = append(v.fields, "security_answer")
 	}
@@ -165,13 +165,6 @@ func (s *Server) resetRefused(w http.ResponseWriter, r *http.Request, site *hmis
 	}
 	setErrorHeaders(w, e)
 	s.render(w, r, status, "reset", v)
-}
-
-func siteLocation(site *hmisauth.Site) *time.Location {
-	if site.Location == nil {
-		return time.UTC
-	}
-	return site.Location
 }
 
 // duration says a policy's length of time in words: "15 minutes", "1 hour", "90 minutes".
