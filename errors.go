@@ -16,7 +16,11 @@ const (
 
 	ELoginFailed          = "login_failed"
 	EAccountLocked        = "account_locked"
-	ETOTPRequired         = "totp_required"
+	ETOTPRequired         = "totp_required" // password right, 2-step verification code missing
+	ETOTPWrong            = "totp_wrong"    // a wrong or reused code; counts as a failed attempt
+	EPasskeyWrong         = "passkey_wrong" // a passkey answer that does not verify; counts as a failed attempt
+	EReauthRequired       = "reauth_required"
+	ESignedInElsewhere    = "signed_in_elsewhere" // single-session site: a newer sign-in ended this one
 	ERateLimited          = "rate_limited"
 	EBusy                 = "busy" // the password hashing queue is full: try again shortly
 	EUnauthorized         = "unauthorized"

@@ -31,7 +31,18 @@ const (
 	EventAgencyCreated        = "agency_created"
 	EventAgencyUpdated        = "agency_updated"
 	EventMailAbandoned        = "mail_abandoned"
-	EventSessionsEnded        = "sessions_ended" // an administrator signed the user out everywhere
+	EventSessionsEnded        = "sessions_ended"  // an administrator signed the user out everywhere
+	EventReauthenticated      = "reauthenticated" // the password typed again to open security settings
+	EventReauthFailed         = "reauth_failed"
+	EventTOTPEnabled          = "totp_enabled"
+	EventTOTPDisabled         = "totp_disabled"
+	EventRecoveryCodesNew     = "recovery_codes_generated"
+	EventRecoveryCodeUsed     = "recovery_code_used"
+	EventPasskeyAdded         = "passkey_added"
+	EventPasskeyRemoved       = "passkey_removed"
+	EventMFAReset             = "mfa_reset" // the helpdesk removed every second factor
+	EventDeviceRemembered     = "device_remembered"
+	EventSessionEnded         = "session_ended" // the user ended one of their own sessions
 )
 
 // EventActions lists every audit action, in the order a filter offers them.
@@ -41,7 +52,10 @@ var EventActions = []string{
 	EventRecoveryChanged, EventProfileChanged, EventUserCreated, EventUserUpdated,
 	EventTemporaryPasswordSet, EventUserUnlocked, EventPasswordExpiredByAdm, EventUserDisabled,
 	EventUserEnabled, EventAgreementRecorded, EventAgencyCreated, EventAgencyUpdated,
-	EventMailAbandoned, EventSessionsEnded, EventAccountInactive,
+	EventMailAbandoned, EventSessionsEnded, EventAccountInactive, EventReauthenticated,
+	EventReauthFailed, EventTOTPEnabled, EventTOTPDisabled, EventRecoveryCodesNew,
+	EventRecoveryCodeUsed, EventPasskeyAdded, EventPasskeyRemoved, EventMFAReset,
+	EventDeviceRemembered, EventSessionEnded,
 }
 
 // Event is one entry of the audit log: who did what to whom, when and from where. The log is

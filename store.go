@@ -64,6 +64,12 @@ type Store interface {
 	// AutoUnlock clears the lock and count of (site, username key) if it locked at or before
 	// lockedBefore (the site's automatic unlock). It reports whether it unlocked.
 	AutoUnlock(ctx context.Context, site, usernameKey string, lockedBefore time.Time) (bool, error)
+	// ReleaseLoginAttempt gives back one attempt counted by ReserveLoginAttempt whose password
+	// was right but whose sign-in waits for a second step (or was a re-authentication): the
+	// count falls by one, and if a.LockedAt is set (this attempt locked the key) and the key is
+	// still locked at that time, it is unlocked. Earlier failures stay counted, so knowing the
+	// password never clears the count: only a completed sign-in does.
+	ReleaseLoginAttempt(ctx context.Context, site, usernameKey string, a Attempt) error
 	// LoginSucceeded clears the failure count and lock of the user's username key and records
 	// the sign-in time, in one transaction.
 	LoginSucceeded(ctx context.Context, userID int64, at time.Time) error
@@ -76,7 +82,8 @@ type Store interface {
 	// SetPassword replaces the user's password in one transaction: the old hash joins the
 	// history (trimmed to the newest c.History entries), temporary and must-change flags are
 	// set as given, the lockout is cleared, the user's reset tokens die, the user's sessions
-	// other than c.KeepSessionID are ended, and c.Mail (if any) is queued.
+	// other than c.KeepSessionID are ended (reason EndedPasswordChanged), the user's
+	// remembered devices are forgotten, and c.Mail (if any) is queued.
 	SetPassword(ctx context.Context, c PasswordChange) error
 	// PasswordHistory returns the user's previous password hashes, newest first.
 	PasswordHistory(ctx context.Context, userID int64, limit int) ([]string, error)
@@ -87,23 +94,94 @@ type Store interface {
 	ExpirePassword(ctx context.Context, userID int64) error
 	// AcceptTerms records that the user accepted the terms version.
 	AcceptTerms(ctx context.Context, userID int64, version int, at time.Time) error
-	// SetDisabled disables or enables the account; disabling ends all its sessions.
+	// SetDisabled disables or enables the account; disabling ends all its sessions (reason
+	// EndedByHelpdesk) and forgets its remembered devices.
 	SetDisabled(ctx context.Context, userID int64, disabled bool, at time.Time) error
 	// SetAgreement records the user agreement's signatures and expiry.
 	SetAgreement(ctx context.Context, userID int64, signed, supervisor, director, expires Date) error
 
 	// CreateSession inserts s and sets s.ID. If single is true, the user's other sessions end
-	// in the same transaction (one user, one workstation).
+	// in the same transaction (one user, one workstation), with reason EndedElsewhere.
 	CreateSession(ctx context.Context, s *Session, single bool) error
 	// SessionByToken finds a session by the hash of its token.
 	SessionByToken(ctx context.Context, tokenHash []byte) (*Session, error)
 	// TouchSession records use of the session at the given time.
 	TouchSession(ctx context.Context, id int64, at time.Time) error
+	// DeleteSession ends one session (a sign-out, a time-out): no reason is kept.
 	DeleteSession(ctx context.Context, id int64) error
-	// DeleteUserSessions ends every session of the user except keepID (0: all).
-	DeleteUserSessions(ctx context.Context, userID, keepID int64) error
-	// DeleteExpiredSessions removes sessions past their absolute limit or idle before idleBefore.
+	// DeleteUserSessions ends every session of the user except keepID (0: all), keeping reason
+	// (one of the Ended* constants) for their browsers to be told.
+	DeleteUserSessions(ctx context.Context, userID, keepID int64, reason string) error
+	// UserSessions lists the user's sessions, newest first.
+	UserSessions(ctx context.Context, userID int64) ([]*Session, error)
+	// EndUserSession ends the user's session id, keeping reason; ENOTFOUND when the user has
+	// no such session (another user's included).
+	EndUserSession(ctx context.Context, userID, id int64, reason string) error
+	// SessionEndReason says why the session with this token hash was ended by
+	// DeleteUserSessions, EndUserSession, SetPassword, SetDisabled or a single-session
+	// CreateSession within the last SessionEndKept; ENOTFOUND otherwise (signed out, timed
+	// out, never existed).
+	SessionEndReason(ctx context.Context, tokenHash []byte) (string, error)
+	// Reauthenticated records that the session's password was typed again at, and, when
+	// newTokenHash is not nil, gives the session that new token (the old one stops working).
+	Reauthenticated(ctx context.Context, id int64, at time.Time, newTokenHash []byte) error
+	// DeleteExpiredSessions removes sessions past their absolute limit or idle before idleBefore,
+	// and with them what has no use after now: expired login challenges and remembered
+	// devices, and session end reasons older than SessionEndKept. It counts the sessions.
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
+
+	// SecondFactors returns what the user has set up for 2-step verification (empty, not
+	// ENOTFOUND, when nothing).
+	SecondFactors(ctx context.Context, userID int64) (*SecondFactors, error)
+	// StartTOTP stores the sealed secret of a new authenticator-app enrolment as pending,
+	// replacing any earlier pending one; a confirmed app stays in use until ConfirmTOTP.
+	StartTOTP(ctx context.Context, userID int64, sealed []byte, at time.Time) error
+	// ConfirmTOTP makes the pending secret the one in use, with LastStep step, and replaces
+	// the user's recovery codes with codeHashes, in one transaction. If the pending secret is
+	// no longer sealed (a newer enrolment began, or it was confirmed already) it changes
+	// nothing and answers ENOTFOUND.
+	ConfirmTOTP(ctx context.Context, userID int64, sealed []byte, step int64, at time.Time, codeHashes [][]byte) error
+	// UseTOTPStep accepts a code of time step step once: it raises LastStep to step if step is
+	// newer, and reports false (a replay, or an older code) otherwise. Of parallel uses of one
+	// step exactly one reports true.
+	UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
+	// DisableTOTP removes the authenticator app; if the user then has no passkey either, their
+	// recovery codes and remembered devices go too. One transaction.
+	DisableTOTP(ctx context.Context, userID int64) error
+	// ReplaceRecoveryCodes replaces the user's recovery codes with hashes.
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte, at time.Time) error
+	// UseRecoveryCode spends the user's unused recovery code with this hash, once: ok is false
+	// when there is none (wrong, or used already). left counts the unused codes after it.
+	UseRecoveryCode(ctx context.Context, userID int64, hash []byte, at time.Time) (ok bool, left int, err error)
+	// AddPasskey stores p and sets p.ID; a credential ID already registered is ECONFLICT.
+	AddPasskey(ctx context.Context, p *Passkey) error
+	// PasskeyUsed records a sign-in with the passkey: its updated credential record (sign
+	// count) and the time.
+	PasskeyUsed(ctx context.Context, id int64, credential []byte, at time.Time) error
+	// DeletePasskey removes the user's passkey id (ENOTFOUND when not theirs); if the user then
+	// has no second factor left, their recovery codes and remembered devices go too.
+	DeletePasskey(ctx context.Context, userID, id int64) error
+	// ResetSecondFactors is the helpdesk's reset: the user's authenticator app, recovery
+	// codes, passkeys and remembered devices are removed and all their sessions end (reason
+	// EndedByHelpdesk), in one transaction.
+	ResetSecondFactors(ctx context.Context, userID int64) error
+
+	// RememberDevice stores d and sets d.ID.
+	RememberDevice(ctx context.Context, d *RememberedDevice) error
+	// DeviceRemembered reports whether the user has a remembered device with this token hash
+	// that has not expired at now.
+	DeviceRemembered(ctx context.Context, userID int64, tokenHash []byte, now time.Time) (bool, error)
+
+	// CreateLoginChallenge stores c and sets c.ID.
+	CreateLoginChallenge(ctx context.Context, c *LoginChallenge) error
+	// LoginChallenge finds a challenge by its token hash that has not expired at now;
+	// ENOTFOUND otherwise.
+	LoginChallenge(ctx context.Context, tokenHash []byte, now time.Time) (*LoginChallenge, error)
+	// SetChallengeWebAuthn stores the passkey assertion data begun for challenge id.
+	SetChallengeWebAuthn(ctx context.Context, id int64, data []byte) error
+	// EndLoginChallenge removes the challenge and reports whether it was still there: of
+	// parallel completions exactly one sees true.
+	EndLoginChallenge(ctx context.Context, id int64) (bool, error)
 
 	// QueueResetRequest records a "forgot password" request for the background to handle,
 	// setting r.ID: one insert, the same whether or not the username exists, so the answer

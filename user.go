@@ -69,6 +69,10 @@ type User struct {
 	RecoveryQuestion   string
 	RecoveryAnswerHash string
 
+	// MFAEnabled is true when the user has 2-step verification on: a confirmed authenticator
+	// app or at least one passkey. Every lookup of a user fills it.
+	MFAEnabled bool
+
 	// Lockout state, kept per site and username key (see Store.ReserveLoginAttempt).
 	FailedAttempts int
 	LastFailedAt   time.Time
@@ -133,6 +137,7 @@ const (
 	ActionAcceptTerms    = "accept_terms"
 	ActionChangePassword = "change_password"
 	ActionSetupRecovery  = "setup_recovery"
+	ActionSetupMFA       = "setup_mfa" // the site's mfa.required applies and the user has no second factor
 )
 
 // Reasons for ActionChangePassword.

@@ -172,6 +172,7 @@ func (s *Service) UpdateUser(ctx context.Context, siteKey, username string, c Pr
 	if err != nil {
 		return nil, err
 	}
+	role := u.Role
 	req := NewUser{FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone, Role: string(u.Role)}
 	if u.AgencyID != 0 {
 		a, err := s.store.Agency(ctx, site.Key, u.AgencyID)
@@ -193,6 +194,12 @@ func (s *Service) UpdateUser(ctx context.Context, siteKey, username string, c Pr
 	if err := s.store.UpdateUserProfile(s.audit(ctx, site, hmisauth.EventUserUpdated, u.Username,
 		"role "+string(u.Role)+agencyDetail(agency)), u); err != nil {
 		return nil, err
+	}
+	if u.Role != role {
+		// A change of privilege: the user signs in again and gets a new session token.
+		if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk); err != nil {
+			return nil, err
+		}
 	}
 	s.log.InfoContext(ctx, "user updated", "site", site.Key, "username", u.Username)
 	return s.store.UserByID(ctx, u.ID)
@@ -295,6 +302,16 @@ func (s *Service) RecordAgreement(ctx context.Context, siteKey, username string,
 		func(ctx context.Context, u *hmisauth.User) error {
 			return s.store.SetAgreement(ctx, u.ID, a.Signed, a.Supervisor, a.Director, a.Expires)
 		})
+}
+
+// ResetMFA removes every second factor of the account (authenticator app, recovery codes,
+// passkeys, remembered devices) and signs it out everywhere: for a user who lost their phone.
+// They sign in with their password alone and, if their site requires it, set up 2-step
+// verification again at once.
+func (s *Service) ResetMFA(ctx context.Context, siteKey, username string) (*hmisauth.User, error) {
+	return s.adminStep(ctx, siteKey, username, hmisauth.EventMFAReset, "", func(ctx context.Context, u *hmisauth.User) error {
+		return s.store.ResetSecondFactors(ctx, u.ID)
+	})
 }
 
 // adminStep finds the user, applies one store step carrying its audit event, and returns the

@@ -35,12 +35,17 @@ func (s *Service) audit(ctx context.Context, site *hmisauth.Site, action, subjec
 // auditAs is audit with the signed-in principal as actor (and the context's address, falling
 // back to where the session signed in).
 func (s *Service) auditAs(ctx context.Context, p *Principal, action, detail string) context.Context {
+	return s.audit(s.actorContext(ctx, p), p.Site, action, p.User.Username, detail)
+}
+
+// actorContext makes the principal the context's actor, for events recorded on their behalf.
+func (s *Service) actorContext(ctx context.Context, p *Principal) context.Context {
 	a := ActorOf(ctx)
 	a.Username = p.User.Username
 	if a.ClientAddr == "" {
 		a.ClientAddr = p.Session.ClientAddr
 	}
-	return s.audit(WithActor(ctx, a), p.Site, action, p.User.Username, detail)
+	return WithActor(ctx, a)
 }
 
 func (s *Service) newEvent(ctx context.Context, site *hmisauth.Site, action, subject, detail string) *hmisauth.Event {

@@ -151,7 +151,14 @@ func (a *Admin) User(ctx context.Context, username string) (*Diagnosis, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.diagnose(ctx, u, nil)
+	d, err := a.diagnose(ctx, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if d.Factors, err = a.svc.store.SecondFactors(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 func (a *Admin) diagnose(ctx context.Context, u *hmisauth.User, agencies map[int64]*hmisauth.Agency) (*Diagnosis, error) {
@@ -233,6 +240,15 @@ func (a *Admin) RecordAgreement(ctx context.Context, username string, ag Agreeme
 	return a.svc.RecordAgreement(a.actor(ctx), a.p.Site.Key, u.Username, ag)
 }
 
+// ResetMFA resets an account in scope's 2-step verification (Service.ResetMFA).
+func (a *Admin) ResetMFA(ctx context.Context, username string) (*hmisauth.User, error) {
+	u, err := a.target(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	return a.svc.ResetMFA(a.actor(ctx), a.p.Site.Key, u.Username)
+}
+
 // EndSessions signs an account in scope out everywhere.
 func (a *Admin) EndSessions(ctx context.Context, username string) error {
 	u, err := a.target(ctx, username)
@@ -240,7 +256,7 @@ func (a *Admin) EndSessions(ctx context.Context, username string) error {
 		return err
 	}
 	ctx = a.svc.audit(a.actor(ctx), a.p.Site, hmisauth.EventSessionsEnded, u.Username, "")
-	if err := a.svc.store.DeleteUserSessions(ctx, u.ID, 0); err != nil {
+	if err := a.svc.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk); err != nil {
 		return err
 	}
 	a.svc.log.InfoContext(ctx, "sessions ended", "site", a.p.Site.Key, "username", u.Username)

@@ -15,6 +15,8 @@ type Diagnosis struct {
 	User     *hmisauth.User
 	Agency   *hmisauth.Agency // nil: no agency
 	Problems []hmisauth.Problem
+	// Factors is the account's 2-step verification (filled for one account, not for lists).
+	Factors *hmisauth.SecondFactors
 }
 
 // Diagnose runs the login doctor for a user.

@@ -20,13 +20,31 @@ type LoginRequest struct {
 	Password   string
 	ClientAddr string
 	UserAgent  string
+	// Code is the 2-step verification code sent with the password (the API's totp_code): an
+	// authenticator-app code or a recovery code.
+	Code string
+	// DeviceToken is the remembered-device cookie, if the browser has one.
+	DeviceToken string
+	// SecondStep asks, when 2-step verification is due and no Code came, for a challenge to
+	// continue on a second page (the web) instead of the totp_required error (the API).
+	SecondStep bool
 }
 
 // LoginResult is a successful sign-in: the session token (given to the client once, stored
-// only as a hash) and what the user must do before the session opens anything else.
+// only as a hash) and what the user must do before the session opens anything else. Or, when
+// the password was right but a second step is due, only Challenge.
 type LoginResult struct {
 	Token     string
 	Principal *Principal
+	// Challenge continues a sign-in that waits for its second step (see VerifyLogin).
+	Challenge *Challenge
+	// DeviceToken, when set, is a new remembered-device cookie valid until DeviceExpiresAt.
+	DeviceToken     string
+	DeviceExpiresAt time.Time
+	// RecoveryCodeUsed says the second step was a recovery code; RecoveryCodesLeft how many
+	// remain.
+	RecoveryCodeUsed  bool
+	RecoveryCodesLeft int
 }
 
 // Login checks a username and password against the site's rules.
@@ -85,7 +103,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 				fmt.Sprintf("locked after %d failed attempts", attempt.Count)))
 			s.record(ctx, evs...)
 			if userID != 0 {
-				if err := s.store.DeleteUserSessions(ctx, userID, 0); err != nil {
+				if err := s.store.DeleteUserSessions(ctx, userID, 0, hmisauth.EndedLocked); err != nil {
 					return err
 				}
 			}
@@ -116,16 +134,6 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	} else if reason != "" {
 		return nil, failed(reason, u.ID)
 	}
-	if u.PasswordTemporary {
-		if err := s.useTemporaryPassword(ctx, site, u, now); err != nil {
-			s.log.InfoContext(ctx, "login refused", "site", site.Key, "username", key, "reason", hmisauth.ErrorCode(err))
-			s.record(ctx, s.newEvent(ctx, site, hmisauth.EventLoginFailed, u.Username, hmisauth.ErrorCode(err)))
-			return nil, err
-		}
-	}
-	if err := s.store.LoginSucceeded(s.audit(ctx, site, hmisauth.EventLoginSucceeded, u.Username, ""), u.ID, now); err != nil {
-		return nil, err
-	}
 	if rehash {
 		if h, err := slot.Hash(req.Password); err == nil {
 			if err := s.store.RehashPassword(ctx, u.ID, u.PasswordHash, h); err != nil {
@@ -135,13 +143,73 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	}
 	slot.Release()
 
-	token, sess, err := s.newSession(ctx, site, u, now, req.ClientAddr, req.UserAgent)
-	if err != nil {
+	res := &LoginResult{}
+	if u.MFAEnabled {
+		remembered, err := s.deviceRemembered(ctx, u, req.DeviceToken, now)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case remembered:
+		case req.Code == "":
+			// The password was right: this attempt is given back, so that a second page does
+			// not cost the user an attempt. Earlier failures stay counted.
+			if err := s.store.ReleaseLoginAttempt(ctx, site.Key, key, attempt); err != nil {
+				return nil, err
+			}
+			if !req.SecondStep {
+				return nil, &hmisauth.Error{Code: hmisauth.ETOTPRequired, Field: "totp_code",
+					Message: "Enter the 6-digit code from your authenticator app, or a recovery code."}
+			}
+			c, err := s.newChallenge(ctx, site, u, now, req.ClientAddr, req.UserAgent)
+			if err != nil {
+				return nil, err
+			}
+			return &LoginResult{Challenge: c}, nil
+		default:
+			recovery, left, err := s.checkCode(ctx, u, req.Code, now)
+			if hmisauth.ErrorCode(err) == hmisauth.ETOTPWrong {
+				if err := s.countFailure(ctx, site, u, attempt, hmisauth.EventLoginFailed, "wrong 2-step code"); err != nil {
+					return nil, err
+				}
+				return nil, err
+			} else if err != nil {
+				return nil, err
+			}
+			res.RecoveryCodeUsed, res.RecoveryCodesLeft = recovery, left
+		}
+	}
+	if err := s.finishLogin(ctx, site, u, now, req.ClientAddr, req.UserAgent, res); err != nil {
 		return nil, err
 	}
+	return res, nil
+}
+
+// finishLogin completes a sign-in whose every step has passed: it spends a temporary
+// password, clears the failure count and opens the session, filling res.
+func (s *Service) finishLogin(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, now time.Time, addr, agent string, res *LoginResult) error {
+	if u.PasswordTemporary {
+		if err := s.useTemporaryPassword(ctx, site, u, now); err != nil {
+			s.log.InfoContext(ctx, "login refused", "site", site.Key, "username", u.Username, "reason", hmisauth.ErrorCode(err))
+			s.record(ctx, s.newEvent(ctx, site, hmisauth.EventLoginFailed, u.Username, hmisauth.ErrorCode(err)))
+			return err
+		}
+	}
+	detail := ""
+	if res.RecoveryCodeUsed {
+		detail = fmt.Sprintf("with a recovery code, %d left", res.RecoveryCodesLeft)
+	}
+	if err := s.store.LoginSucceeded(s.audit(ctx, site, hmisauth.EventLoginSucceeded, u.Username, detail), u.ID, now); err != nil {
+		return err
+	}
+	token, sess, err := s.newSession(ctx, site, u, now, addr, agent)
+	if err != nil {
+		return err
+	}
 	u.LastLoginAt = now
-	s.log.InfoContext(ctx, "login", "site", site.Key, "username", u.Username, "session", sess.ID, "client", req.ClientAddr)
-	return &LoginResult{Token: token, Principal: s.principal(site, u, sess, now)}, nil
+	s.log.InfoContext(ctx, "login", "site", site.Key, "username", u.Username, "session", sess.ID, "client", addr)
+	res.Token, res.Principal = token, s.principal(site, u, sess, now)
+	return nil
 }
 
 func validateCredentials(username, password string) error {

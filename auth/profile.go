@@ -79,7 +79,7 @@ type Recovery struct {
 // answer (compared later ignoring case and extra spaces). It is the setup_recovery required
 // action on sites that ask a question after the reset link.
 func (s *Service) SetRecovery(ctx context.Context, p *Principal, r Recovery) error {
-	if err := p.Require(hmisauth.ActionSetupRecovery); err != nil {
+	if err := s.requireReauth(p, hmisauth.ActionSetupRecovery); err != nil {
 		return err
 	}
 	q, a := NormalizeSpaces(r.Question), NormalizeAnswer(r.Answer)

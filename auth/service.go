@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/password"
 )
@@ -16,8 +18,10 @@ type Service struct {
 	store     hmisauth.Store
 	clock     hmisauth.Clock
 	hasher    *password.Hasher
+	keys      *Keys
 	letters   hmisauth.Letters
 	publicURL string
+	passkeys  *webauthn.WebAuthn // nil when passkeys cannot work at publicURL
 	kick      func()
 	sites     map[string]*hmisauth.Site
 	log       *slog.Logger
@@ -28,7 +32,10 @@ type Deps struct {
 	Store  hmisauth.Store
 	Clock  hmisauth.Clock
 	Hasher *password.Hasher
-	Sites  []*hmisauth.Site
+	// Keys seal 2-step verification secrets. nil makes a random key for this process only:
+	// fine for tests, never for a server (secrets would not open after a restart).
+	Keys  *Keys
+	Sites []*hmisauth.Site
 	// Letters writes the e-mails the rules queue; PublicURL is the base of links in them.
 	Letters   hmisauth.Letters
 	PublicURL string
@@ -44,11 +51,15 @@ func NewService(d Deps) *Service {
 	for _, s := range d.Sites {
 		m[s.Key] = s
 	}
-	s := &Service{store: d.Store, clock: d.Clock, hasher: d.Hasher, letters: d.Letters,
+	s := &Service{store: d.Store, clock: d.Clock, hasher: d.Hasher, keys: d.Keys, letters: d.Letters,
 		publicURL: strings.TrimSuffix(d.PublicURL, "/"), kick: d.Kick, sites: m, log: d.Log}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.keys == nil {
+		s.keys, _ = NewKeys(NewServerKey())
+	}
+	s.passkeys = newRelyingParty(s.publicURL, s.log)
 	if s.kick == nil {
 		s.kick = func() {}
 	}

@@ -52,6 +52,8 @@ func actionMessage(action string) string {
 		return "Please read and accept the Terms of Agreement first."
 	case hmisauth.ActionChangePassword:
 		return "Please choose a new password first."
+	case hmisauth.ActionSetupMFA:
+		return "Please set up 2-step verification first."
 	default:
 		return "Please set up your recovery information first."
 	}
@@ -104,7 +106,15 @@ func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Pri
 		return nil, unauthorized("Please sign in.")
 	}
 	sess, err := s.store.SessionByToken(ctx, HashToken(token))
-	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND || (err == nil && sess.Site != site.Key) {
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+		reason, err := s.store.SessionEndReason(ctx, HashToken(token))
+		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+			return nil, unauthorized("Please sign in.")
+		} else if err != nil {
+			return nil, err
+		}
+		return nil, endedError(reason)
+	} else if err == nil && sess.Site != site.Key {
 		return nil, unauthorized("Please sign in.")
 	} else if err != nil {
 		return nil, err
@@ -169,6 +179,9 @@ func RequiredActions(site *hmisauth.Site, u *hmisauth.User, now time.Time) []hmi
 	if site.RequiresSecurityQuestion() && u.RecoveryQuestion == "" {
 		out = append(out, hmisauth.RequiredAction{Name: hmisauth.ActionSetupRecovery})
 	}
+	if MFARequired(site, u) && !u.MFAEnabled {
+		out = append(out, hmisauth.RequiredAction{Name: hmisauth.ActionSetupMFA})
+	}
 	return out
 }
 
@@ -187,4 +200,19 @@ func passwordExpired(site *hmisauth.Site, u *hmisauth.User, now time.Time) bool 
 	}
 	exp := passwordExpiresAt(site, u)
 	return !exp.IsZero() && !now.Before(exp)
+}
+
+// Discard ends the session of token on the site, if there is one: a browser signing in again
+// leaves no older session of its own behind.
+func (s *Service) Discard(ctx context.Context, siteKey, token string) error {
+	if token == "" || len(token) > 128 {
+		return nil
+	}
+	sess, err := s.store.SessionByToken(ctx, HashToken(token))
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND || (err == nil && sess.Site != siteKey) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return s.store.DeleteSession(ctx, sess.ID)
 }

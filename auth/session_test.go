@@ -61,18 +61,6 @@ func TestEverySignInGetsANewToken(t *testing.T) {
 	}
 }
 
-func TestSingleSessionEndsTheOlderOne(t *testing.T) {
-	f := newFixture(t, func(s *hmisauth.Site) { s.Policy.Session.Single = true })
-	f.user("John", "Doe")
-	first := f.login("jdoe", goodPassword)
-	second := f.login("jdoe", goodPassword)
-	_, err := f.svc.Authenticate(f.ctx, "live", first.Token)
-	wantCode(t, err, hmisauth.EUnauthorized)
-	if _, err := f.svc.Authenticate(f.ctx, "live", second.Token); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestDisableAndLockEndSessions(t *testing.T) {
 	f := newFixture(t)
 	f.user("John", "Doe")

@@ -24,13 +24,18 @@ import (
 
 // Config is the whole configuration of one hmisauth installation.
 type Config struct {
-	Listen       string                    `yaml:"listen"`
-	PublicURL    string                    `yaml:"public_url"`
-	Database     string                    `yaml:"database"`
-	Mail         Mail                      `yaml:"mail"`
-	PasswordHash password.Options          `yaml:"password_hash"`
-	Log          Log                       `yaml:"log"`
-	Sites        map[string]*hmisauth.Site `yaml:"sites"`
+	Listen       string           `yaml:"listen"`
+	PublicURL    string           `yaml:"public_url"`
+	Database     string           `yaml:"database"`
+	Mail         Mail             `yaml:"mail"`
+	PasswordHash password.Options `yaml:"password_hash"`
+	// SecretKey (base64 of 32 bytes) seals 2-step verification secrets at rest; every server
+	// on one database needs the same. Empty: SecretKeyFile is read, or, when that is empty
+	// too, the data folder's secret.key, made on first start.
+	SecretKey     string                    `yaml:"secret_key"`
+	SecretKeyFile string                    `yaml:"secret_key_file"`
+	Log           Log                       `yaml:"log"`
+	Sites         map[string]*hmisauth.Site `yaml:"sites"`
 
 	// DataDir is where the default database and mail directory live (the --data flag).
 	DataDir string `yaml:"-"`

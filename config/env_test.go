@@ -135,13 +135,15 @@ func TestEveryKeyHasAVariable(t *testing.T) {
 		"HMISAUTH_SITES_LIVE_TIMEZONE", "HMISAUTH_SITES_LIVE_HELPDESK_HOURS",
 		"HMISAUTH_SITES_TRAINING_POLICY_PASSWORD_FORBIDDEN_WORDS", "HMISAUTH_SITES_LIVE_POLICY_TERMS_TEXT_FILE",
 		"HMISAUTH_SITES_LIVE_POLICY_MFA_REMEMBER_DEVICE_DAYS", "HMISAUTH_SITES_LIVE_POLICY_INACTIVE_LOCK_DAYS",
+		"HMISAUTH_SECRET_KEY", "HMISAUTH_SECRET_KEY_FILE",
 	} {
 		if targets[name] == nil {
 			t.Errorf("no key for %s", name)
 		}
 	}
 	for name := range targets {
-		if strings.Contains(name, "_KEY") && !strings.HasSuffix(name, "_PRIVATE_KEY_FILE") ||
+		secret := name == "HMISAUTH_SECRET_KEY" || name == "HMISAUTH_SECRET_KEY_FILE"
+		if strings.Contains(name, "_KEY") && !strings.HasSuffix(name, "_PRIVATE_KEY_FILE") && !secret ||
 			strings.HasSuffix(name, "_LOCATION") || strings.HasSuffix(name, "_TEXT") {
 			t.Errorf("%s sets a computed field", name)
 		}

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"encoding/base64"
+	"errors"
+	"fmt"
 	"net"
 	"net/mail"
 	"net/url"
@@ -41,6 +44,14 @@ func (l *loader) validate(c *Config) {
 	}
 	l.checkMail(c.Mail)
 	l.checkHash(c.PasswordHash)
+	if c.SecretKey != "" {
+		// The value is never echoed: it is the key.
+		if c.SecretKeyFile != "" {
+			l.bad("secret_key", "and secret_key_file are both set; set one")
+		} else if _, err := DecodeSecretKey(c.SecretKey); err != nil {
+			l.bad("secret_key", "%v", err)
+		}
+	}
 	l.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	l.oneOf("log.format", c.Log.Format, "text", "json")
 	if len(c.Sites) == 0 {
@@ -209,4 +220,19 @@ func shortDuration(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// DecodeSecretKey reads a server key written as base64 (standard or URL alphabet, padded or
+// not), as in secret_key and the key file.
+func DecodeSecretKey(text string) ([]byte, error) {
+	text = strings.TrimRight(strings.TrimSpace(text), "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(text); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("must be 32 bytes written in base64 (44 characters), not %d bytes", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("must be 32 bytes written in base64, like the output of: openssl rand -base64 32")
 }

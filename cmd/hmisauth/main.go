@@ -111,8 +111,18 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 		st.Close()
 		return nil, err
 	}
+	key, err := serverKey(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	keys, err := auth.NewKeys(key)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	a := &app{cfg: cfg, store: st, hasher: password.NewHasher(cfg.PasswordHash), log: log, wake: make(chan struct{}, 1)}
-	a.svc = auth.NewService(auth.Deps{Store: st, Clock: hmisauth.SystemClock{}, Hasher: a.hasher, Sites: sites,
+	a.svc = auth.NewService(auth.Deps{Store: st, Clock: hmisauth.SystemClock{}, Hasher: a.hasher, Keys: keys, Sites: sites,
 		Letters: letters, PublicURL: cfg.PublicURL, Kick: a.kick, Log: log})
 	if err := a.svc.SyncSites(ctx); err != nil {
 		st.Close()

@@ -20,7 +20,9 @@ func newUserCmd(g *globals) *cobra.Command {
 		newUserStepCmd(g, "unlock", "Unlock an account locked by failed sign-ins", (*auth.Service).Unlock),
 		newUserStepCmd(g, "expire-password", "Make the user choose a new password at the next sign-in", (*auth.Service).ExpirePassword),
 		newUserStepCmd(g, "disable", "Disable an account (ends its sessions)", disable(true)),
-		newUserStepCmd(g, "enable", "Enable a disabled account", disable(false)))
+		newUserStepCmd(g, "enable", "Enable a disabled account", disable(false)),
+		newUserStepCmd(g, "reset-mfa", "Remove the user's 2-step verification (lost phone) and sign them out everywhere",
+			(*auth.Service).ResetMFA))
 	return cmd
 }
 
@@ -215,6 +217,7 @@ type userView struct {
 	CreatedAt          *time.Time         `json:"created_at"`
 	TermsVersion       int                `json:"terms_version"`
 	AgreementExpiresOn hmisauth.Date      `json:"agreement_expires_on,omitempty"`
+	MFAEnabled         bool               `json:"mfa_enabled"`
 	Problems           []hmisauth.Problem `json:"problems"`
 }
 
@@ -237,7 +240,7 @@ func (g *globals) showUser(a *app, ctx context.Context, site, username string) e
 		FailedAttempts: u.FailedAttempts, LockedAt: timePtr(u.LockedAt),
 		PasswordChangedAt: timePtr(u.PasswordChangedAt), PasswordTemporary: u.PasswordTemporary,
 		LastLoginAt: timePtr(u.LastLoginAt), CreatedAt: timePtr(u.CreatedAt), TermsVersion: u.TermsVersion,
-		AgreementExpiresOn: u.AgreementExpiresOn, Problems: d.Problems,
+		AgreementExpiresOn: u.AgreementExpiresOn, MFAEnabled: u.MFAEnabled, Problems: d.Problems,
 	}
 	if v.Problems == nil {
 		v.Problems = []hmisauth.Problem{}
@@ -254,7 +257,8 @@ func (g *globals) showUser(a *app, ctx context.Context, site, username string) e
 		}
 		return t.In(d.Site.Location).Format("2006-01-02 15:04 MST")
 	}
-	fmt.Fprintf(&b, "  failed attempts: %d  last sign-in: %s  password set: %s\n", u.FailedAttempts, when(u.LastLoginAt), when(u.PasswordChangedAt))
+	fmt.Fprintf(&b, "  failed attempts: %d  last sign-in: %s  password set: %s  2-step verification: %s\n",
+		u.FailedAttempts, when(u.LastLoginAt), when(u.PasswordChangedAt), map[bool]string{true: "on", false: "off"}[u.MFAEnabled])
 	if len(d.Problems) == 0 {
 		b.WriteString("No problems: this user can sign in.\n")
 	}

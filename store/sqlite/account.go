@@ -11,9 +11,10 @@ import (
 
 // SetPassword replaces the user's password in one transaction: the old hash joins the history
 // (trimmed to the newest c.History), the flags are set as given, the lockout is cleared, the
-// user's reset tokens die, the user's other sessions end and c.Mail is queued. Doing it in one
-// transaction means no moment exists in which the new password works but a session opened
-// with the old one, or a reset link sent for it, survives.
+// user's reset tokens die, the user's other sessions end (reason EndedPasswordChanged), the
+// user's remembered devices are forgotten and c.Mail is queued. Doing it in one transaction
+// means no moment exists in which the new password works but a session opened with the old
+// one, a reset link sent for it, or a browser trusted under it, survives.
 func (s *Store) SetPassword(ctx context.Context, c hmisauth.PasswordChange) (err error) {
 	defer wrap(&err, "set password")
 	return s.write(ctx, func(tx *sql.Tx) error { return setPassword(ctx, tx, c) })
@@ -57,8 +58,11 @@ func setPassword(ctx context.Context, tx *sql.Tx, c hmisauth.PasswordChange) err
 	if _, err := tx.ExecContext(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, c.UserID); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`,
+	if _, err := endSessions(ctx, tx, hmisauth.EndedPasswordChanged, `user_id = ? AND id <> ?`,
 		c.UserID, c.KeepSessionID); err != nil {
+		return err
+	}
+	if err := forgetDevices(ctx, tx, c.UserID); err != nil {
 		return err
 	}
 	return enqueue(ctx, tx, c.Mail)
@@ -122,8 +126,9 @@ func (s *Store) AcceptTerms(ctx context.Context, userID int64, version int, at t
 	})
 }
 
-// SetDisabled disables or enables the account. Disabling ends all its sessions in the same
-// transaction, and disabling twice keeps the first DisabledAt (the "since" of the problem).
+// SetDisabled disables or enables the account. Disabling ends all its sessions (reason
+// EndedByHelpdesk) and forgets its remembered devices in the same transaction, and disabling
+// twice keeps the first DisabledAt (the "since" of the problem).
 func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at time.Time) (err error) {
 	defer wrap(&err, "set disabled")
 	if !disabled {
@@ -139,8 +144,10 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
-		return err
+		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, `user_id = ?`, userID); err != nil {
+			return err
+		}
+		return forgetDevices(ctx, tx, userID)
 	})
 }
 

@@ -104,6 +104,25 @@ func (s *Store) AutoUnlock(ctx context.Context, site, usernameKey string, locked
 	return unlocked && err == nil, err
 }
 
+// ReleaseLoginAttempt gives back one attempt a ReserveLoginAttempt counted (a.Allowed) whose
+// password was right: the count falls by one, and the lock goes only if this attempt set it (the
+// key is still locked at a.LockedAt), so a lock a later guess set stays. One statement. An
+// attempt that was refused counted nothing, and gives nothing back.
+func (s *Store) ReleaseLoginAttempt(ctx context.Context, site, usernameKey string, a hmisauth.Attempt) (err error) {
+	defer wrap(&err, "release login attempt")
+	if !a.Allowed {
+		return nil
+	}
+	return s.exec(ctx, func(w dbtx) error {
+		_, err := w.ExecContext(ctx, `
+			UPDATE lockouts SET failed_attempts = max(failed_attempts - 1, 0),
+				locked_at = CASE WHEN locked_at = ?3 THEN NULL ELSE locked_at END
+			WHERE site = ?1 AND username_key = ?2`,
+			site, usernameKey, micros(a.LockedAt))
+		return err
+	})
+}
+
 // clearLockout deletes the lockout row of the user's username key. Deleting rather than
 // zeroing keeps the table to the keys under attack.
 func clearLockout(ctx context.Context, tx *sql.Tx, userID int64) error {

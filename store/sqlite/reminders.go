@@ -8,10 +8,6 @@ import (
 	"github.com/hmisauth/hmisauth"
 )
 
-// errReminded rolls back a Remind whose reminder was already recorded, so its events are not
-// appended.
-var errReminded = errors.New("already reminded")
-
 // Remind records r and queues ms in one transaction. The record is one INSERT … ON CONFLICT DO
 // NOTHING on the reminder's identity: of parallel callers only the first inserts the row, and
 // only it queues the e-mails and appends the events.
@@ -33,7 +29,7 @@ func (s *Store) Remind(ctx context.Context, r hmisauth.Reminder, ms []*hmisauth.
 			return err
 		}
 		if n == 0 {
-			return errReminded
+			return errUnchanged
 		}
 		for _, m := range ms {
 			if err := enqueue(ctx, tx, m); err != nil {
@@ -42,7 +38,7 @@ func (s *Store) Remind(ctx context.Context, r hmisauth.Reminder, ms []*hmisauth.
 		}
 		return nil
 	})
-	if errors.Is(err, errReminded) {
+	if errors.Is(err, errUnchanged) {
 		return false, nil
 	}
 	return err == nil, err

@@ -10,8 +10,9 @@ import (
 )
 
 // CreateSession inserts s and sets s.ID; with single, the user's other sessions end in the
-// same transaction. The user must be on s.Site and not disabled, checked by the insert itself:
-// a sign-in that raced an administrator's disable cannot leave a session behind it.
+// same transaction, with reason EndedElsewhere. The user must be on s.Site and not disabled,
+// checked by the insert itself: a sign-in that raced an administrator's disable cannot leave a
+// session behind it.
 func (s *Store) CreateSession(ctx context.Context, sess *hmisauth.Session, single bool) (err error) {
 	defer wrap(&err, "create session")
 	return s.write(ctx, func(tx *sql.Tx) error {
@@ -32,9 +33,36 @@ func (s *Store) CreateSession(ctx context.Context, sess *hmisauth.Session, singl
 		if err != nil || !single {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, sess.UserID, sess.ID)
+		_, err = endSessions(ctx, tx, hmisauth.EndedElsewhere, `user_id = ? AND id <> ?`, sess.UserID, sess.ID)
 		return err
 	})
+}
+
+// endSessions ends the sessions matching where (a condition on sessions with ? arguments),
+// keeping reason under each one's token hash for its browser to be told, and counts them. It
+// must run in the transaction of the change that ends them. The reason is stamped with the
+// store's own clock, the one SessionEndReason reads it by.
+func endSessions(ctx context.Context, tx *sql.Tx, reason, where string, args ...any) (int64, error) {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO session_ends (token_hash, user_id, reason, ended_at)
+		SELECT token_hash, user_id, ?, ? FROM sessions WHERE `+where+`
+		ON CONFLICT (token_hash) DO UPDATE SET reason = excluded.reason, ended_at = excluded.ended_at`,
+		append([]any{reason, micros(now())}, args...)...); err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// checkReason refuses a session end without its reason: the browser would be told nothing.
+func checkReason(reason string) error {
+	if reason == "" {
+		return hmisauth.FieldError("reason", "Say why the session ends.")
+	}
+	return nil
 }
 
 // whyNoSession explains an insert that matched no user.
@@ -53,15 +81,12 @@ func whyNoSession(ctx context.Context, tx *sql.Tx, sess *hmisauth.Session) error
 	return errors.New("session insert matched no user, yet the user is there and enabled")
 }
 
-// SessionByToken finds a session by the hash of its token.
-func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (_ *hmisauth.Session, err error) {
-	defer wrap(&err, "session by token")
+const sessionColumns = `id, site, user_id, token_hash, created_at, last_seen_at, expires_at,
+	reauth_at, client_addr, user_agent FROM sessions`
+
+func scanSession(row scanner) (*hmisauth.Session, error) {
 	sess := new(hmisauth.Session)
-	err = s.r.QueryRowContext(ctx, `
-		SELECT id, site, user_id, token_hash, created_at, last_seen_at, expires_at, reauth_at,
-			client_addr, user_agent
-		FROM sessions WHERE token_hash = ?`, tokenHash).Scan(
-		&sess.ID, &sess.Site, &sess.UserID, &sess.TokenHash, timeCol{&sess.CreatedAt},
+	err := row.Scan(&sess.ID, &sess.Site, &sess.UserID, &sess.TokenHash, timeCol{&sess.CreatedAt},
 		timeCol{&sess.LastSeenAt}, timeCol{&sess.ExpiresAt}, timeCol{&sess.ReauthAt},
 		&sess.ClientAddr, &sess.UserAgent)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -71,6 +96,32 @@ func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (_ *hmisau
 		return nil, err
 	}
 	return sess, nil
+}
+
+// SessionByToken finds a session by the hash of its token.
+func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (_ *hmisauth.Session, err error) {
+	defer wrap(&err, "session by token")
+	return scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` WHERE token_hash = ?`, tokenHash))
+}
+
+// UserSessions lists the user's sessions, newest first (by creation, then by ID).
+func (s *Store) UserSessions(ctx context.Context, userID int64) (_ []*hmisauth.Session, err error) {
+	defer wrap(&err, "user sessions")
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT `+sessionColumns+` WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*hmisauth.Session
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sess)
+	}
+	return out, rows.Err()
 }
 
 // TouchSession records use of the session at the given time. It never moves LastSeenAt back:
@@ -95,17 +146,70 @@ func (s *Store) DeleteSession(ctx context.Context, id int64) (err error) {
 	})
 }
 
-// DeleteUserSessions ends every session of the user except keepID (0: all).
-func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepID int64) (err error) {
+// DeleteUserSessions ends every session of the user except keepID (0: all), keeping reason.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepID int64, reason string) (err error) {
 	defer wrap(&err, "delete user sessions")
-	return s.exec(ctx, func(w dbtx) error {
-		_, err := w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keepID)
+	if err := checkReason(reason); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := endSessions(ctx, tx, reason, `user_id = ? AND id <> ?`, userID, keepID)
 		return err
 	})
 }
 
+// EndUserSession ends the user's session id, keeping reason. The user is part of the
+// condition, so a session ID guessed from another account ends nothing.
+func (s *Store) EndUserSession(ctx context.Context, userID, id int64, reason string) (err error) {
+	defer wrap(&err, "end user session")
+	if err := checkReason(reason); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		n, err := endSessions(ctx, tx, reason, `id = ? AND user_id = ?`, id, userID)
+		if err == nil && n == 0 {
+			return noSession()
+		}
+		return err
+	})
+}
+
+// SessionEndReason says why the session with this token hash was ended early, if that was
+// within the last SessionEndKept by the store's clock (the one endSessions stamps with).
+func (s *Store) SessionEndReason(ctx context.Context, tokenHash []byte) (reason string, err error) {
+	defer wrap(&err, "session end reason")
+	err = s.r.QueryRowContext(ctx, `SELECT reason FROM session_ends WHERE token_hash = ? AND ended_at >= ?`,
+		tokenHash, micros(now().Add(-hmisauth.SessionEndKept))).Scan(&reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", noSession()
+	}
+	if err != nil {
+		return "", err
+	}
+	return reason, nil
+}
+
+// Reauthenticated records the re-entry of the password at, and gives the session
+// newTokenHash when it is not nil. A token already in use is ECONFLICT.
+func (s *Store) Reauthenticated(ctx context.Context, id int64, at time.Time, newTokenHash []byte) (err error) {
+	defer wrap(&err, "reauthenticated")
+	return s.exec(ctx, func(w dbtx) error {
+		// A nil hash binds as NULL, which keeps the token.
+		res, err := w.ExecContext(ctx,
+			`UPDATE sessions SET reauth_at = ?, token_hash = coalesce(?, token_hash) WHERE id = ?`,
+			micros(at), newTokenHash, id)
+		if isUnique(err) {
+			return hmisauth.Errorf(hmisauth.ECONFLICT, "That session token is already in use.")
+		}
+		return sessionChanged(res, err)
+	})
+}
+
 // DeleteExpiredSessions removes sessions whose absolute limit is at or before now, or last
-// seen before idleBefore. A zero idleBefore removes none for idleness (no idle limit).
+// seen before idleBefore, and counts them. A zero idleBefore removes none for idleness (no idle
+// limit). With them go login challenges and remembered devices expired at now, and the reasons
+// of sessions ended more than SessionEndKept before now. The statements need no transaction
+// together: each removes only what no one can use any more.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (deleted int, err error) {
 	defer wrap(&err, "delete expired sessions")
 	err = s.exec(ctx, func(w dbtx) error {
@@ -115,7 +219,20 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.
 			return err
 		}
 		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
 		deleted = int(n)
+		for _, q := range []string{
+			`DELETE FROM login_challenges WHERE expires_at <= ?`,
+			`DELETE FROM remembered_devices WHERE expires_at <= ?`,
+		} {
+			if _, err := w.ExecContext(ctx, q, micros(now)); err != nil {
+				return err
+			}
+		}
+		_, err = w.ExecContext(ctx, `DELETE FROM session_ends WHERE ended_at < ?`,
+			micros(now.Add(-hmisauth.SessionEndKept)))
 		return err
 	})
 	if err != nil {

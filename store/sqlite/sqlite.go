@@ -212,6 +212,41 @@ func changed(res sql.Result, err error, notFound func() error) error {
 func userChanged(res sql.Result, err error) error    { return changed(res, err, noUser) }
 func sessionChanged(res sql.Result, err error) error { return changed(res, err, noSession) }
 
+// errUnchanged rolls back a write that found nothing to do (a code replayed, a reminder sent
+// already), so the events its context carries are not appended: they would record a change
+// that did not happen.
+var errUnchanged = errors.New("nothing to change")
+
+// once runs a single statement that does something at most once (spends a code, removes a
+// challenge) and reports whether it changed a row. When it changed none, the events ctx
+// carries are not appended; ifNone, when not nil, is asked first whether that is an error
+// (no such user), reading what the statement saw.
+func (s *Store) once(ctx context.Context, ifNone func(q queryer) error, query string, args ...any) (done bool, err error) {
+	err = s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		switch {
+		case err != nil:
+			return err
+		case n > 0:
+			done = true
+			return nil
+		case ifNone != nil:
+			if err := ifNone(s.reader(w)); err != nil {
+				return err
+			}
+		}
+		return errUnchanged
+	})
+	if errors.Is(err, errUnchanged) {
+		return false, nil
+	}
+	return done && err == nil, err
+}
+
 // Times are stored as INTEGER microseconds since the epoch (PostgreSQL's precision, so both
 // backends round-trip the same values); the zero time is NULL.
 func micros(t time.Time) any {

@@ -93,6 +93,8 @@ func checkSeat(ctx context.Context, tx *sql.Tx, site string, agencyID int64) err
 	return nil
 }
 
+// userColumns selects a user with its lockout state and whether it has a second factor (each
+// an indexed lookup by user, so listing a thousand users costs a thousand index probes).
 const userColumns = `
 	u.id, u.site, u.username, u.first_name, u.last_name, u.email, u.phone, u.agency_id, u.role,
 	u.created_at, u.disabled, u.disabled_at,
@@ -100,6 +102,8 @@ const userColumns = `
 	u.must_change_password, u.terms_version, u.terms_accepted_at, u.last_login_at,
 	u.agreement_signed_on, u.agreement_supervisor_signed_on, u.agreement_director_signed_on,
 	u.agreement_expires_on, u.recovery_question, u.recovery_answer_hash,
+	EXISTS (SELECT 1 FROM totp t WHERE t.user_id = u.id AND t.secret IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id),
 	coalesce(l.failed_attempts, 0), l.last_failed_at, l.locked_at
 	FROM users u LEFT JOIN lockouts l ON l.site = u.site AND l.username_key = u.username_key`
 
@@ -114,7 +118,7 @@ func scanUser(row scanner) (*hmisauth.User, error) {
 		&u.MustChangePassword, &u.TermsVersion, timeCol{&u.TermsAcceptedAt}, timeCol{&u.LastLoginAt},
 		dateCol{&u.AgreementSignedOn}, dateCol{&u.AgreementSupervisorSignedOn},
 		dateCol{&u.AgreementDirectorSignedOn}, dateCol{&u.AgreementExpiresOn},
-		&u.RecoveryQuestion, &u.RecoveryAnswerHash,
+		&u.RecoveryQuestion, &u.RecoveryAnswerHash, &u.MFAEnabled,
 		&u.FailedAttempts, timeCol{&u.LastFailedAt}, timeCol{&u.LockedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, noUser()

@@ -4,7 +4,8 @@
 //
 // It covers every Store method, its edge cases, and the concurrency cases the design depends
 // on (parallel wrong passwords, single-use temporary passwords and reset links, username and
-// seat races, rate limits, outbox claims, once-only expiry warnings, the audit chain under
-// parallel writes), using real goroutines.
+// seat races, rate limits, outbox claims, once-only expiry warnings, single-use authenticator
+// codes, recovery codes and sign-in challenges, the audit chain under parallel writes), using
+// real goroutines.
 // It must not import a backend, auth/ or web/.
 package storetest

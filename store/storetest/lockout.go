@@ -133,6 +133,68 @@ var lockoutTests = []test{
 		}
 		equal(t, "first", reserve(t, s, "newbie", 3, 5), hmisauth.Attempt{Allowed: true, Count: 1})
 	}},
+	{"ReleaseGivesBackOneAttemptOnly", func(t *testing.T, s hmisauth.Store) {
+		u := newUser(t, s, live, "jdoe")
+		reserve(t, s, "jdoe", 3, 1) // a wrong password
+		right := reserve(t, s, "jdoe", 3, 2)
+		must(t, s.ReleaseLoginAttempt(t.Context(), live, "jdoe", right))
+		if got := reload(t, s, u); got.FailedAttempts != 1 || got.Locked() {
+			t.Errorf("after the release: %d attempts, locked %v; want the earlier failure counted, unlocked",
+				got.FailedAttempts, got.LockedAt)
+		}
+		equal(t, "next", reserve(t, s, "jdoe", 3, 3), hmisauth.Attempt{Allowed: true, Count: 2})
+	}},
+	{"ReleaseOfTheLockingAttemptUnlocks", func(t *testing.T, s hmisauth.Store) {
+		u := newUser(t, s, live, "jdoe")
+		reserve(t, s, "jdoe", 3, 1)
+		reserve(t, s, "jdoe", 3, 2)
+		right := reserve(t, s, "jdoe", 3, 3)
+		if right.LockedAt.IsZero() {
+			t.Fatal("the third attempt did not lock")
+		}
+		must(t, s.ReleaseLoginAttempt(t.Context(), live, "jdoe", right))
+		if got := reload(t, s, u); got.FailedAttempts != 2 || got.Locked() {
+			t.Errorf("after the release: %d attempts, locked %v; want 2, unlocked", got.FailedAttempts, got.LockedAt)
+		}
+		equal(t, "next", reserve(t, s, "jdoe", 3, 4), hmisauth.Attempt{Allowed: true, Count: 3, LockedAt: at(4)})
+	}},
+	{"ReleaseUnlocksOnlyItsOwnLock", func(t *testing.T, s hmisauth.Store) {
+		u := newUser(t, s, live, "jdoe")
+		reserve(t, s, "jdoe", 3, 1)
+		reserve(t, s, "jdoe", 3, 2)
+		right := reserve(t, s, "jdoe", 3, 3)
+		wantAutoUnlock(t, s, "jdoe", at(3), true)
+		for i := 4; i <= 6; i++ {
+			reserve(t, s, "jdoe", 3, i) // meanwhile, three wrong guesses lock it again at 6
+		}
+		must(t, s.ReleaseLoginAttempt(t.Context(), live, "jdoe", right))
+		if got := reload(t, s, u); got.FailedAttempts != 2 || !got.LockedAt.Equal(at(6)) {
+			t.Errorf("after the release: %d attempts, locked %v; want 2, still locked at %v", got.FailedAttempts, got.LockedAt, at(6))
+		}
+	}},
+	{"ReleaseOfARefusedAttemptChangesNothing", func(t *testing.T, s hmisauth.Store) {
+		u := newUser(t, s, live, "jdoe")
+		for i := 1; i <= 3; i++ {
+			reserve(t, s, "jdoe", 3, i)
+		}
+		refused := reserve(t, s, "jdoe", 3, 4)
+		must(t, s.ReleaseLoginAttempt(t.Context(), live, "jdoe", refused))
+		if got := reload(t, s, u); got.FailedAttempts != 3 || !got.LockedAt.Equal(at(3)) {
+			t.Errorf("after releasing a refused attempt: %d attempts, locked %v; want 3, locked at %v",
+				got.FailedAttempts, got.LockedAt, at(3))
+		}
+	}},
+	{"ReleaseNeverGoesBelowZero", func(t *testing.T, s hmisauth.Store) {
+		u := newUser(t, s, live, "jdoe")
+		right := reserve(t, s, "jdoe", 3, 1)
+		must(t, s.ReleaseLoginAttempt(t.Context(), live, "jdoe", right))
+		must(t, s.ReleaseLoginAttempt(t.Context(), live, "jdoe", right))
+		if got := reload(t, s, u); got.FailedAttempts != 0 {
+			t.Errorf("after two releases of one attempt: %d attempts, want 0", got.FailedAttempts)
+		}
+		equal(t, "next", reserve(t, s, "jdoe", 3, 2), hmisauth.Attempt{Allowed: true, Count: 1})
+		must(t, s.ReleaseLoginAttempt(t.Context(), live, "nobody", hmisauth.Attempt{Allowed: true, Count: 1}))
+	}},
 }
 
 func wantAutoUnlock(t *testing.T, s hmisauth.Store, key string, before time.Time, want bool) {

@@ -1,0 +1,148 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+// SessionInfo is one of a user's sessions as their sessions page shows it.
+type SessionInfo struct {
+	*hmisauth.Session
+	Current       bool   // the session asking
+	Browser       string // "Chrome on Windows", from the user agent
+	IdleExpiresAt time.Time
+}
+
+// Sessions lists the signed-in user's live sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, error) {
+	if err := p.Require(""); err != nil {
+		return nil, err
+	}
+	all, err := s.store.UserSessions(ctx, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	now, idle := s.clock.Now(), p.Site.Policy.Session.Idle
+	var out []SessionInfo
+	for _, sess := range all {
+		if sess.ID == p.Session.ID {
+			sess = p.Session
+		} else if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(idle)) {
+			continue // timed out, not yet swept
+		}
+		out = append(out, SessionInfo{Session: sess, Current: sess.ID == p.Session.ID,
+			Browser: BrowserName(sess.UserAgent), IdleExpiresAt: sess.LastSeenAt.Add(idle)})
+	}
+	return out, nil
+}
+
+// EndSession ends one of the signed-in user's sessions (their own current one is a sign-out).
+// Another user's session is ENOTFOUND, like one that does not exist.
+func (s *Service) EndSession(ctx context.Context, p *Principal, id int64) error {
+	if err := p.Require(""); err != nil {
+		return err
+	}
+	if id == p.Session.ID {
+		return s.Logout(ctx, p)
+	}
+	ctx = s.auditAs(ctx, p, hmisauth.EventSessionEnded, "")
+	if err := s.store.EndUserSession(ctx, p.User.ID, id, hmisauth.EndedByUser); err != nil {
+		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+			return hmisauth.Errorf(hmisauth.ENOTFOUND, "That session has ended already.")
+		}
+		return err
+	}
+	return nil
+}
+
+// EndOtherSessions ends every session of the signed-in user but this one.
+func (s *Service) EndOtherSessions(ctx context.Context, p *Principal) error {
+	if err := p.Require(""); err != nil {
+		return err
+	}
+	ctx = s.auditAs(ctx, p, hmisauth.EventSessionEnded, "all other sessions")
+	return s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedByUser)
+}
+
+// EndedError is how Authenticate answers a token whose session something ended before its
+// time; Reason is one of hmisauth's Ended* constants, so a page can say what happened.
+type EndedError struct {
+	Reason string
+	err    *hmisauth.Error
+}
+
+func (e *EndedError) Error() string { return e.err.Error() }
+func (e *EndedError) Unwrap() error { return e.err }
+
+// SessionEndReason is the Ended* reason carried by err, or "".
+func SessionEndReason(err error) string {
+	var e *EndedError
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+// endedError words why a session ended for whoever still holds its token.
+func endedError(reason string) error {
+	e := &hmisauth.Error{Code: hmisauth.EUnauthorized}
+	switch reason {
+	case hmisauth.EndedElsewhere:
+		e.Code = hmisauth.ESignedInElsewhere
+		e.Message = "You were signed out because your account signed in elsewhere. Only one session at a time is allowed. If that was not you, change your password."
+	case hmisauth.EndedByUser:
+		e.Message = "This session was ended from another of your sessions. Please sign in again."
+	case hmisauth.EndedPasswordChanged:
+		e.Message = "You were signed out because your password was changed. Sign in with the new password."
+	case hmisauth.EndedByHelpdesk:
+		e.Message = "The helpdesk signed you out. Please sign in again."
+	case hmisauth.EndedLocked:
+		e.Message = "You were signed out because of too many failed attempts, and your account is locked."
+	case hmisauth.EndedMFAChanged:
+		e.Message = "You were signed out because 2-step verification was turned on for your account. Sign in again with your code."
+	default:
+		e.Message = "Please sign in."
+	}
+	return &EndedError{Reason: reason, err: e}
+}
+
+// BrowserName says in a few words which browser and system a user agent string is, for the
+// sessions page ("Edge on Windows"); unknown parts are left out, and "" stays "Unknown browser".
+func BrowserName(ua string) string {
+	var browser, system string
+	for _, b := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"SamsungBrowser/", "Samsung Internet"},
+		{"Firefox/", "Firefox"}, {"FxiOS/", "Firefox"}, {"CriOS/", "Chrome"},
+		{"HeadlessChrome/", "Chrome"}, {"Chrome/", "Chrome"}, {"Chromium/", "Chromium"}, {"Safari/", "Safari"},
+		{"curl/", "curl"},
+	} {
+		if strings.Contains(ua, b.token) {
+			browser = b.name
+			break
+		}
+	}
+	for _, o := range []struct{ token, name string }{
+		{"iPhone", "iPhone"}, {"iPad", "iPad"}, {"Android", "Android"}, {"CrOS", "ChromeOS"},
+		{"Windows", "Windows"}, {"Mac OS X", "Mac"}, {"Macintosh", "Mac"}, {"Linux", "Linux"},
+	} {
+		if strings.Contains(ua, o.token) {
+			system = o.name
+			break
+		}
+	}
+	switch {
+	case browser != "" && system != "":
+		return browser + " on " + system
+	case browser != "":
+		return browser
+	case system != "":
+		return "A browser on " + system
+	case ua == "":
+		return "Unknown browser"
+	}
+	return "Another program"
+}
