@@ -41,8 +41,8 @@ func requiredActions(p *auth.Principal) []hmisauth.RequiredAction {
 type loginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
-	// TOTPCode is in the contract for 2-step verification; until that exists it is accepted
-	// and unused, so clients written to the contract keep working.
+	// TOTPCode is the authenticator app's code, or a recovery code, for an account with
+	// 2-step verification on; without it such an account answers totp_required.
 	TOTPCode string `json:"totp_code"`
 }
 
@@ -60,7 +60,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.Login(r.Context(), auth.LoginRequest{
-		Site: r.PathValue("site"), Username: req.Username, Password: req.Password,
+		Site: r.PathValue("site"), Username: req.Username, Password: req.Password, Code: req.TOTPCode,
 		ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(),
 	})
 	if err != nil {

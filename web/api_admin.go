@@ -52,6 +52,7 @@ type adminUserJSON struct {
 	CreatedAt          *time.Time     `json:"created_at"`
 	TermsVersion       int            `json:"terms_version"`
 	Agreement          *agreementJSON `json:"agreement"`
+	MFAEnabled         bool           `json:"mfa_enabled"`
 	Problems           []problemJSON  `json:"problems"`
 }
 
@@ -88,7 +89,7 @@ func newAdminUserJSON(d *auth.Diagnosis) adminUserJSON {
 		Disabled: u.Disabled, DisabledAt: utcPtr(u.DisabledAt),
 		PasswordChangedAt: utcPtr(u.PasswordChangedAt), PasswordTemporary: u.PasswordTemporary,
 		MustChangePassword: u.MustChangePassword, LastLoginAt: utcPtr(u.LastLoginAt),
-		CreatedAt: utcPtr(u.CreatedAt), TermsVersion: u.TermsVersion, Problems: []problemJSON{},
+		CreatedAt: utcPtr(u.CreatedAt), TermsVersion: u.TermsVersion, MFAEnabled: u.MFAEnabled, Problems: []problemJSON{},
 	}
 	if d.Agency != nil {
 		v.Agency = d.Agency.Name
@@ -264,6 +265,12 @@ func (s *Server) apiUnlock() http.HandlerFunc {
 func (s *Server) apiExpirePassword() http.HandlerFunc {
 	return s.adminStep(func(a *auth.Admin, r *http.Request, username string) (*hmisauth.User, error) {
 		return a.ExpirePassword(r.Context(), username)
+	})
+}
+
+func (s *Server) apiResetMFA() http.HandlerFunc {
+	return s.adminStep(func(a *auth.Admin, r *http.Request, username string) (*hmisauth.User, error) {
+		return a.ResetMFA(r.Context(), username)
 	})
 }
 

@@ -329,7 +329,7 @@ func TestAPIRefusesMalformedRequests(t *testing.T) {
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	e := newEnv(t)
 	want := map[string]string{
-		"Content-Security-Policy":    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"Content-Security-Policy":    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 		"X-Content-Type-Options":     "nosniff",
 		"Referrer-Policy":            "no-referrer",
 		"X-Frame-Options":            "DENY",

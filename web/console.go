@@ -78,6 +78,7 @@ var consoleDone = map[string]string{
 	"enabled":            "The account was enabled. It can sign in again.",
 	"expired":            "The password was expired. They must choose a new one at their next sign-in.",
 	"sessions_ended":     "All the user's sessions were ended. They must sign in again everywhere.",
+	"mfa_reset":          "2-step verification was reset and the user was signed out everywhere. They sign in with their password alone, and set it up again if the site requires it.",
 	"saved":              "The changes were saved.",
 	"agency_saved":       "The agency was saved.",
 	"agency_created":     "The agency was added.",
@@ -437,7 +438,8 @@ func (s *Server) userDetail(r *http.Request, a *auth.Admin, d *auth.Diagnosis) (
 		{"E-mail", email}, {"Phone", phone}, {"Status", dv.Status},
 		{"Failed sign-in attempts", fmt.Sprint(u.FailedAttempts)},
 		{"Last sign-in", never(u.LastLoginAt)}, {"Password set", never(u.PasswordChangedAt)},
-		{"Account created", never(u.CreatedAt)}, {"User agreement", agreement}}
+		{"Account created", never(u.CreatedAt)}, {"User agreement", agreement},
+		{"2-step verification", mfaDetail(d)}}
 
 	f := &userForm{First: u.FirstName, Last: u.LastName, Email: u.Email, Phone: u.Phone, Role: string(u.Role)}
 	if d.Agency != nil {
@@ -453,6 +455,27 @@ func (s *Server) userDetail(r *http.Request, a *auth.Admin, d *auth.Diagnosis) (
 	f.choices(a, ags)
 	dv.Form = f
 	return dv, nil
+}
+
+// mfaDetail words the account's 2-step verification for the helpdesk.
+func mfaDetail(d *auth.Diagnosis) string {
+	f := d.Factors
+	if f == nil || !f.Enabled() {
+		if auth.MFARequired(d.Site, d.User) {
+			return "Off; the site requires it, so they set it up at their next sign-in"
+		}
+		return "Off"
+	}
+	var on []string
+	if f.TOTP.Confirmed() {
+		on = append(on, "authenticator app")
+	}
+	if n := len(f.Passkeys); n == 1 {
+		on = append(on, "1 passkey")
+	} else if n > 1 {
+		on = append(on, fmt.Sprintf("%d passkeys", n))
+	}
+	return fmt.Sprintf("On (%s), %d recovery codes left", strings.Join(on, " and "), f.RecoveryCodesLeft)
 }
 
 // userPageView loads a user's page; the error is the Admin's (403 outside scope).
@@ -569,6 +592,13 @@ func (s *Server) consoleExpirePassword() http.HandlerFunc {
 func (s *Server) consoleEndSessions() http.HandlerFunc {
 	return s.consoleStep("sessions_ended", func(a *auth.Admin, r *http.Request, username string) error {
 		return a.EndSessions(r.Context(), username)
+	})
+}
+
+func (s *Server) consoleResetMFA() http.HandlerFunc {
+	return s.consoleStep("mfa_reset", func(a *auth.Admin, r *http.Request, username string) error {
+		_, err := a.ResetMFA(r.Context(), username)
+		return err
 	})
 }
 

@@ -60,6 +60,7 @@ func consoleRoutes() []consoleRoute {
 		form("enable", "/live/admin/users/{u}/enable", nil, true, true, false),
 		form("expire password", "/live/admin/users/{u}/expire-password", nil, true, true, false),
 		form("end sessions", "/live/admin/users/{u}/end-sessions", nil, true, true, false),
+		form("reset 2-step verification", "/live/admin/users/{u}/reset-mfa", nil, true, true, false),
 		form("agreement", "/live/admin/users/{u}/agreement", agreement, true, true, false),
 		page("agencies", "/live/admin/agencies", true, true, true),
 		form("create agency", "/live/admin/agencies", url.Values{"name": {"East Clinic"}, "seats": {"5"}}, true, false, false),

@@ -13,6 +13,10 @@ import (
 var statusByCode = map[string]int{
 	hmisauth.ELoginFailed:          http.StatusUnauthorized,
 	hmisauth.ETOTPRequired:         http.StatusUnauthorized,
+	hmisauth.ETOTPWrong:            http.StatusUnauthorized,
+	hmisauth.EPasskeyWrong:         http.StatusUnauthorized,
+	hmisauth.EReauthRequired:       http.StatusForbidden,
+	hmisauth.ESignedInElsewhere:    http.StatusUnauthorized,
 	hmisauth.EUnauthorized:         http.StatusUnauthorized,
 	hmisauth.ESessionExpired:       http.StatusUnauthorized,
 	hmisauth.EAccountLocked:        http.StatusLocked,

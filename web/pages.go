@@ -51,13 +51,42 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	res, err := s.svc.Login(r.Context(), auth.LoginRequest{
 		Site: site.Key, Username: username, Password: r.PostFormValue("password"),
 		ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(),
+		DeviceToken: s.cookieValue(r, site, deviceCookie), SecondStep: true,
 	})
 	if err != nil {
 		s.formError(w, r, "login", s.loginView(r, site), err, func(v *view) { v.Username = username })
 		return
 	}
+	s.signedInHere(w, r, site, res)
+}
+
+// signedInHere hands the browser what a sign-in step gave it: a new session (ending whatever
+// session the browser held before, so no token outlives a sign-in), or the cookie of a sign-in
+// waiting for its second step, and sends it on.
+func (s *Server) signedInHere(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, res *auth.LoginResult) {
+	if old := s.cookieToken(r, site); old != "" {
+		if err := s.svc.Discard(r.Context(), site.Key, old); err != nil {
+			s.log.WarnContext(r.Context(), "ending the previous session failed", "err", err)
+		}
+	}
+	if c := res.Challenge; c != nil {
+		s.clearSession(w, site)
+		s.setCookie(w, site, loginCookie, c.Token, c.ExpiresAt)
+		redirect(w, r, sitePath(site, "login/verify"))
+		return
+	}
+	if s.cookieValue(r, site, loginCookie) != "" {
+		s.clearCookie(w, site, loginCookie)
+	}
+	if res.DeviceToken != "" {
+		s.setCookie(w, site, deviceCookie, res.DeviceToken, res.DeviceExpiresAt)
+	}
 	s.setSession(w, site, res.Token)
-	redirect(w, r, nextPage(res.Principal))
+	next := nextPage(res.Principal)
+	if res.RecoveryCodeUsed && next == sitePath(site, "account") {
+		next = sitePath(site, "account/security?notice=recovery_code_used")
+	}
+	redirect(w, r, next)
 }
 
 // logoutSubmit ends the session (if it is still alive) and forgets the cookie.
@@ -80,7 +109,7 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 
 // formError shows a refused form again with the error on it. Errors that belong elsewhere
 // are handled here too: a session that ended goes to sign in, a pending required action to
-// its page, anything that is not an application error to "Internal error.".
+// its page, closed security settings to the password prompt, anything that is not an application error to "Internal error.".
 func (s *Server) formError(w http.ResponseWriter, r *http.Request, page string, v *view, err error, fill func(*view)) {
 	switch hmisauth.ErrorCode(err) {
 	case hmisauth.EUnauthorized, hmisauth.ESessionExpired:
@@ -89,6 +118,11 @@ func (s *Server) formError(w http.ResponseWriter, r *http.Request, page string, 
 	case hmisauth.EActionRequired:
 		if v.Principal != nil {
 			redirect(w, r, nextPage(v.Principal))
+			return
+		}
+	case hmisauth.EReauthRequired:
+		if v.Site != nil {
+			redirect(w, r, sitePath(v.Site, "account/security?notice=reauth"))
 			return
 		}
 	}

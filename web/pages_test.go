@@ -148,7 +148,7 @@ func TestSessionEndedByTheHelpdeskAsksToSignIn(t *testing.T) {
 	if _, err := e.svc.SetTemporaryPassword(context.Background(), "live", username); err != nil {
 		t.Fatal(err)
 	}
-	r := b.get("/live/account").wantPath("/live/login").wantText("Please sign in first.")
+	r := b.get("/live/account").wantPath("/live/login").wantText("You were signed out because your password was changed.")
 	if strings.Contains(r.text(), "timed out") {
 		t.Fatal("a session the helpdesk ended is not a time-out")
 	}

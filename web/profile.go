@@ -96,6 +96,11 @@ func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
+	if p.NextAction() != hmisauth.ActionSetupRecovery && !p.ReauthFresh(s.clock.Now()) {
+		// Recovery information is a security setting: the password first.
+		redirect(w, r, sitePath(p.Site, "account/security?notice=reauth"))
+		return
+	}
 	s.render(w, r, http.StatusOK, "recovery", s.recoveryView(r, p))
 }
 

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
@@ -24,7 +26,8 @@ var staticFS embed.FS
 // pageNames are the templates in templates/, each rendered inside base.html.
 var pageNames = []string{"index", "notfound", "error", "login", "forgot", "reset", "terms", "password", "account",
 	"profile", "recovery", "devmail", "admin_users", "admin_user", "admin_user_new", "admin_temp", "admin_disable",
-	"admin_agencies", "admin_forbidden", "admin_audit", "admin_reports", "admin_import"}
+	"admin_agencies", "admin_forbidden", "admin_audit", "admin_reports", "admin_import", "verify", "security",
+	"security_totp", "recovery_codes", "sessions"}
 
 // pages holds one parsed template set per page, each with the base layout.
 type pages struct {
@@ -98,6 +101,11 @@ type view struct {
 	Profile   *profileView
 	Recovery  *recoveryView
 	Inbox     *inboxView
+	Verify    *verifyView
+	Security  *securityView
+	Sessions  []sessionRow
+	// Timeout says, on every signed-in page, when the session will time out (filled by render).
+	Timeout *timeoutView
 	// Wide pages (the helpdesk console's tables) use more of a large screen.
 	Wide bool
 
@@ -145,6 +153,9 @@ func (v *view) FieldError(field string) string {
 // render executes a page into a buffer first, so a template failure becomes a clean
 // "Internal error." rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	if v.Principal != nil && v.Timeout == nil {
+		v.Timeout = newTimeoutView(v.Principal, s.clock.Now())
+	}
 	var buf bytes.Buffer
 	if err := s.pages.sets[name].ExecuteTemplate(&buf, "base", v); err != nil {
 		s.log.ErrorContext(r.Context(), "template failed", "page", name, "err", err)
@@ -170,4 +181,28 @@ func paragraphs(text string) []string {
 		}
 	}
 	return out
+}
+
+// timeoutView warns before a session times out, without JavaScript: the page says when, and
+// reloads itself to the sign-in page at that moment (a refresh meta tag), so a screen left
+// open on a shared computer does not keep showing a signed-in page.
+type timeoutView struct {
+	Idle        string // "3:04 PM CST": when it ends if nothing is done; "" when End comes first
+	End         string // when it ends at the latest
+	IdleMinutes int
+	Refresh     int // seconds until the page goes to the sign-in page
+}
+
+func newTimeoutView(p *auth.Principal, now time.Time) *timeoutView {
+	first := p.IdleExpiresAt
+	t := &timeoutView{End: untilText(p.Site, p.ExpiresAt, now),
+		IdleMinutes: int(math.Round(p.Site.Policy.Session.Idle.Minutes()))}
+	if p.ExpiresAt.Before(first) {
+		first = p.ExpiresAt
+	} else {
+		t.Idle = untilText(p.Site, first, now)
+	}
+	// A few seconds late, so the server has surely timed the session out when the page asks.
+	t.Refresh = int(max(0, first.Sub(now).Seconds())) + 5
+	return t
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
@@ -11,13 +12,17 @@ import (
 // cookieName is the session cookie of a site: one per site, since a session on one site means
 // nothing on another. Behind https it takes the __Host- prefix, which browsers only accept
 // from a secure origin with Path=/ and no Domain, so no other host can plant or share it.
-func (s *Server) cookieName(site *hmisauth.Site) string {
+func (s *Server) cookieName(site *hmisauth.Site) string { return s.siteCookie(site, "") }
+
+// siteCookie is the name of one of a site's cookies: the session's (suffix ""), the sign-in
+// waiting for its second step ("_login") or the remembered device ("_device").
+func (s *Server) siteCookie(site *hmisauth.Site, suffix string) string {
 	name := "hmisauth_" + strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
 			return r
 		}
 		return '_'
-	}, site.Key)
+	}, site.Key) + suffix
 	if s.opt.Secure {
 		return "__Host-" + name
 	}
@@ -36,21 +41,43 @@ func (s *Server) setSession(w http.ResponseWriter, site *hmisauth.Site, token st
 }
 
 // clearSession tells the browser to forget the site's session cookie.
-func (s *Server) clearSession(w http.ResponseWriter, site *hmisauth.Site) {
+func (s *Server) clearSession(w http.ResponseWriter, site *hmisauth.Site) { s.clearCookie(w, site, "") }
+
+// setCookie sets one of the site's cookies (see siteCookie) until expires: HttpOnly, Secure
+// behind https, and sent with top-level navigation only (SameSite Lax).
+func (s *Server) setCookie(w http.ResponseWriter, site *hmisauth.Site, suffix, value string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
-		Name: s.cookieName(site), Value: "", Path: "/", MaxAge: -1,
+		Name: s.siteCookie(site, suffix), Value: value, Path: "/",
+		MaxAge:   max(1, int(time.Until(expires).Seconds())),
+		HttpOnly: true, Secure: s.opt.Secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Server) clearCookie(w http.ResponseWriter, site *hmisauth.Site, suffix string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.siteCookie(site, suffix), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.opt.Secure, SameSite: http.SameSiteLaxMode,
 	})
 }
 
 // cookieToken is the site's session token from the request's cookie, or "".
 func (s *Server) cookieToken(r *http.Request, site *hmisauth.Site) string {
-	c, err := r.Cookie(s.cookieName(site))
+	return s.cookieValue(r, site, "")
+}
+
+func (s *Server) cookieValue(r *http.Request, site *hmisauth.Site, suffix string) string {
+	c, err := r.Cookie(s.siteCookie(site, suffix))
 	if err != nil {
 		return ""
 	}
 	return c.Value
 }
+
+// Suffixes of the site cookies besides the session's.
+const (
+	loginCookie  = "_login"  // a sign-in waiting for its second step
+	deviceCookie = "_device" // a remembered device
+)
 
 // bearerToken is the token of an "Authorization: Bearer TOKEN" header, or "".
 func bearerToken(r *http.Request) string {
@@ -72,6 +99,22 @@ var notices = map[string]bool{
 	"contact_saved":    true,
 	"contact_notified": true, // contact saved, and the old e-mail address was told of the change
 	"recovery_saved":   true,
+	// Why a session ended early ("ended_" + auth.SessionEndReason), on the sign-in page.
+	"ended_" + hmisauth.EndedElsewhere:       true,
+	"ended_" + hmisauth.EndedByUser:          true,
+	"ended_" + hmisauth.EndedPasswordChanged: true,
+	"ended_" + hmisauth.EndedByHelpdesk:      true,
+	"ended_" + hmisauth.EndedLocked:          true,
+	"ended_" + hmisauth.EndedMFAChanged:      true,
+	"code_timeout":                           true, // the second step waited too long
+	// Security settings and sessions.
+	"reauth":             true, // the security settings closed: type the password again
+	"totp_off":           true,
+	"passkey_added":      true,
+	"passkey_removed":    true,
+	"recovery_code_used": true,
+	"session_ended":      true,
+	"sessions_ended":     true,
 }
 
 // signedIn returns the principal of a page request. Signed-out visitors are sent to the
@@ -98,7 +141,10 @@ func (s *Server) signedOut(w http.ResponseWriter, r *http.Request, site *hmisaut
 	switch hmisauth.ErrorCode(err) {
 	case hmisauth.ESessionExpired:
 		notice = "timeout"
-	case hmisauth.EUnauthorized:
+	case hmisauth.EUnauthorized, hmisauth.ESignedInElsewhere:
+		if reason := auth.SessionEndReason(err); reason != "" {
+			notice = "ended_" + reason
+		}
 	default:
 		s.errorPage(w, r, site, err)
 		return
@@ -112,6 +158,7 @@ var actionPages = map[string]string{
 	hmisauth.ActionAcceptTerms:    "terms",
 	hmisauth.ActionChangePassword: "password",
 	hmisauth.ActionSetupRecovery:  "account/recovery",
+	hmisauth.ActionSetupMFA:       "account/security/totp",
 }
 
 // nextPage is where a signed-in user goes now: their first required action, else the account.
