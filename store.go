@@ -83,7 +83,8 @@ type Store interface {
 	// history (trimmed to the newest c.History entries), temporary and must-change flags are
 	// set as given, the lockout is cleared, the user's reset tokens die, the user's sessions
 	// other than c.KeepSessionID are ended (reason EndedPasswordChanged), the user's
-	// remembered devices are forgotten, and c.Mail (if any) is queued.
+	// remembered devices and waiting sign-ins (login challenges) are forgotten, and c.Mail (if
+	// any) is queued.
 	SetPassword(ctx context.Context, c PasswordChange) error
 	// PasswordHistory returns the user's previous password hashes, newest first.
 	PasswordHistory(ctx context.Context, userID int64, limit int) ([]string, error)
@@ -95,7 +96,7 @@ type Store interface {
 	// AcceptTerms records that the user accepted the terms version.
 	AcceptTerms(ctx context.Context, userID int64, version int, at time.Time) error
 	// SetDisabled disables or enables the account; disabling ends all its sessions (reason
-	// EndedByHelpdesk) and forgets its remembered devices.
+	// EndedByHelpdesk) and forgets its remembered devices and waiting sign-ins.
 	SetDisabled(ctx context.Context, userID int64, disabled bool, at time.Time) error
 	// SetAgreement records the user agreement's signatures and expiry.
 	SetAgreement(ctx context.Context, userID int64, signed, supervisor, director, expires Date) error
@@ -146,24 +147,30 @@ type Store interface {
 	// step exactly one reports true.
 	UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
 	// DisableTOTP removes the authenticator app; if the user then has no passkey either, their
-	// recovery codes and remembered devices go too. One transaction.
-	DisableTOTP(ctx context.Context, userID int64) error
+	// recovery codes and remembered devices go too. One transaction. With keepOne (the site
+	// requires 2-step verification of the user) it is refused with EFORBIDDEN, changing
+	// nothing, when no passkey remains: decided in the transaction, so two parallel removals
+	// cannot take the last two factors.
+	DisableTOTP(ctx context.Context, userID int64, keepOne bool) error
 	// ReplaceRecoveryCodes replaces the user's recovery codes with hashes.
 	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte, at time.Time) error
 	// UseRecoveryCode spends the user's unused recovery code with this hash, once: ok is false
 	// when there is none (wrong, or used already). left counts the unused codes after it.
 	UseRecoveryCode(ctx context.Context, userID int64, hash []byte, at time.Time) (ok bool, left int, err error)
-	// AddPasskey stores p and sets p.ID; a credential ID already registered is ECONFLICT.
-	AddPasskey(ctx context.Context, p *Passkey) error
+	// AddPasskey stores p and sets p.ID; a credential ID already registered is ECONFLICT. When
+	// codeHashes is not nil (the user's first second factor) the user's recovery codes are
+	// replaced with them in the same transaction.
+	AddPasskey(ctx context.Context, p *Passkey, codeHashes [][]byte) error
 	// PasskeyUsed records a sign-in with the passkey: its updated credential record (sign
 	// count) and the time.
 	PasskeyUsed(ctx context.Context, id int64, credential []byte, at time.Time) error
 	// DeletePasskey removes the user's passkey id (ENOTFOUND when not theirs); if the user then
-	// has no second factor left, their recovery codes and remembered devices go too.
-	DeletePasskey(ctx context.Context, userID, id int64) error
+	// has no second factor left, their recovery codes and remembered devices go too. keepOne
+	// refuses the last factor as for DisableTOTP.
+	DeletePasskey(ctx context.Context, userID, id int64, keepOne bool) error
 	// ResetSecondFactors is the helpdesk's reset: the user's authenticator app, recovery
-	// codes, passkeys and remembered devices are removed and all their sessions end (reason
-	// EndedByHelpdesk), in one transaction.
+	// codes, passkeys, remembered devices and waiting sign-ins are removed and all their
+	// sessions end (reason EndedByHelpdesk), in one transaction.
 	ResetSecondFactors(ctx context.Context, userID int64) error
 
 	// RememberDevice stores d and sets d.ID.

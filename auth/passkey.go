@@ -221,7 +221,15 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, s
 	}
 	now := s.clock.Now()
 	key := &hmisauth.Passkey{UserID: p.User.ID, CredentialID: cred.ID, Name: name, Credential: record, CreatedAt: now}
-	if err := s.store.AddPasskey(s.auditAs(ctx, p, hmisauth.EventPasskeyAdded, name), key); err != nil {
+	actx := s.auditAs(ctx, p, hmisauth.EventPasskeyAdded, name)
+	var hashes [][]byte
+	if !f.Enabled() {
+		// The first second factor: 2-step verification is on from now, with recovery codes
+		// made in the same transaction.
+		codes, hashes = s.newRecoveryCodes(p.User.ID)
+		actx = s.auditAs(actx, p, hmisauth.EventRecoveryCodesNew, "")
+	}
+	if err := s.store.AddPasskey(actx, key, hashes); err != nil {
 		if hmisauth.ErrorCode(err) == hmisauth.ECONFLICT {
 			return nil, hmisauth.Errorf(hmisauth.ECONFLICT,
 				"That passkey is already added to an account. Use it, or add a different one.")
@@ -231,11 +239,6 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, s
 	s.log.InfoContext(ctx, "passkey added", "site", p.Site.Key, "username", p.User.Username, "passkey", key.ID)
 	if f.Enabled() {
 		return nil, nil
-	}
-	// The first second factor: 2-step verification is on from now.
-	codes, hashes := s.newRecoveryCodes(p.User.ID)
-	if err := s.store.ReplaceRecoveryCodes(s.auditAs(ctx, p, hmisauth.EventRecoveryCodesNew, ""), p.User.ID, hashes, now); err != nil {
-		return nil, err
 	}
 	if err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged); err != nil {
 		return nil, err
@@ -316,12 +319,21 @@ func (s *Service) DeletePasskey(ctx context.Context, p *Principal, id int64) err
 	if key == nil {
 		return hmisauth.Errorf(hmisauth.ENOTFOUND, "That passkey is not on your account: it may have been removed already.")
 	}
-	if MFARequired(p.Site, p.User) && !f.TOTP.Confirmed() && len(f.Passkeys) == 1 {
+	required := MFARequired(p.Site, p.User)
+	lastKey := func() error {
 		return hmisauth.Errorf(hmisauth.EFORBIDDEN,
 			"%s requires 2-step verification for your account, so you cannot remove your only passkey. Add another passkey or set up the authenticator app first, then remove this one.",
 			p.Site.Name)
 	}
-	if err := s.store.DeletePasskey(s.auditAs(ctx, p, hmisauth.EventPasskeyRemoved, key.Name), p.User.ID, id); err != nil {
+	if required && !f.TOTP.Confirmed() && len(f.Passkeys) == 1 {
+		return lastKey()
+	}
+	// The store decides "last factor" again in its transaction: a parallel removal may have
+	// taken the other one since.
+	if err := s.store.DeletePasskey(s.auditAs(ctx, p, hmisauth.EventPasskeyRemoved, key.Name), p.User.ID, id, required); err != nil {
+		if hmisauth.ErrorCode(err) == hmisauth.EFORBIDDEN {
+			return lastKey()
+		}
 		return err
 	}
 	p.User.MFAEnabled = f.TOTP.Confirmed() || len(f.Passkeys) > 1

@@ -175,11 +175,19 @@ func (s *Service) DisableTOTP(ctx context.Context, p *Principal) error {
 	if !f.TOTP.Confirmed() {
 		return hmisauth.Errorf(hmisauth.ENOTFOUND, "You have no authenticator app set up.")
 	}
-	if MFARequired(p.Site, p.User) && len(f.Passkeys) == 0 {
+	required := MFARequired(p.Site, p.User)
+	lastFactor := func() error {
 		return hmisauth.Errorf(hmisauth.EFORBIDDEN,
 			"%s requires 2-step verification for your account, so it cannot be turned off. To use a new phone, set up the authenticator app again.", p.Site.Name)
 	}
-	if err := s.store.DisableTOTP(s.auditAs(ctx, p, hmisauth.EventTOTPDisabled, ""), p.User.ID); err != nil {
+	if required && len(f.Passkeys) == 0 {
+		return lastFactor()
+	}
+	// The store checks again in its transaction that a passkey remains (a parallel removal).
+	if err := s.store.DisableTOTP(s.auditAs(ctx, p, hmisauth.EventTOTPDisabled, ""), p.User.ID, required); err != nil {
+		if hmisauth.ErrorCode(err) == hmisauth.EFORBIDDEN {
+			return lastFactor()
+		}
 		return err
 	}
 	p.User.MFAEnabled = len(f.Passkeys) > 0

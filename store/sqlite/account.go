@@ -62,7 +62,7 @@ func setPassword(ctx context.Context, tx *sql.Tx, c hmisauth.PasswordChange) err
 		c.UserID, c.KeepSessionID); err != nil {
 		return err
 	}
-	if err := forgetDevices(ctx, tx, c.UserID); err != nil {
+	if err := forgetBrowsers(ctx, tx, c.UserID); err != nil {
 		return err
 	}
 	return enqueue(ctx, tx, c.Mail)
@@ -147,7 +147,7 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at
 		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, `user_id = ?`, userID); err != nil {
 			return err
 		}
-		return forgetDevices(ctx, tx, userID)
+		return forgetBrowsers(ctx, tx, userID)
 	})
 }
 

@@ -112,7 +112,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID int64, step int64) (_ bo
 
 // DisableTOTP removes the authenticator app (and any pending enrolment); without a passkey
 // left the recovery codes and remembered devices go too. One transaction.
-func (s *Store) DisableTOTP(ctx context.Context, userID int64) (err error) {
+func (s *Store) DisableTOTP(ctx context.Context, userID int64, keepOne bool) (err error) {
 	defer wrap(&err, "disable totp")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := userExists(ctx, tx, userID); err != nil {
@@ -121,8 +121,26 @@ func (s *Store) DisableTOTP(ctx context.Context, userID int64) (err error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM totp WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
-		return forgetIfNoFactor(ctx, tx, userID)
+		return afterRemoval(ctx, tx, userID, keepOne)
 	})
+}
+
+// afterRemoval finishes removing a second factor: with keepOne, a removal that left none is
+// refused (the transaction rolls back); otherwise what stands in for a factor goes with the
+// last one.
+func afterRemoval(ctx context.Context, tx *sql.Tx, userID int64, keepOne bool) error {
+	if keepOne {
+		var left bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?1)
+			OR EXISTS (SELECT 1 FROM totp WHERE user_id = ?1 AND secret IS NOT NULL)`, userID).Scan(&left)
+		if err != nil {
+			return err
+		}
+		if !left {
+			return hmisauth.Errorf(hmisauth.EFORBIDDEN, "That is the account's last second factor, and it must keep one.")
+		}
+	}
+	return forgetIfNoFactor(ctx, tx, userID)
 }
 
 // forgetIfNoFactor removes the user's recovery codes and remembered devices when no second
@@ -209,13 +227,13 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, hash []byte, 
 
 // AddPasskey stores p for its user and sets p.ID (and p.CreatedAt if left zero). A credential
 // ID registered already, to this user or another, is ECONFLICT.
-func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey) (err error) {
+func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey, codeHashes [][]byte) (err error) {
 	defer wrap(&err, "add passkey")
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = now()
 	}
-	return s.exec(ctx, func(w dbtx) error {
-		err := w.QueryRowContext(ctx, `
+	return s.write(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
 			INSERT INTO passkeys (user_id, credential_id, name, credential, created_at, last_used_at)
 			SELECT id, ?, ?, ?, ?, ? FROM users WHERE id = ?
 			RETURNING id`,
@@ -227,7 +245,10 @@ func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey) (err error)
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "That passkey is already registered.")
 		}
-		return err
+		if err != nil || codeHashes == nil {
+			return err
+		}
+		return replaceCodes(ctx, tx, p.UserID, codeHashes, p.CreatedAt)
 	})
 }
 
@@ -243,14 +264,14 @@ func (s *Store) PasskeyUsed(ctx context.Context, id int64, credential []byte, at
 // DeletePasskey removes the user's passkey id; the user is part of the condition, so another
 // user's passkey is ENOTFOUND. Without a second factor left the recovery codes and remembered
 // devices go too, in the same transaction.
-func (s *Store) DeletePasskey(ctx context.Context, userID, id int64) (err error) {
+func (s *Store) DeletePasskey(ctx context.Context, userID, id int64, keepOne bool) (err error) {
 	defer wrap(&err, "delete passkey")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := passkeyChanged(tx.ExecContext(ctx, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, userID))
 		if err != nil {
 			return err
 		}
-		return forgetIfNoFactor(ctx, tx, userID)
+		return afterRemoval(ctx, tx, userID, keepOne)
 	})
 }
 
@@ -263,7 +284,7 @@ func (s *Store) ResetSecondFactors(ctx context.Context, userID int64) (err error
 		if err := userExists(ctx, tx, userID); err != nil {
 			return err
 		}
-		for _, table := range []string{"totp", "recovery_codes", "passkeys", "remembered_devices"} {
+		for _, table := range []string{"totp", "recovery_codes", "passkeys", "remembered_devices", "login_challenges"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ?`, userID); err != nil {
 				return err
 			}

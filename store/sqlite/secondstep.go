@@ -49,11 +49,16 @@ func (s *Store) DeviceRemembered(ctx context.Context, userID int64, tokenHash []
 	return ok && err == nil, err
 }
 
-// forgetDevices removes all the user's remembered devices: the next sign-in on each asks the
-// second step again.
-func forgetDevices(ctx context.Context, tx *sql.Tx, userID int64) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM remembered_devices WHERE user_id = ?`, userID)
-	return err
+// forgetBrowsers removes all the user's remembered devices, so the next sign-in on each asks
+// the second step again, and the sign-ins waiting for their second step, which were begun
+// with a password or a state of the account that no longer holds.
+func forgetBrowsers(ctx context.Context, tx *sql.Tx, userID int64) error {
+	for _, table := range []string{"remembered_devices", "login_challenges"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CreateLoginChallenge stores c and sets c.ID (and c.CreatedAt if left zero). The user must be

@@ -104,15 +104,25 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		// Two processes starting on a new file both see the migration pending; the second to
-		// get the write lock fails on tables the first created. That is success all the same.
+	// Two processes starting on a new file both see the migrations pending; the second to get
+	// the write lock fails on tables the first created, while the first may still be applying
+	// later ones (each migration is its own transaction). So a failure is retried until nothing
+	// is pending, which is success all the same, or the other process has stopped making
+	// progress for a while.
+	for try := range 50 {
+		if _, err = p.Up(ctx); err == nil {
+			return nil
+		}
 		if pending, perr := p.HasPending(ctx); perr == nil && !pending {
 			return nil
 		}
-		return fmt.Errorf("sqlite: migrate: %w", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sqlite: migrate: %w", ctx.Err())
+		case <-time.After(time.Duration(10+try*10) * time.Millisecond):
+		}
 	}
-	return nil
+	return fmt.Errorf("sqlite: migrate: %w", err)
 }
 
 // Ping checks the database answers.

@@ -235,7 +235,7 @@ func TestSecondFactorsGoWithTheirUser(t *testing.T) {
 	for _, err := range []error{
 		s.StartTOTP(ctx, u.ID, []byte("sealed"), now),
 		s.ConfirmTOTP(ctx, u.ID, []byte("sealed"), 1, now, [][]byte{[]byte("code")}),
-		s.AddPasskey(ctx, &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("key")}),
+		s.AddPasskey(ctx, &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("key")}, nil),
 		s.RememberDevice(ctx, &hmisauth.RememberedDevice{UserID: u.ID, TokenHash: []byte("d"), ExpiresAt: now.Add(time.Hour)}),
 		s.CreateLoginChallenge(ctx, &hmisauth.LoginChallenge{Site: "live", UserID: u.ID, TokenHash: []byte("c"), ExpiresAt: now.Add(time.Hour)}),
 		s.CreateSession(ctx, sess, false),

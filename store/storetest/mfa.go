@@ -39,7 +39,7 @@ func addPasskey(t *testing.T, s hmisauth.Store, u *hmisauth.User, credentialID s
 	t.Helper()
 	p := &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte(credentialID), Name: "Key " + credentialID,
 		Credential: []byte(`{"id":"` + credentialID + `","signCount":0}`), CreatedAt: at(sec)}
-	must(t, s.AddPasskey(t.Context(), p))
+	must(t, s.AddPasskey(t.Context(), p, nil))
 	if p.ID == 0 {
 		t.Fatalf("AddPasskey(%s) left ID zero", credentialID)
 	}
@@ -201,7 +201,7 @@ var mfaTests = []test{
 		rememberDevice(t, s, u, "desk", at(3600))
 		rememberDevice(t, s, other, "theirs", at(3600))
 		must(t, s.StartTOTP(t.Context(), u.ID, sealed("new-phone"), at(2)))
-		must(t, s.DisableTOTP(t.Context(), u.ID))
+		must(t, s.DisableTOTP(t.Context(), u.ID, false))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{})
 		wantMFA(t, s, u, false)
 		wantRemembered(t, s, u, "desk", at(4), false)
@@ -209,15 +209,15 @@ var mfaTests = []test{
 		if f := factors(t, s, other); !f.TOTP.Confirmed() || f.RecoveryCodesLeft != 1 {
 			t.Errorf("another user's factors changed: confirmed %v, %d codes", f.TOTP.Confirmed(), f.RecoveryCodesLeft)
 		}
-		must(t, s.DisableTOTP(t.Context(), u.ID)) // nothing left to remove
-		wantCode(t, s.DisableTOTP(t.Context(), 999), hmisauth.ENOTFOUND)
+		must(t, s.DisableTOTP(t.Context(), u.ID, false)) // nothing left to remove
+		wantCode(t, s.DisableTOTP(t.Context(), 999, false), hmisauth.ENOTFOUND)
 	}},
 	{"DisableTOTPKeepsCodesAndDevicesWhileAPasskeyRemains", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		enrolTOTP(t, s, u, "phone", 1000, 1, "a", "b")
 		p := addPasskey(t, s, u, "key", 2)
 		rememberDevice(t, s, u, "desk", at(3600))
-		must(t, s.DisableTOTP(t.Context(), u.ID))
+		must(t, s.DisableTOTP(t.Context(), u.ID, false))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{
 			RecoveryCodesLeft: 2, Passkeys: []*hmisauth.Passkey{p}})
 		wantMFA(t, s, u, true)
@@ -270,10 +270,10 @@ var mfaTests = []test{
 		other := newUser(t, s, live, "other")
 		addPasskey(t, s, u, "key", 1)
 		p := &hmisauth.Passkey{UserID: other.ID, CredentialID: []byte("key"), Name: "Same key", CreatedAt: at(2)}
-		wantCode(t, s.AddPasskey(t.Context(), p), hmisauth.ECONFLICT)
+		wantCode(t, s.AddPasskey(t.Context(), p, nil), hmisauth.ECONFLICT)
 		equal(t, "other's SecondFactors", factors(t, s, other), &hmisauth.SecondFactors{})
 		p = &hmisauth.Passkey{UserID: 999, CredentialID: []byte("new"), CreatedAt: at(2)}
-		wantCode(t, s.AddPasskey(t.Context(), p), hmisauth.ENOTFOUND)
+		wantCode(t, s.AddPasskey(t.Context(), p, nil), hmisauth.ENOTFOUND)
 	}},
 	{"PasskeyUsedRecordsCredentialAndTime", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
@@ -287,7 +287,7 @@ var mfaTests = []test{
 		u := newUser(t, s, live, "jdoe")
 		other := newUser(t, s, live, "other")
 		theirs := addPasskey(t, s, other, "theirs", 1)
-		wantCode(t, s.DeletePasskey(t.Context(), u.ID, theirs.ID), hmisauth.ENOTFOUND)
+		wantCode(t, s.DeletePasskey(t.Context(), u.ID, theirs.ID, false), hmisauth.ENOTFOUND)
 		equal(t, "Passkeys", factors(t, s, other).Passkeys, []*hmisauth.Passkey{theirs})
 	}},
 	{"DeletingTheLastFactorForgetsCodesAndDevices", func(t *testing.T, s hmisauth.Store) {
@@ -296,22 +296,22 @@ var mfaTests = []test{
 		b := addPasskey(t, s, u, "b", 2)
 		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("x", "y"), at(3)))
 		rememberDevice(t, s, u, "desk", at(3600))
-		must(t, s.DeletePasskey(t.Context(), u.ID, a.ID))
+		must(t, s.DeletePasskey(t.Context(), u.ID, a.ID, false))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{
 			RecoveryCodesLeft: 2, Passkeys: []*hmisauth.Passkey{b}})
 		wantRemembered(t, s, u, "desk", at(4), true)
-		must(t, s.DeletePasskey(t.Context(), u.ID, b.ID))
+		must(t, s.DeletePasskey(t.Context(), u.ID, b.ID, false))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{})
 		wantRemembered(t, s, u, "desk", at(4), false)
 		wantMFA(t, s, u, false)
-		wantCode(t, s.DeletePasskey(t.Context(), u.ID, b.ID), hmisauth.ENOTFOUND)
+		wantCode(t, s.DeletePasskey(t.Context(), u.ID, b.ID, false), hmisauth.ENOTFOUND)
 	}},
 	{"DeletingAPasskeyKeepsCodesWhileTheAppIsInUse", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		enrolTOTP(t, s, u, "phone", 1000, 1, "x")
 		p := addPasskey(t, s, u, "key", 2)
 		rememberDevice(t, s, u, "desk", at(3600))
-		must(t, s.DeletePasskey(t.Context(), u.ID, p.ID))
+		must(t, s.DeletePasskey(t.Context(), u.ID, p.ID, false))
 		if f := factors(t, s, u); f.RecoveryCodesLeft != 1 || len(f.Passkeys) != 0 || !f.TOTP.Confirmed() {
 			t.Errorf("after deleting the passkey: %d codes, %d passkeys, app confirmed %v; want 1, 0, true",
 				f.RecoveryCodesLeft, len(f.Passkeys), f.TOTP.Confirmed())
@@ -369,7 +369,7 @@ var mfaTests = []test{
 		for _, u := range []*hmisauth.User{none, pending} {
 			wantMFA(t, s, u, false)
 		}
-		must(t, s.DisableTOTP(t.Context(), both.ID))
+		must(t, s.DisableTOTP(t.Context(), both.ID, false))
 		wantMFA(t, s, both, true) // the passkey is still there
 	}},
 }

@@ -42,14 +42,14 @@ var mfaAuditTests = []test{
 				ok, _, err := s.UseRecoveryCode(ctx, u.ID, codeHashes("c")[0], at(4))
 				return wantTrue(ok, err)
 			}},
-			{"AddPasskey", func(ctx context.Context) error { return s.AddPasskey(ctx, p) }},
+			{"AddPasskey", func(ctx context.Context) error { return s.AddPasskey(ctx, p, nil) }},
 			{"PasskeyUsed", func(ctx context.Context) error { return s.PasskeyUsed(ctx, p.ID, []byte("{}"), at(5)) }},
 			{"RememberDevice", func(ctx context.Context) error {
 				return s.RememberDevice(ctx, &hmisauth.RememberedDevice{UserID: u.ID, TokenHash: tokenHash("desk"),
 					CreatedAt: at(5), ExpiresAt: at(3600)})
 			}},
-			{"DisableTOTP", func(ctx context.Context) error { return s.DisableTOTP(ctx, u.ID) }},
-			{"DeletePasskey", func(ctx context.Context) error { return s.DeletePasskey(ctx, u.ID, p.ID) }},
+			{"DisableTOTP", func(ctx context.Context) error { return s.DisableTOTP(ctx, u.ID, false) }},
+			{"DeletePasskey", func(ctx context.Context) error { return s.DeletePasskey(ctx, u.ID, p.ID, false) }},
 			{"ResetSecondFactors", func(ctx context.Context) error { return s.ResetSecondFactors(ctx, u.ID) }},
 			{"CreateLoginChallenge", func(ctx context.Context) error { return s.CreateLoginChallenge(ctx, c) }},
 			{"SetChallengeWebAuthn", func(ctx context.Context) error { return s.SetChallengeWebAuthn(ctx, c.ID, []byte("{}")) }},
@@ -123,16 +123,16 @@ var mfaAuditTests = []test{
 				return s.ConfirmTOTP(ctx, u.ID, sealed("older"), 1000, at(2), codeHashes("a"))
 			}},
 			{"AddPasskey of a registered key", hmisauth.ECONFLICT, func(ctx context.Context) error {
-				return s.AddPasskey(ctx, &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("their-key"), CreatedAt: at(2)})
+				return s.AddPasskey(ctx, &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("their-key"), CreatedAt: at(2)}, nil)
 			}},
 			{"DeletePasskey of another user's", hmisauth.ENOTFOUND, func(ctx context.Context) error {
-				return s.DeletePasskey(ctx, u.ID, theirKey.ID)
+				return s.DeletePasskey(ctx, u.ID, theirKey.ID, false)
 			}},
 			{"EndUserSession of another user's", hmisauth.ENOTFOUND, func(ctx context.Context) error {
 				return s.EndUserSession(ctx, u.ID, theirs.ID, hmisauth.EndedByUser)
 			}},
 			{"DisableTOTP of no user", hmisauth.ENOTFOUND, func(ctx context.Context) error {
-				return s.DisableTOTP(ctx, 999)
+				return s.DisableTOTP(ctx, 999, false)
 			}},
 			{"UseRecoveryCode of no user", hmisauth.ENOTFOUND, func(ctx context.Context) error {
 				_, _, err := s.UseRecoveryCode(ctx, 999, codeHashes("a")[0], at(2))

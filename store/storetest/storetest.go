@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"SecondStep", secondStepTests},
 		{"MFAConcurrency", mfaConcurrencyTests},
 		{"MFAAudit", mfaAuditTests},
+		{"MFAGuard", mfaGuardTests},
 		{"Concurrency", concurrencyTests},
 		{"ResetRequest", resetRequestTests},
 		{"Reset", resetTests},
