@@ -38,3 +38,16 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeSecretKey reads arbitrary text as secret_key: a key comes back only as 32 bytes,
+// and never a panic.
+func FuzzDecodeSecretKey(f *testing.F) {
+	f.Add("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+	f.Add("c2hvcnQ=")
+	f.Add(" not a key \n")
+	f.Fuzz(func(t *testing.T, text string) {
+		if k, err := DecodeSecretKey(text); err == nil && len(k) != 32 {
+			t.Fatalf("DecodeSecretKey(%q) = %d bytes", text, len(k))
+		}
+	})
+}

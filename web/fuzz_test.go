@@ -28,11 +28,17 @@ func FuzzAPIRequests(f *testing.F) {
 		{"/password/forgot", "application/json", `{"username":["x"]}`, ""},
 		{"/password/reset", "application/json", `{"token":"x","new_password":"a","confirm_password":"a"}`, ""},
 		{"/password/reset", "application/json", `{"token":null,"security_answer":7}`, ""},
+		{"/login", "application/json", `{"username":"` + username + `","password":"` + goodPassword + `","totp_code":"12 34-56"}`, ""},
+		{"/me/reauth", "application/json", `{"password":"` + goodPassword + `"}`, token},
+		{"/me/reauth", "application/json", `{"password":7}`, token},
+		{"/me/totp/confirm", "application/json", `{"code":"000000"}`, token},
+		{"/me/totp/confirm", "application/json", `{"code":["x"]}`, token},
 	} {
 		f.Add(seed.path, seed.ctype, seed.body, seed.token)
 	}
 	paths := map[string]bool{"/login": true, "/logout": true, "/me/password": true, "/me/terms": true,
-		"/password/forgot": true, "/password/reset": true}
+		"/password/forgot": true, "/password/reset": true, "/me/reauth": true, "/me/totp": true,
+		"/me/totp/confirm": true, "/me/totp/recovery-codes": true}
 	f.Fuzz(func(t *testing.T, path, ctype, body, tok string) {
 		if !paths[path] {
 			path = "/login"
