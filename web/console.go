@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"net/http"
@@ -126,17 +125,9 @@ func (s *Server) consoleView(r *http.Request, a *auth.Admin) *consoleView {
 	return v
 }
 
-// consoleRender executes a console page into a buffer first, like render.
+// consoleRender renders a console page like render.
 func (s *Server) consoleRender(w http.ResponseWriter, r *http.Request, status int, name string, v *consoleView) {
-	var buf bytes.Buffer
-	if err := s.pages.sets[name].ExecuteTemplate(&buf, "base", v); err != nil {
-		s.log.ErrorContext(r.Context(), "template failed", "page", name, "err", err)
-		s.internalError(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	s.renderData(w, r, status, name, v.view, v)
 }
 
 // consoleError answers an error that has no form to go on: a refusal gets the console's own

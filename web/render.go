@@ -153,11 +153,16 @@ func (v *view) FieldError(field string) string {
 // render executes a page into a buffer first, so a template failure becomes a clean
 // "Internal error." rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	s.renderData(w, r, status, name, v, v)
+}
+
+// renderData is render for a page whose template data embeds its view (the console's).
+func (s *Server) renderData(w http.ResponseWriter, r *http.Request, status int, name string, v *view, data any) {
 	if v.Principal != nil && v.Timeout == nil {
 		v.Timeout = newTimeoutView(v.Principal, s.clock.Now())
 	}
 	var buf bytes.Buffer
-	if err := s.pages.sets[name].ExecuteTemplate(&buf, "base", v); err != nil {
+	if err := s.pages.sets[name].ExecuteTemplate(&buf, "base", data); err != nil {
 		s.log.ErrorContext(r.Context(), "template failed", "page", name, "err", err)
 		if name == "error" {
 			http.Error(w, internalMessage, http.StatusInternalServerError)

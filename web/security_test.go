@@ -302,7 +302,8 @@ func TestHelpdeskResetsTwoStepVerification(t *testing.T) {
 	admin := e.browser()
 	adminName, _ := e.signedIn("live", "Sam", "Admin", "sysadmin", "")
 	admin.signIn("live", adminName, goodPassword).wantPath("/live/account")
-	admin.get("/live/admin/users/"+username).wantText("2-step verification", "On (authenticator app), 10 recovery codes left", "Reset 2-step verification")
+	admin.get("/live/admin/users/"+username).wantText("2-step verification", "On (authenticator app), 10 recovery codes left",
+		"Reset 2-step verification", `id="session-timeout"`) // the console's pages say when they time out too
 	admin.post("/live/admin/users/"+username+"/reset-mfa", nil).wantText("2-step verification was reset", "Off")
 	user.get("/live/account").wantPath("/live/login").wantText("The helpdesk signed you out")
 	e.expect(e.api("POST", "live", "/login", "", map[string]any{"username": username, "password": goodPassword}), 200, "")
