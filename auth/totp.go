@@ -83,14 +83,7 @@ func (s *Service) PendingTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment
 	if err := s.requireReauth(p, hmisauth.ActionSetupMFA); err != nil {
 		return nil, err
 	}
-	f, err := s.store.SecondFactors(ctx, p.User.ID)
-	if err != nil {
-		return nil, err
-	}
-	if f.TOTP == nil || f.TOTP.Pending == nil {
-		return nil, noEnrolment()
-	}
-	secret, err := s.keys.Open(f.TOTP.Pending, totpPurpose(p.User.ID))
+	_, secret, err := s.pendingSecret(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +93,22 @@ func (s *Service) PendingTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment
 		return nil, err
 	}
 	return enrolment(key)
+}
+
+// pendingSecret is the enrolment waiting for its first code: as stored, and opened.
+func (s *Service) pendingSecret(ctx context.Context, p *Principal) (sealed, secret []byte, err error) {
+	f, err := s.store.SecondFactors(ctx, p.User.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.TOTP == nil || f.TOTP.Pending == nil {
+		return nil, nil, noEnrolment()
+	}
+	secret, err = s.keys.Open(f.TOTP.Pending, totpPurpose(p.User.ID))
+	if err != nil {
+		return nil, nil, err
+	}
+	return f.TOTP.Pending, secret, nil
 }
 
 func noEnrolment() error {
@@ -129,14 +138,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([
 	if code == "" {
 		return nil, hmisauth.FieldError("code", "Enter the 6-digit code your authenticator app shows.")
 	}
-	f, err := s.store.SecondFactors(ctx, p.User.ID)
-	if err != nil {
-		return nil, err
-	}
-	if f.TOTP == nil || f.TOTP.Pending == nil {
-		return nil, noEnrolment()
-	}
-	secret, err := s.keys.Open(f.TOTP.Pending, totpPurpose(p.User.ID))
+	sealed, secret, err := s.pendingSecret(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +149,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([
 			Message: "That code is not right. Check the phone's time is set automatically, wait for the next code and type it."}
 	}
 	codes, hashes := s.newRecoveryCodes(p.User.ID)
-	if err := s.store.ConfirmTOTP(s.auditAs(ctx, p, hmisauth.EventTOTPEnabled, ""), p.User.ID, f.TOTP.Pending, step, now, hashes); err != nil {
+	if err := s.store.ConfirmTOTP(s.auditAs(ctx, p, hmisauth.EventTOTPEnabled, ""), p.User.ID, sealed, step, now, hashes); err != nil {
 		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 			return nil, noEnrolment()
 		}

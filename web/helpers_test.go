@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -111,6 +113,14 @@ func newEnv(t testing.TB, configure ...func(*web.Options)) *env {
 // newEnvSites is newEnv with sites of the test's own.
 func newEnvSites(t testing.TB, sites []*hmisauth.Site, configure ...func(*web.Options)) *env {
 	t.Helper()
+	return newEnvAt(t, sites, false, configure...)
+}
+
+// newEnvAt builds the env; with localhost, the server's public URL (and the address tests and
+// browsers use) is http://localhost:PORT instead of the loopback IP: passkeys need a host
+// name (an IP address is not a valid WebAuthn relying party).
+func newEnvAt(t testing.TB, sites []*hmisauth.Site, localhost bool, configure ...func(*web.Options)) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "hmisauth.db"))
 	if err != nil {
@@ -124,6 +134,9 @@ func newEnvSites(t testing.TB, sites []*hmisauth.Site, configure ...func(*web.Op
 	// the rules that write them are made; the handler is set once they are.
 	srv := httptest.NewUnstartedServer(nil)
 	publicURL := "http://" + srv.Listener.Addr().String()
+	if localhost {
+		publicURL = fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
+	}
 
 	clock := &fakeClock{t: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
 	hasher := password.NewHasher(password.Options{MemoryKiB: 8192, Iterations: 1, Parallelism: 1,
@@ -150,9 +163,17 @@ func newEnvSites(t testing.TB, sites []*hmisauth.Site, configure ...func(*web.Op
 	srv.Config.Handler = web.New(svc, opts).Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
+	if localhost {
+		srv.URL = publicURL // what the browser and the test's requests use
+	}
 	if srv.URL != publicURL {
 		t.Fatalf("server at %s, links to %s", srv.URL, publicURL)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
+		}
+	})
 	return &env{t: t, clock: clock, store: st, svc: svc, srv: srv, logs: logs,
 		worker: mail.NewWorker(st, mailer, clock, log, mail.WorkerOptions{KeepBody: true})}
 }

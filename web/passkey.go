@@ -136,18 +136,10 @@ func (s *Server) passkeyLoginOptions(w http.ResponseWriter, r *http.Request) {
 
 // passkeyLoginSubmit checks the passkey's answer and, when it verifies, opens the session.
 func (s *Server) passkeyLoginSubmit(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok || !s.parseForm(w, r, site) {
-		return
-	}
-	c := s.challenge(w, r, site)
+	c := s.challengeForm(w, r)
 	if c == nil {
 		return
 	}
-	res, err := s.svc.VerifyPasskeyLogin(r.Context(), auth.SecondStepRequest{
-		Site: site.Key, Token: c.Token,
-		Remember:   r.PostFormValue("remember") == "yes",
-		ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(),
-	}, []byte(r.PostFormValue("credential")))
+	res, err := s.svc.VerifyPasskeyLogin(r.Context(), s.secondStepRequest(r, c), []byte(r.PostFormValue("credential")))
 	s.secondStepDone(w, r, c, res, err)
 }

@@ -4,11 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,10 +18,6 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/hmisauth/hmisauth/auth"
-	"github.com/hmisauth/hmisauth/mail"
-	"github.com/hmisauth/hmisauth/password"
-	"github.com/hmisauth/hmisauth/store/sqlite"
-	"github.com/hmisauth/hmisauth/web"
 )
 
 // TestBrowserPasskeySecondFactor walks a case worker through adding a passkey as their
@@ -237,54 +229,14 @@ func (e *env) passkeys(username string) []storedPasskey {
 	return out
 }
 
-// newLocalhostEnv is newEnv at http://localhost:PORT, its public URL too: a passkey is bound
-// to the site's name (the relying party ID), which an IP address such as newEnv's is not.
-// Browsers treat http://localhost as a secure origin, so no certificate is needed.
+// newLocalhostEnv is a server at http://localhost:PORT, where passkeys work.
 func newLocalhostEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "hmisauth.db"))
-	if err != nil {
-		t.Fatal(err)
+	e := newEnvAt(t, testSites(), true)
+	if !e.svc.PasskeysAvailable() {
+		t.Fatalf("passkeys unavailable at %s", e.srv.URL)
 	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil) // listens on 127.0.0.1, which localhost names
-	publicURL := fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
-	clock := &fakeClock{t: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
-	hasher := password.NewHasher(password.Options{MemoryKiB: 8192, Iterations: 1, Parallelism: 1,
-		Concurrency: 2, Queue: 256, QueueWait: 5 * time.Second})
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	letters, err := mail.NewLetters(mail.LetterOptions{From: mailFrom, PublicURL: publicURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mailer, err := mail.NewMailer(mail.Options{Transport: "dev", From: mailFrom})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := auth.NewService(auth.Deps{Store: st, Clock: clock, Hasher: hasher, Sites: testSites(),
-		Letters: letters, PublicURL: publicURL, Log: log})
-	if !svc.PasskeysAvailable() {
-		t.Fatalf("passkeys unavailable at %s", publicURL)
-	}
-	if err := svc.SyncSites(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = web.New(svc, web.Options{Log: log, Ready: st.Ping, Clock: clock, PublicURL: publicURL}).Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
-	srv.URL = publicURL // what the browser and the test's requests use
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs)
-		}
-	})
-	return &env{t: t, clock: clock, store: st, svc: svc, srv: srv, logs: logs,
-		worker: mail.NewWorker(st, mailer, clock, log, mail.WorkerOptions{KeepBody: true})}
+	return e
 }
 
 // virtualAuthenticator gives the tab Chromium's virtual authenticator: built in (like a

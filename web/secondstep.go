@@ -54,20 +54,30 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 
 // verifySubmit checks the code and, when right, opens the session.
 func (s *Server) verifySubmit(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.site(w, r)
-	if !ok || !s.parseForm(w, r, site) {
-		return
-	}
-	c := s.challenge(w, r, site)
+	c := s.challengeForm(w, r)
 	if c == nil {
 		return
 	}
-	res, err := s.svc.VerifyLogin(r.Context(), auth.SecondStepRequest{
-		Site: site.Key, Token: c.Token, Code: r.PostFormValue("code"),
-		Remember:   r.PostFormValue("remember") == "yes",
-		ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(),
-	})
+	req := s.secondStepRequest(r, c)
+	req.Code = r.PostFormValue("code")
+	res, err := s.svc.VerifyLogin(r.Context(), req)
 	s.secondStepDone(w, r, c, res, err)
+}
+
+// challengeForm parses a second-step form and returns its waiting sign-in, or nil when it has
+// answered already.
+func (s *Server) challengeForm(w http.ResponseWriter, r *http.Request) *auth.Challenge {
+	site, ok := s.site(w, r)
+	if !ok || !s.parseForm(w, r, site) {
+		return nil
+	}
+	return s.challenge(w, r, site)
+}
+
+// secondStepRequest is what every second-step form sends besides its factor's answer.
+func (s *Server) secondStepRequest(r *http.Request, c *auth.Challenge) auth.SecondStepRequest {
+	return auth.SecondStepRequest{Site: c.Site.Key, Token: c.Token, Remember: r.PostFormValue("remember") == "yes",
+		ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent()}
 }
 
 // secondStepDone answers a second step, whichever factor it used.
