@@ -149,10 +149,18 @@ func TestVoluntaryChangeNeedsTheCurrentPassword(t *testing.T) {
 	f.user("John", "Doe")
 	p := f.login("jdoe", goodPassword).Principal
 	next := "Lantern-Meadow-47?"
+	f.clock.Add(6 * time.Minute) // past session.reauth: the password typed at sign-in no longer counts
 	err := f.svc.ChangePassword(f.ctx, p, auth.PasswordChangeRequest{New: next, Confirm: next})
-	wantCode(t, err, hmisauth.EINVALID)
+	wantCode(t, err, hmisauth.EReauthRequired)
 	err = f.svc.ChangePassword(f.ctx, p, auth.PasswordChangeRequest{Current: "wrong", New: next, Confirm: next})
 	wantCode(t, err, hmisauth.ECurrentPasswordWrong)
+	// Typed again on the security page, it stands in for the current password.
+	if _, err := f.svc.Reauthenticate(f.ctx, p, goodPassword, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ChangePassword(f.ctx, p, auth.PasswordChangeRequest{New: next, Confirm: next}); err != nil {
+		t.Errorf("change within the re-authentication window: %v", err)
+	}
 }
 
 func TestPasswordChangeEndsOtherSessions(t *testing.T) {

@@ -38,15 +38,19 @@ type PasswordChangeRequest struct {
 	Confirm string
 }
 
-// ChangePassword replaces the signed-in user's password after checking the current one, the
+// ChangePassword replaces the signed-in user's password after checking the current one (not
+// needed for a required change, or within session.reauth of the password being typed), the
 // site's rules and the history. The other sessions of the user end; this one stays.
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, req PasswordChangeRequest) error {
 	if err := p.Require(hmisauth.ActionChangePassword); err != nil {
 		return err
 	}
 	forced := p.NextAction() == hmisauth.ActionChangePassword
-	if req.Current == "" && !forced {
-		return hmisauth.FieldError("current_password", "Enter your current password.")
+	if req.Current == "" && !forced && !p.ReauthFresh(s.clock.Now()) {
+		// The current password is the re-authentication; a fresh one (the security settings
+		// open) stands in for it.
+		return &hmisauth.Error{Code: hmisauth.EReauthRequired, Field: "current_password",
+			Message: "Enter your current password."}
 	}
 	if err := s.checkNewPassword(p.Site, p.User, req.New, req.Confirm); err != nil {
 		return err

@@ -240,8 +240,9 @@ func TestVoluntaryPasswordChangeNeedsCurrentPassword(t *testing.T) {
 	e := newEnv(t)
 	username := e.activeUser("live", "Jane", "Doe", goodPassword)
 	token := e.login("live", username, goodPassword)
+	e.clock.Advance(6 * time.Minute) // past session.reauth: only the current password will do
 	e.expect(e.api("POST", "live", "/me/password", token,
-		map[string]any{"new_password": otherPassword, "confirm_password": otherPassword}), 400, "invalid")
+		map[string]any{"new_password": otherPassword, "confirm_password": otherPassword}), 403, "reauth_required")
 	e.expect(e.api("POST", "live", "/me/password", token, map[string]any{"current_password": "Not-It-99",
 		"new_password": otherPassword, "confirm_password": otherPassword}), 401, "current_password_wrong")
 	e.expect(e.api("POST", "live", "/me/password", token, map[string]any{"current_password": goodPassword,

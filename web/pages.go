@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
@@ -121,7 +123,9 @@ func (s *Server) formError(w http.ResponseWriter, r *http.Request, page string, 
 			return
 		}
 	case hmisauth.EReauthRequired:
-		if v.Site != nil {
+		// A page that asks for the password itself shows it as that field's error.
+		var e *hmisauth.Error
+		if errors.As(err, &e); v.Site != nil && !slices.Contains(v.fields, e.Field) {
 			redirect(w, r, sitePath(v.Site, "account/security?notice=reauth"))
 			return
 		}

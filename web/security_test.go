@@ -324,3 +324,18 @@ func TestRequiredTwoStepVerificationIsSetUpAtSignIn(t *testing.T) {
 	b.turnOnTOTP("live")
 	b.get("/live/account").wantPath("/live/account")
 }
+
+func TestPasswordPageAsksTheCurrentPasswordOnceTheSettingsClose(t *testing.T) {
+	e := newEnv(t)
+	username := e.activeUser("live", "Rosa", "Park", goodPassword)
+	b := e.browser()
+	b.signIn("live", username, goodPassword)
+	e.clock.Advance(6 * time.Minute)
+	r := b.post("/live/password", url.Values{"new_password": {otherPassword}, "confirm_password": {otherPassword}}).
+		wantPath("/live/password").wantText("Enter your current password.", `id="current_password-error"`)
+	if r.Status != http.StatusForbidden {
+		t.Errorf("status %d", r.Status)
+	}
+	b.post("/live/password", url.Values{"current_password": {goodPassword}, "new_password": {otherPassword},
+		"confirm_password": {otherPassword}}).wantPath("/live/account")
+}
