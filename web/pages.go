@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 
@@ -124,8 +123,7 @@ func (s *Server) formError(w http.ResponseWriter, r *http.Request, page string, 
 		}
 	case hmisauth.EReauthRequired:
 		// A page that asks for the password itself shows it as that field's error.
-		var e *hmisauth.Error
-		if errors.As(err, &e); v.Site != nil && !slices.Contains(v.fields, e.Field) {
+		if e := hmisauth.AsError(err); v.Site != nil && !slices.Contains(v.fields, e.Field) {
 			redirect(w, r, sitePath(v.Site, "account/security?notice=reauth"))
 			return
 		}
