@@ -23,11 +23,13 @@ type userJSON struct {
 	Phone     string `json:"phone"`
 	Role      string `json:"role"`
 	Site      string `json:"site"`
+	// MFAEnabled says whether signing in asks for a second step.
+	MFAEnabled bool `json:"mfa_enabled"`
 }
 
 func newUserJSON(u *hmisauth.User) userJSON {
 	return userJSON{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName,
-		Email: u.Email, Phone: u.Phone, Role: string(u.Role), Site: u.Site}
+		Email: u.Email, Phone: u.Phone, Role: string(u.Role), Site: u.Site, MFAEnabled: u.MFAEnabled}
 }
 
 // requiredActions is never null in JSON: an empty list means the session opens everything.
@@ -112,6 +114,8 @@ type meResponse struct {
 type sessionJSON struct {
 	ExpiresAt     time.Time `json:"expires_at"`
 	IdleExpiresAt time.Time `json:"idle_expires_at"`
+	// ReauthUntil is when the security settings close (POST /me/reauth opens them again).
+	ReauthUntil time.Time `json:"reauth_until,omitzero"`
 }
 
 // apiMe answers even while required actions are pending: it is how a client learns them.
@@ -126,7 +130,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 func newMeResponse(p *auth.Principal) meResponse {
 	res := meResponse{
 		User: newUserJSON(p.User), RequiredActions: requiredActions(p),
-		Session: sessionJSON{ExpiresAt: p.ExpiresAt.UTC(), IdleExpiresAt: p.IdleExpiresAt.UTC()},
+		Session: sessionJSON{ExpiresAt: p.ExpiresAt.UTC(), IdleExpiresAt: p.IdleExpiresAt.UTC(), ReauthUntil: p.ReauthUntil().UTC()},
 	}
 	if !p.PasswordExpiresAt.IsZero() {
 		res.PasswordExpiresAt = p.PasswordExpiresAt.UTC()

@@ -194,6 +194,18 @@ func TestAPIReauthenticationAndAuthenticatorApp(t *testing.T) {
 	if len(confirmed.RecoveryCodes) != 10 {
 		t.Fatalf("recovery codes = %v", confirmed.RecoveryCodes)
 	}
+	var me struct {
+		User struct {
+			MFAEnabled bool `json:"mfa_enabled"`
+		} `json:"user"`
+		Session struct {
+			ReauthUntil time.Time `json:"reauth_until"`
+		} `json:"session"`
+	}
+	e.expect(e.api("GET", "live", "/me", token, nil), 200, "").decode(&me)
+	if !me.User.MFAEnabled || !me.Session.ReauthUntil.Equal(e.clock.Now().Add(5*time.Minute)) {
+		t.Errorf("GET /me = %+v", me)
+	}
 	e.clock.Advance(30 * time.Second)
 	e.expect(e.api("POST", "live", "/login", "", map[string]any{"username": username, "password": goodPassword}), 401, hmisauth.ETOTPRequired)
 	r := e.expect(e.api("POST", "live", "/login", "", map[string]any{"username": username, "password": goodPassword,
