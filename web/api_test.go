@@ -27,7 +27,7 @@ func TestLoginReturnsTokenUserAndRequiredActions(t *testing.T) {
 		Token           string
 		ExpiresAt       time.Time                 `json:"expires_at"`
 		RequiredActions []hmisauth.RequiredAction `json:"required_actions"`
-		User            map[string]string
+		User            map[string]any
 	}
 	r.decode(&body)
 	if len(body.Token) < 40 {
@@ -40,10 +40,10 @@ func TestLoginReturnsTokenUserAndRequiredActions(t *testing.T) {
 	if !equalActions(body.RequiredActions, want) {
 		t.Errorf("required_actions %+v, want %+v", body.RequiredActions, want)
 	}
-	for k, v := range map[string]string{"username": username, "first_name": "Jane", "last_name": "Doe",
-		"email": "jane@agency.example.org", "role": "user", "site": "live"} {
+	for k, v := range map[string]any{"username": username, "first_name": "Jane", "last_name": "Doe",
+		"email": "jane@agency.example.org", "role": "user", "site": "live", "mfa_enabled": false} {
 		if body.User[k] != v {
-			t.Errorf("user.%s = %q, want %q", k, body.User[k], v)
+			t.Errorf("user.%s = %v, want %v", k, body.User[k], v)
 		}
 	}
 }

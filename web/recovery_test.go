@@ -289,7 +289,7 @@ func TestPatchMeChangesEmailAndTellsTheOldAddress(t *testing.T) {
 	username := e.activeUser("live", "Jane", "Doe", goodPassword)
 	token := e.login("live", username, goodPassword)
 
-	var me struct{ User map[string]string }
+	var me struct{ User map[string]any }
 	e.expect(e.api("PATCH", "live", "/me", token, map[string]any{"email": "jane.doe@shelter.example.org"}), 200, "").decode(&me)
 	if me.User["email"] != "jane.doe@shelter.example.org" || me.User["username"] != username {
 		t.Errorf("PATCH /me answered %v", me.User)
