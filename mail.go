@@ -12,6 +12,17 @@ const (
 	MailPasswordChanged  = "password_changed"  // notice after any password change or reset
 	MailEmailChanged     = "email_changed"     // to the old address when the address changes
 	MailPasswordExpiring = "password_expiring" // warn_days before the password expires
+	MailMFAChanged       = "mfa_changed"       // notice after any change to 2-step verification (Letter.MFAChange)
+)
+
+// What changed in 2-step verification, for a MailMFAChanged letter (Letter.MFAChange).
+const (
+	MFAChangeAppOn          = "app_on"          // an authenticator app was turned on (a new one replaces the old)
+	MFAChangeAppOff         = "app_off"         // the authenticator app was turned off
+	MFAChangeRecoveryCodes  = "recovery_codes"  // new recovery codes were made
+	MFAChangePasskeyAdded   = "passkey_added"   // a passkey was added (Letter.PasskeyName)
+	MFAChangePasskeyRemoved = "passkey_removed" // a passkey was removed (Letter.PasskeyName)
+	MFAChangeReset          = "reset"           // the helpdesk removed every second factor
 )
 
 // Message is one e-mail in the durable outbox. It is written in the same transaction as the
@@ -51,6 +62,10 @@ type Letter struct {
 	NewEmail   string        // for MailEmailChanged
 	ExpiresOn  time.Time     // for MailPasswordExpiring
 	ClientAddr string        // where the request came from, when known
+	// MFAChange says what changed, for MailMFAChanged: one of the MFAChange* constants.
+	MFAChange string
+	// PasskeyName is the user's name for the passkey added or removed, for MailMFAChanged.
+	PasskeyName string
 	// Agency is the agency whose license expires, for MailLicenseExpiring (ExpiresOn is
 	// then the license's last day).
 	Agency *Agency

@@ -137,41 +137,45 @@ type Store interface {
 	// StartTOTP stores the sealed secret of a new authenticator-app enrolment as pending,
 	// replacing any earlier pending one; a confirmed app stays in use until ConfirmTOTP.
 	StartTOTP(ctx context.Context, userID int64, sealed []byte, at time.Time) error
-	// ConfirmTOTP makes the pending secret the one in use, with LastStep step, and replaces
-	// the user's recovery codes with codeHashes, in one transaction. If the pending secret is
-	// no longer sealed (a newer enrolment began, or it was confirmed already) it changes
-	// nothing and answers ENOTFOUND.
-	ConfirmTOTP(ctx context.Context, userID int64, sealed []byte, step int64, at time.Time, codeHashes [][]byte) error
+	// ConfirmTOTP makes the pending secret the one in use, with LastStep step, replaces the
+	// user's recovery codes with codeHashes and queues m (if any: the "2-step verification
+	// changed" notice), in one transaction. If the pending secret is no longer sealed (a newer
+	// enrolment began, or it was confirmed already) it changes nothing, queues nothing and
+	// answers ENOTFOUND.
+	ConfirmTOTP(ctx context.Context, userID int64, sealed []byte, step int64, at time.Time, codeHashes [][]byte, m *Message) error
 	// UseTOTPStep accepts a code of time step step once: it raises LastStep to step if step is
 	// newer, and reports false (a replay, or an older code) otherwise. Of parallel uses of one
 	// step exactly one reports true.
 	UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
 	// DisableTOTP removes the authenticator app; if the user then has no passkey either, their
-	// recovery codes and remembered devices go too. One transaction. With keepOne (the site
-	// requires 2-step verification of the user) it is refused with EFORBIDDEN, changing
-	// nothing, when no passkey remains: decided in the transaction, so two parallel removals
-	// cannot take the last two factors.
-	DisableTOTP(ctx context.Context, userID int64, keepOne bool) error
-	// ReplaceRecoveryCodes replaces the user's recovery codes with hashes.
-	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte, at time.Time) error
+	// recovery codes and remembered devices go too; and m (if any) is queued. One transaction.
+	// With keepOne (the site requires 2-step verification of the user) it is refused with
+	// EFORBIDDEN, changing and queueing nothing, when no passkey remains: decided in the
+	// transaction, so two parallel removals cannot take the last two factors.
+	DisableTOTP(ctx context.Context, userID int64, keepOne bool, m *Message) error
+	// ReplaceRecoveryCodes replaces the user's recovery codes with hashes and queues m (if
+	// any), in one transaction.
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte, at time.Time, m *Message) error
 	// UseRecoveryCode spends the user's unused recovery code with this hash, once: ok is false
 	// when there is none (wrong, or used already). left counts the unused codes after it.
 	UseRecoveryCode(ctx context.Context, userID int64, hash []byte, at time.Time) (ok bool, left int, err error)
-	// AddPasskey stores p and sets p.ID; a credential ID already registered is ECONFLICT. When
-	// codeHashes is not nil (the user's first second factor) the user's recovery codes are
-	// replaced with them in the same transaction.
-	AddPasskey(ctx context.Context, p *Passkey, codeHashes [][]byte) error
+	// AddPasskey stores p, sets p.ID and queues m (if any), in one transaction; a credential ID
+	// already registered is ECONFLICT, queueing nothing. When codeHashes is not nil (the user's
+	// first second factor) the user's recovery codes are replaced with them in the same
+	// transaction.
+	AddPasskey(ctx context.Context, p *Passkey, codeHashes [][]byte, m *Message) error
 	// PasskeyUsed records a sign-in with the passkey: its updated credential record (sign
 	// count) and the time.
 	PasskeyUsed(ctx context.Context, id int64, credential []byte, at time.Time) error
-	// DeletePasskey removes the user's passkey id (ENOTFOUND when not theirs); if the user then
-	// has no second factor left, their recovery codes and remembered devices go too. keepOne
-	// refuses the last factor as for DisableTOTP.
-	DeletePasskey(ctx context.Context, userID, id int64, keepOne bool) error
+	// DeletePasskey removes the user's passkey id (ENOTFOUND when not theirs) and queues m (if
+	// any), in one transaction; if the user then has no second factor left, their recovery
+	// codes and remembered devices go too. keepOne refuses the last factor as for DisableTOTP.
+	// A refused removal queues nothing.
+	DeletePasskey(ctx context.Context, userID, id int64, keepOne bool, m *Message) error
 	// ResetSecondFactors is the helpdesk's reset: the user's authenticator app, recovery
-	// codes, passkeys, remembered devices and waiting sign-ins are removed and all their
-	// sessions end (reason EndedByHelpdesk), in one transaction.
-	ResetSecondFactors(ctx context.Context, userID int64) error
+	// codes, passkeys, remembered devices and waiting sign-ins are removed, all their
+	// sessions end (reason EndedByHelpdesk) and m (if any) is queued, in one transaction.
+	ResetSecondFactors(ctx context.Context, userID int64, m *Message) error
 
 	// RememberDevice stores d and sets d.ID.
 	RememberDevice(ctx context.Context, d *RememberedDevice) error

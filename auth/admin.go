@@ -307,10 +307,25 @@ func (s *Service) RecordAgreement(ctx context.Context, siteKey, username string,
 // ResetMFA removes every second factor of the account (authenticator app, recovery codes,
 // passkeys, remembered devices) and signs it out everywhere: for a user who lost their phone.
 // They sign in with their password alone and, if their site requires it, set up 2-step
-// verification again at once.
+// verification again at once. The user is e-mailed that the helpdesk did it: a caller who
+// talked the helpdesk into it is heard of.
 func (s *Service) ResetMFA(ctx context.Context, siteKey, username string) (*hmisauth.User, error) {
 	return s.adminStep(ctx, siteKey, username, hmisauth.EventMFAReset, "", func(ctx context.Context, u *hmisauth.User) error {
-		return s.store.ResetSecondFactors(ctx, u.ID)
+		site, err := s.Site(siteKey)
+		if err != nil {
+			return err
+		}
+		notice, err := s.mfaChangedNotice(site, u, hmisauth.MFAChangeReset, "", s.clock.Now(), "")
+		if err != nil {
+			return err
+		}
+		if err := s.store.ResetSecondFactors(ctx, u.ID, notice); err != nil {
+			return err
+		}
+		if notice != nil {
+			s.kick()
+		}
+		return nil
 	})
 }
 

@@ -43,7 +43,7 @@ type fixture struct {
 	train   *hmisauth.Site
 	letters hmisauth.Letters
 	// setupMail counts the e-mails that setting up users queued (their first password change
-	// sends a notice), which outbox() leaves out.
+	// sends a notice, and withTOTP's app another), which outbox() leaves out.
 	setupMail int
 }
 

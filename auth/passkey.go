@@ -229,12 +229,19 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, s
 		codes, hashes = s.newRecoveryCodes(p.User.ID)
 		actx = s.auditAs(actx, p, hmisauth.EventRecoveryCodesNew, "")
 	}
-	if err := s.store.AddPasskey(actx, key, hashes); err != nil {
+	notice, err := s.mfaChangedNotice(p.Site, p.User, hmisauth.MFAChangePasskeyAdded, name, now, p.Session.ClientAddr)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.AddPasskey(actx, key, hashes, notice); err != nil {
 		if hmisauth.ErrorCode(err) == hmisauth.ECONFLICT {
 			return nil, hmisauth.Errorf(hmisauth.ECONFLICT,
 				"That passkey is already added to an account. Use it, or add a different one.")
 		}
 		return nil, err
+	}
+	if notice != nil {
+		s.kick()
 	}
 	s.log.InfoContext(ctx, "passkey added", "site", p.Site.Key, "username", p.User.Username, "passkey", key.ID)
 	if f.Enabled() {
@@ -328,16 +335,24 @@ func (s *Service) DeletePasskey(ctx context.Context, p *Principal, id int64) err
 	if required && !f.TOTP.Confirmed() && len(f.Passkeys) == 1 {
 		return lastKey()
 	}
+	now := s.clock.Now()
+	notice, err := s.mfaChangedNotice(p.Site, p.User, hmisauth.MFAChangePasskeyRemoved, key.Name, now, p.Session.ClientAddr)
+	if err != nil {
+		return err
+	}
 	// The store decides "last factor" again in its transaction: a parallel removal may have
 	// taken the other one since.
-	if err := s.store.DeletePasskey(s.auditAs(ctx, p, hmisauth.EventPasskeyRemoved, key.Name), p.User.ID, id, required); err != nil {
+	if err := s.store.DeletePasskey(s.auditAs(ctx, p, hmisauth.EventPasskeyRemoved, key.Name), p.User.ID, id, required, notice); err != nil {
 		if hmisauth.ErrorCode(err) == hmisauth.EFORBIDDEN {
 			return lastKey()
 		}
 		return err
 	}
+	if notice != nil {
+		s.kick()
+	}
 	p.User.MFAEnabled = f.TOTP.Confirmed() || len(f.Passkeys) > 1
-	p.RequiredActions = RequiredActions(p.Site, p.User, s.clock.Now())
+	p.RequiredActions = RequiredActions(p.Site, p.User, now)
 	s.log.InfoContext(ctx, "passkey removed", "site", p.Site.Key, "username", p.User.Username, "passkey", id)
 	return nil
 }

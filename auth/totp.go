@@ -149,11 +149,18 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([
 			Message: "That code is not right. Check the phone's time is set automatically, wait for the next code and type it."}
 	}
 	codes, hashes := s.newRecoveryCodes(p.User.ID)
-	if err := s.store.ConfirmTOTP(s.auditAs(ctx, p, hmisauth.EventTOTPEnabled, ""), p.User.ID, sealed, step, now, hashes); err != nil {
+	notice, err := s.mfaChangedNotice(p.Site, p.User, hmisauth.MFAChangeAppOn, "", now, p.Session.ClientAddr)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.ConfirmTOTP(s.auditAs(ctx, p, hmisauth.EventTOTPEnabled, ""), p.User.ID, sealed, step, now, hashes, notice); err != nil {
 		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 			return nil, noEnrolment()
 		}
 		return nil, err
+	}
+	if notice != nil {
+		s.kick()
 	}
 	if err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged); err != nil {
 		return nil, err
@@ -185,15 +192,23 @@ func (s *Service) DisableTOTP(ctx context.Context, p *Principal) error {
 	if required && len(f.Passkeys) == 0 {
 		return lastFactor()
 	}
+	now := s.clock.Now()
+	notice, err := s.mfaChangedNotice(p.Site, p.User, hmisauth.MFAChangeAppOff, "", now, p.Session.ClientAddr)
+	if err != nil {
+		return err
+	}
 	// The store checks again in its transaction that a passkey remains (a parallel removal).
-	if err := s.store.DisableTOTP(s.auditAs(ctx, p, hmisauth.EventTOTPDisabled, ""), p.User.ID, required); err != nil {
+	if err := s.store.DisableTOTP(s.auditAs(ctx, p, hmisauth.EventTOTPDisabled, ""), p.User.ID, required, notice); err != nil {
 		if hmisauth.ErrorCode(err) == hmisauth.EFORBIDDEN {
 			return lastFactor()
 		}
 		return err
 	}
+	if notice != nil {
+		s.kick()
+	}
 	p.User.MFAEnabled = len(f.Passkeys) > 0
-	p.RequiredActions = RequiredActions(p.Site, p.User, s.clock.Now())
+	p.RequiredActions = RequiredActions(p.Site, p.User, now)
 	s.log.InfoContext(ctx, "authenticator app off", "site", p.Site.Key, "username", p.User.Username)
 	return nil
 }
@@ -207,11 +222,31 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, p *Principal) ([]string,
 		return nil, hmisauth.Errorf(hmisauth.EINVALID, "Recovery codes go with 2-step verification: turn it on first.")
 	}
 	codes, hashes := s.newRecoveryCodes(p.User.ID)
-	ctx = s.auditAs(ctx, p, hmisauth.EventRecoveryCodesNew, "")
-	if err := s.store.ReplaceRecoveryCodes(ctx, p.User.ID, hashes, s.clock.Now()); err != nil {
+	now := s.clock.Now()
+	notice, err := s.mfaChangedNotice(p.Site, p.User, hmisauth.MFAChangeRecoveryCodes, "", now, p.Session.ClientAddr)
+	if err != nil {
 		return nil, err
 	}
+	ctx = s.auditAs(ctx, p, hmisauth.EventRecoveryCodesNew, "")
+	if err := s.store.ReplaceRecoveryCodes(ctx, p.User.ID, hashes, now, notice); err != nil {
+		return nil, err
+	}
+	if notice != nil {
+		s.kick()
+	}
 	return codes, nil
+}
+
+// mfaChangedNotice is the e-mail telling the user their 2-step verification changed, nil when
+// there is no address to send it to: change is one of the hmisauth.MFAChange* kinds, passkey
+// the name of the passkey added or removed, from where the change came from ("" when the
+// helpdesk made it). A takeover that adds its own factor or removes the user's is thus heard of.
+func (s *Service) mfaChangedNotice(site *hmisauth.Site, u *hmisauth.User, change, passkey string, at time.Time, from string) (*hmisauth.Message, error) {
+	if u.Email == "" {
+		return nil, nil
+	}
+	return s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailMFAChanged, Site: site, To: u.Email,
+		User: u, At: at, ClientAddr: from, MFAChange: change, PasskeyName: passkey})
 }
 
 // newRecoveryCodes makes a set of recovery codes, shown as "abcde-fghjk", and their hashes.

@@ -31,6 +31,7 @@ var kinds = []string{
 	hmisauth.MailPasswordExpiring,
 	hmisauth.MailLicenseExpiring,
 	hmisauth.MailAgreementExpiring,
+	hmisauth.MailMFAChanged,
 }
 
 // How times appear in letters, always in the site's timezone: the zone's abbreviation is
@@ -111,6 +112,8 @@ type letter struct {
 	AgencyName     string // the agency whose license expires
 	AboutName      string // a copy's subject user: their full name (else username)
 	AboutUsername  string // set only in a copy about someone else
+	MFAChange      string // what changed in 2-step verification: one of the hmisauth.MFAChange* kinds
+	PasskeyName    string // the passkey added or removed
 	Subject        string // for the HTML title, once written
 }
 
@@ -185,6 +188,16 @@ func checkLetter(l hmisauth.Letter) error {
 		return errors.New("mail: a license-expiring letter needs the agency and the expiry date")
 	case l.Kind == hmisauth.MailAgreementExpiring && l.ExpiresOn.IsZero():
 		return errors.New("mail: an agreement-expiring letter needs the expiry date")
+	case l.Kind == hmisauth.MailMFAChanged:
+		switch l.MFAChange {
+		case hmisauth.MFAChangeAppOn, hmisauth.MFAChangeAppOff, hmisauth.MFAChangeRecoveryCodes, hmisauth.MFAChangeReset:
+		case hmisauth.MFAChangePasskeyAdded, hmisauth.MFAChangePasskeyRemoved:
+			if l.PasskeyName == "" {
+				return errors.New("mail: a passkey letter needs the passkey's name")
+			}
+		default:
+			return fmt.Errorf("mail: a 2-step verification letter needs what changed, not %q", l.MFAChange)
+		}
 	}
 	return nil
 }
@@ -201,6 +214,7 @@ func (ls *Letters) letterData(l hmisauth.Letter) *letter {
 		ClientAddr: l.ClientAddr,
 		LoginURL:   ls.publicURL + "/" + url.PathEscape(l.Site.Key) + "/login",
 	}
+	d.MFAChange, d.PasskeyName = l.MFAChange, l.PasskeyName
 	if d.SiteName == "" {
 		d.SiteName = l.Site.Key
 	}

@@ -53,10 +53,11 @@ func newLetters(t testing.TB) *mail.Letters {
 // requestAt is 18:47 UTC on a Monday: 12:47 PM in Chicago, in standard time.
 var requestAt = time.Date(2026, 11, 23, 18, 47, 5, 0, time.UTC)
 
-// letters is one letter of each kind, as auth/ will write them.
+// letters is one letter of each kind, as auth/ will write them, keyed by the name of its
+// golden file.
 func letters(site *hmisauth.Site) map[string]hmisauth.Letter {
 	u := &hmisauth.User{Site: site.Key, Username: "jdoe", FirstName: "Jane", LastName: "Doe", Email: "jane.doe@agency.example"}
-	return map[string]hmisauth.Letter{
+	ls := map[string]hmisauth.Letter{
 		hmisauth.MailReset: {Kind: hmisauth.MailReset, Site: site, User: u, To: u.Email, Link: resetLink,
 			ExpiresIn: 15 * time.Minute, At: requestAt, ClientAddr: "203.0.113.7"},
 		hmisauth.MailResetLocked: {Kind: hmisauth.MailResetLocked, Site: site, User: u, To: u.Email, At: requestAt},
@@ -75,10 +76,29 @@ func letters(site *hmisauth.Site) map[string]hmisauth.Letter {
 			User:  &hmisauth.User{Site: site.Key, Username: "admin", FirstName: "Ada", Email: "admin@example.org"},
 			About: u, At: requestAt, ExpiresOn: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)},
 	}
+	for _, change := range mfaChanges {
+		l := hmisauth.Letter{Kind: hmisauth.MailMFAChanged, Site: site, User: u, To: u.Email, At: requestAt,
+			MFAChange: change, ClientAddr: "203.0.113.7"}
+		switch change {
+		case hmisauth.MFAChangePasskeyAdded, hmisauth.MFAChangePasskeyRemoved:
+			l.PasskeyName = "Office laptop"
+		case hmisauth.MFAChangeReset:
+			l.ClientAddr = "" // the helpdesk did it
+		}
+		ls[mfaLetter(change)] = l
+	}
+	return ls
 }
 
 // agreementCopy names, in letters(), the sysadmins' copy of an agreement reminder.
 const agreementCopy = hmisauth.MailAgreementExpiring + "_copy"
+
+// mfaChanges are the changes to 2-step verification a MailMFAChanged letter tells of.
+var mfaChanges = []string{hmisauth.MFAChangeAppOn, hmisauth.MFAChangeAppOff, hmisauth.MFAChangeRecoveryCodes,
+	hmisauth.MFAChangePasskeyAdded, hmisauth.MFAChangePasskeyRemoved, hmisauth.MFAChangeReset}
+
+// mfaLetter names, in letters(), the 2-step verification notice of one change.
+func mfaLetter(change string) string { return hmisauth.MailMFAChanged + "_" + change }
 
 func compose(t testing.TB, l hmisauth.Letter) *hmisauth.Message {
 	t.Helper()
@@ -96,8 +116,7 @@ func TestEveryLetterNamesTheSiteAndTheHelpdesk(t *testing.T) {
 		for kind, l := range letters(site) {
 			t.Run(site.Key+"/"+kind, func(t *testing.T) {
 				m := compose(t, l)
-				wantKind := strings.TrimSuffix(kind, "_copy")
-				if m.Site != site.Key || m.Kind != wantKind || m.To != l.To || !m.CreatedAt.Equal(l.At) {
+				if m.Site != site.Key || m.Kind != l.Kind || m.To != l.To || !m.CreatedAt.Equal(l.At) {
 					t.Errorf("message is %q %q to %q at %v", m.Site, m.Kind, m.To, m.CreatedAt)
 				}
 				if !regexp.MustCompile(`^<[a-z2-7]{26}@hmis\.example\.org>$`).MatchString(m.MessageID) {
@@ -249,6 +268,20 @@ func TestOtherLettersSayWhatHappened(t *testing.T) {
 		hmisauth.MailAgreementExpiring: {"your user agreement expires on Thu Dec 31, 2026",
 			"expires on Thursday, December 31, 2026", "supervisor and your executive director"},
 		agreementCopy: {"copy: the user agreement of jdoe", "Hello Ada", "reminder sent to Jane Doe (username: jdoe)"},
+		mfaLetter(hmisauth.MFAChangeAppOn): {"Subject: HMIS Live: an authenticator app was turned on for 2-step verification\n",
+			"was turned on for 2-step verification on your HMIS Live account (username: jdoe) on Mon Nov 23, 2026 at 12:47 PM CST",
+			"The change came from the internet address 203.0.113.7.", "If this was not you, contact the helpdesk at once"},
+		mfaLetter(hmisauth.MFAChangeAppOff): {"Subject: HMIS Live: the authenticator app for 2-step verification was turned off\n",
+			"was turned off on Mon Nov 23, 2026 at 12:47 PM CST", "203.0.113.7", "If this was not you, contact the helpdesk at once"},
+		mfaLetter(hmisauth.MFAChangeRecoveryCodes): {"Subject: HMIS Live: new recovery codes were made for 2-step verification\n",
+			"The recovery codes you had before no longer work", "203.0.113.7", "If this was not you, contact the helpdesk at once"},
+		mfaLetter(hmisauth.MFAChangePasskeyAdded): {"Subject: HMIS Live: a passkey was added to your account\n",
+			"A passkey named “Office laptop” was added", "203.0.113.7", "If this was not you, contact the helpdesk at once"},
+		mfaLetter(hmisauth.MFAChangePasskeyRemoved): {"Subject: HMIS Live: a passkey was removed from your account\n",
+			"The passkey named “Office laptop” was removed", "203.0.113.7", "If this was not you, contact the helpdesk at once"},
+		mfaLetter(hmisauth.MFAChangeReset): {"Subject: HMIS Live: the helpdesk reset your 2-step verification\n",
+			"The helpdesk reset 2-step verification on your HMIS Live account (username: jdoe) on Mon Nov 23, 2026 at 12:47 PM CST",
+			"If you asked the helpdesk for this", "If you did not ask for this, contact the helpdesk at once"},
 	} {
 		m := compose(t, ls[kind])
 		m.Text = "Subject: " + m.Subject + "\n" + m.Text
@@ -298,5 +331,51 @@ func TestSubjectStaysOneLine(t *testing.T) {
 	m := compose(t, letters(site)[hmisauth.MailPasswordChanged])
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		t.Errorf("subject %q spans lines", m.Subject)
+	}
+}
+
+func TestMFALetterSaysWhatChangedAndWhere(t *testing.T) {
+	ls := letters(liveSite(t))
+	subjects := map[string]bool{}
+	for _, change := range mfaChanges {
+		l := ls[mfaLetter(change)]
+		m := compose(t, l)
+		if subjects[m.Subject] {
+			t.Errorf("%s: subject %q is another change's too", change, m.Subject)
+		}
+		subjects[m.Subject] = true
+		for part, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+			if got := strings.Contains(body, "internet address 203.0.113.7"); got != (l.ClientAddr != "") {
+				t.Errorf("%s %s part: names the address = %v, want %v", change, part, got, l.ClientAddr != "")
+			}
+			if !strings.Contains(body, "contact the helpdesk at once.") {
+				t.Errorf("%s %s part lacks the warning", change, part)
+			}
+		}
+		if strings.Contains(m.Text, "reset-password?token=") || m.DiscardAfter != (time.Time{}) {
+			t.Errorf("%s: a notice with a link or an expiry", change)
+		}
+	}
+	// The passkey's name is the user's own text: escaped in the HTML part.
+	l := ls[mfaLetter(hmisauth.MFAChangePasskeyAdded)]
+	l.PasskeyName = "<b>Phone</b>"
+	if m := compose(t, l); strings.Contains(m.HTML, "<b>Phone") || !strings.Contains(m.HTML, "&lt;b&gt;Phone") {
+		t.Errorf("HTML part does not escape the passkey's name:\n%s", m.HTML)
+	}
+}
+
+func TestMFALetterNeedsWhatChanged(t *testing.T) {
+	ls := newLetters(t)
+	for name, mutate := range map[string]func(*hmisauth.Letter){
+		"no change":        func(l *hmisauth.Letter) { l.MFAChange = "" },
+		"unknown change":   func(l *hmisauth.Letter) { l.MFAChange = "app_lost" },
+		"no passkey name":  func(l *hmisauth.Letter) { l.PasskeyName = "" },
+		"removed, no name": func(l *hmisauth.Letter) { l.MFAChange, l.PasskeyName = hmisauth.MFAChangePasskeyRemoved, "" },
+	} {
+		l := letters(liveSite(t))[mfaLetter(hmisauth.MFAChangePasskeyAdded)]
+		mutate(&l)
+		if _, err := ls.Compose(l); err == nil {
+			t.Errorf("%s: composed", name)
+		}
 	}
 }

@@ -82,10 +82,10 @@ func (s *Store) StartTOTP(ctx context.Context, userID int64, sealed []byte, at t
 	})
 }
 
-// ConfirmTOTP makes the pending secret the one in use and replaces the recovery codes, in one
-// transaction. The pending secret must still be sealed: confirming an enrolment that a newer
-// one replaced, or confirming twice, is ENOTFOUND and changes nothing.
-func (s *Store) ConfirmTOTP(ctx context.Context, userID int64, sealed []byte, step int64, at time.Time, codeHashes [][]byte) (err error) {
+// ConfirmTOTP makes the pending secret the one in use, replaces the recovery codes and queues
+// m, in one transaction. The pending secret must still be sealed: confirming an enrolment that
+// a newer one replaced, or confirming twice, is ENOTFOUND and changes and queues nothing.
+func (s *Store) ConfirmTOTP(ctx context.Context, userID int64, sealed []byte, step int64, at time.Time, codeHashes [][]byte, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "confirm totp")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := enrolmentChanged(tx.ExecContext(ctx, `
@@ -95,7 +95,10 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID int64, sealed []byte, st
 		if err != nil {
 			return err
 		}
-		return replaceCodes(ctx, tx, userID, codeHashes, at)
+		if err := replaceCodes(ctx, tx, userID, codeHashes, at); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, m)
 	})
 }
 
@@ -111,8 +114,9 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID int64, step int64) (_ bo
 }
 
 // DisableTOTP removes the authenticator app (and any pending enrolment); without a passkey
-// left the recovery codes and remembered devices go too. One transaction.
-func (s *Store) DisableTOTP(ctx context.Context, userID int64, keepOne bool) (err error) {
+// left the recovery codes and remembered devices go too; m is queued. One transaction, so a
+// removal keepOne refuses queues nothing.
+func (s *Store) DisableTOTP(ctx context.Context, userID int64, keepOne bool, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "disable totp")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := userExists(ctx, tx, userID); err != nil {
@@ -121,7 +125,10 @@ func (s *Store) DisableTOTP(ctx context.Context, userID int64, keepOne bool) (er
 		if _, err := tx.ExecContext(ctx, `DELETE FROM totp WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
-		return afterRemoval(ctx, tx, userID, keepOne)
+		if err := afterRemoval(ctx, tx, userID, keepOne); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, m)
 	})
 }
 
@@ -157,14 +164,18 @@ func forgetIfNoFactor(ctx context.Context, tx *sql.Tx, userID int64) error {
 	return nil
 }
 
-// ReplaceRecoveryCodes replaces the user's recovery codes with hashes, in one transaction.
-func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte, at time.Time) (err error) {
+// ReplaceRecoveryCodes replaces the user's recovery codes with hashes and queues m, in one
+// transaction.
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte, at time.Time, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "replace recovery codes")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := userExists(ctx, tx, userID); err != nil {
 			return err
 		}
-		return replaceCodes(ctx, tx, userID, hashes, at)
+		if err := replaceCodes(ctx, tx, userID, hashes, at); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, m)
 	})
 }
 
@@ -225,9 +236,9 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, hash []byte, 
 	return ok, left, nil
 }
 
-// AddPasskey stores p for its user and sets p.ID (and p.CreatedAt if left zero). A credential
-// ID registered already, to this user or another, is ECONFLICT.
-func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey, codeHashes [][]byte) (err error) {
+// AddPasskey stores p for its user, sets p.ID (and p.CreatedAt if left zero) and queues m, in
+// one transaction. A credential ID registered already, to this user or another, is ECONFLICT.
+func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey, codeHashes [][]byte, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "add passkey")
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = now()
@@ -245,10 +256,15 @@ func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey, codeHashes 
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "That passkey is already registered.")
 		}
-		if err != nil || codeHashes == nil {
+		if err != nil {
 			return err
 		}
-		return replaceCodes(ctx, tx, p.UserID, codeHashes, p.CreatedAt)
+		if codeHashes != nil {
+			if err := replaceCodes(ctx, tx, p.UserID, codeHashes, p.CreatedAt); err != nil {
+				return err
+			}
+		}
+		return enqueue(ctx, tx, m)
 	})
 }
 
@@ -263,22 +279,26 @@ func (s *Store) PasskeyUsed(ctx context.Context, id int64, credential []byte, at
 
 // DeletePasskey removes the user's passkey id; the user is part of the condition, so another
 // user's passkey is ENOTFOUND. Without a second factor left the recovery codes and remembered
-// devices go too, in the same transaction.
-func (s *Store) DeletePasskey(ctx context.Context, userID, id int64, keepOne bool) (err error) {
+// devices go too, and m is queued, in the same transaction.
+func (s *Store) DeletePasskey(ctx context.Context, userID, id int64, keepOne bool, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "delete passkey")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := passkeyChanged(tx.ExecContext(ctx, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, userID))
 		if err != nil {
 			return err
 		}
-		return afterRemoval(ctx, tx, userID, keepOne)
+		if err := afterRemoval(ctx, tx, userID, keepOne); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, m)
 	})
 }
 
-// ResetSecondFactors removes the user's app, recovery codes, passkeys and remembered devices
-// and ends all their sessions (reason EndedByHelpdesk), in one transaction: whoever held the
-// phone or the key is out, and the user sets up 2-step verification afresh.
-func (s *Store) ResetSecondFactors(ctx context.Context, userID int64) (err error) {
+// ResetSecondFactors removes the user's app, recovery codes, passkeys and remembered devices,
+// ends all their sessions (reason EndedByHelpdesk) and queues m, in one transaction: whoever
+// held the phone or the key is out, the user hears of it, and sets up 2-step verification
+// afresh.
+func (s *Store) ResetSecondFactors(ctx context.Context, userID int64, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "reset second factors")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := userExists(ctx, tx, userID); err != nil {
@@ -289,7 +309,9 @@ func (s *Store) ResetSecondFactors(ctx context.Context, userID int64) (err error
 				return err
 			}
 		}
-		_, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, `user_id = ?`, userID)
-		return err
+		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, `user_id = ?`, userID); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, m)
 	})
 }

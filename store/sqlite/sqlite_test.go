@@ -234,8 +234,8 @@ func TestSecondFactorsGoWithTheirUser(t *testing.T) {
 	sess := &hmisauth.Session{Site: "live", UserID: u.ID, TokenHash: []byte("s"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	for _, err := range []error{
 		s.StartTOTP(ctx, u.ID, []byte("sealed"), now),
-		s.ConfirmTOTP(ctx, u.ID, []byte("sealed"), 1, now, [][]byte{[]byte("code")}),
-		s.AddPasskey(ctx, &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("key")}, nil),
+		s.ConfirmTOTP(ctx, u.ID, []byte("sealed"), 1, now, [][]byte{[]byte("code")}, nil),
+		s.AddPasskey(ctx, &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("key")}, nil, nil),
 		s.RememberDevice(ctx, &hmisauth.RememberedDevice{UserID: u.ID, TokenHash: []byte("d"), ExpiresAt: now.Add(time.Hour)}),
 		s.CreateLoginChallenge(ctx, &hmisauth.LoginChallenge{Site: "live", UserID: u.ID, TokenHash: []byte("c"), ExpiresAt: now.Add(time.Hour)}),
 		s.CreateSession(ctx, sess, false),

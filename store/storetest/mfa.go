@@ -32,14 +32,14 @@ func factors(t *testing.T, s hmisauth.Store, u *hmisauth.User) *hmisauth.SecondF
 func enrolTOTP(t *testing.T, s hmisauth.Store, u *hmisauth.User, name string, step int64, sec int, codes ...string) {
 	t.Helper()
 	must(t, s.StartTOTP(t.Context(), u.ID, sealed(name), at(sec)))
-	must(t, s.ConfirmTOTP(t.Context(), u.ID, sealed(name), step, at(sec), codeHashes(codes...)))
+	must(t, s.ConfirmTOTP(t.Context(), u.ID, sealed(name), step, at(sec), codeHashes(codes...), nil))
 }
 
 func addPasskey(t *testing.T, s hmisauth.Store, u *hmisauth.User, credentialID string, sec int) *hmisauth.Passkey {
 	t.Helper()
 	p := &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte(credentialID), Name: "Key " + credentialID,
 		Credential: []byte(`{"id":"` + credentialID + `","signCount":0}`), CreatedAt: at(sec)}
-	must(t, s.AddPasskey(t.Context(), p, nil))
+	must(t, s.AddPasskey(t.Context(), p, nil, nil))
 	if p.ID == 0 {
 		t.Fatalf("AddPasskey(%s) left ID zero", credentialID)
 	}
@@ -114,7 +114,7 @@ var mfaTests = []test{
 	{"ConfirmTOTPPutsTheSecretInUse", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		must(t, s.StartTOTP(t.Context(), u.ID, sealed("phone"), at(1)))
-		must(t, s.ConfirmTOTP(t.Context(), u.ID, sealed("phone"), 1000, at(2), codeHashes("a", "b", "c")))
+		must(t, s.ConfirmTOTP(t.Context(), u.ID, sealed("phone"), 1000, at(2), codeHashes("a", "b", "c"), nil))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{
 			TOTP:              &hmisauth.TOTP{UserID: u.ID, Secret: sealed("phone"), ConfirmedAt: at(2), LastStep: 1000},
 			RecoveryCodesLeft: 3,
@@ -123,7 +123,7 @@ var mfaTests = []test{
 	}},
 	{"ConfirmTOTPReplacesRecoveryCodes", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
-		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("old1", "old2", "old3"), at(1)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("old1", "old2", "old3"), at(1), nil))
 		wantCodeUse(t, s, u, "old1", true, 2)
 		enrolTOTP(t, s, u, "phone", 1000, 2, "new1", "new2")
 		if got := factors(t, s, u).RecoveryCodesLeft; got != 2 {
@@ -134,10 +134,10 @@ var mfaTests = []test{
 	}},
 	{"ConfirmTOTPOfSupersededEnrolmentIsNotFound", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
-		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("kept"), at(1)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("kept"), at(1), nil))
 		must(t, s.StartTOTP(t.Context(), u.ID, sealed("first"), at(2)))
 		must(t, s.StartTOTP(t.Context(), u.ID, sealed("second"), at(3)))
-		err := s.ConfirmTOTP(t.Context(), u.ID, sealed("first"), 1000, at(4), codeHashes("x"))
+		err := s.ConfirmTOTP(t.Context(), u.ID, sealed("first"), 1000, at(4), codeHashes("x"), nil)
 		if e := wantCode(t, err, hmisauth.ENOTFOUND); e.Message == "" {
 			t.Error("a superseded enrolment's error has no message for the user")
 		}
@@ -150,13 +150,13 @@ var mfaTests = []test{
 	{"ConfirmTOTPTwiceIsNotFound", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		enrolTOTP(t, s, u, "phone", 1000, 1, "a")
-		err := s.ConfirmTOTP(t.Context(), u.ID, sealed("phone"), 2000, at(2), codeHashes("b", "c"))
+		err := s.ConfirmTOTP(t.Context(), u.ID, sealed("phone"), 2000, at(2), codeHashes("b", "c"), nil)
 		wantCode(t, err, hmisauth.ENOTFOUND)
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{
 			TOTP:              &hmisauth.TOTP{UserID: u.ID, Secret: sealed("phone"), ConfirmedAt: at(1), LastStep: 1000},
 			RecoveryCodesLeft: 1,
 		})
-		wantCode(t, s.ConfirmTOTP(t.Context(), 999, sealed("phone"), 1, at(2), nil), hmisauth.ENOTFOUND)
+		wantCode(t, s.ConfirmTOTP(t.Context(), 999, sealed("phone"), 1, at(2), nil, nil), hmisauth.ENOTFOUND)
 	}},
 	{"NewPhoneReplacesTheOldOnlyOnceConfirmed", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
@@ -168,7 +168,7 @@ var mfaTests = []test{
 			Pending: sealed("new-phone"), PendingAt: at(2)})
 		wantMFA(t, s, u, true)
 		wantStep(t, s, u, 1002, true) // the old phone still signs in
-		must(t, s.ConfirmTOTP(t.Context(), u.ID, sealed("new-phone"), 1003, at(3), nil))
+		must(t, s.ConfirmTOTP(t.Context(), u.ID, sealed("new-phone"), 1003, at(3), nil, nil))
 		equal(t, "TOTP after confirming the new phone", factors(t, s, u).TOTP, &hmisauth.TOTP{
 			UserID: u.ID, Secret: sealed("new-phone"), ConfirmedAt: at(3), LastStep: 1003})
 	}},
@@ -201,7 +201,7 @@ var mfaTests = []test{
 		rememberDevice(t, s, u, "desk", at(3600))
 		rememberDevice(t, s, other, "theirs", at(3600))
 		must(t, s.StartTOTP(t.Context(), u.ID, sealed("new-phone"), at(2)))
-		must(t, s.DisableTOTP(t.Context(), u.ID, false))
+		must(t, s.DisableTOTP(t.Context(), u.ID, false, nil))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{})
 		wantMFA(t, s, u, false)
 		wantRemembered(t, s, u, "desk", at(4), false)
@@ -209,15 +209,15 @@ var mfaTests = []test{
 		if f := factors(t, s, other); !f.TOTP.Confirmed() || f.RecoveryCodesLeft != 1 {
 			t.Errorf("another user's factors changed: confirmed %v, %d codes", f.TOTP.Confirmed(), f.RecoveryCodesLeft)
 		}
-		must(t, s.DisableTOTP(t.Context(), u.ID, false)) // nothing left to remove
-		wantCode(t, s.DisableTOTP(t.Context(), 999, false), hmisauth.ENOTFOUND)
+		must(t, s.DisableTOTP(t.Context(), u.ID, false, nil)) // nothing left to remove
+		wantCode(t, s.DisableTOTP(t.Context(), 999, false, nil), hmisauth.ENOTFOUND)
 	}},
 	{"DisableTOTPKeepsCodesAndDevicesWhileAPasskeyRemains", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		enrolTOTP(t, s, u, "phone", 1000, 1, "a", "b")
 		p := addPasskey(t, s, u, "key", 2)
 		rememberDevice(t, s, u, "desk", at(3600))
-		must(t, s.DisableTOTP(t.Context(), u.ID, false))
+		must(t, s.DisableTOTP(t.Context(), u.ID, false, nil))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{
 			RecoveryCodesLeft: 2, Passkeys: []*hmisauth.Passkey{p}})
 		wantMFA(t, s, u, true)
@@ -225,7 +225,7 @@ var mfaTests = []test{
 	}},
 	{"RecoveryCodeWorksOnce", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
-		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("a", "b", "c"), at(1)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("a", "b", "c"), at(1), nil))
 		wantCodeUse(t, s, u, "b", true, 2)
 		wantCodeUse(t, s, u, "b", false, 2)
 		wantCodeUse(t, s, u, "wrong", false, 2)
@@ -238,22 +238,22 @@ var mfaTests = []test{
 	{"RecoveryCodesArePerUser", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		other := newUser(t, s, live, "other")
-		must(t, s.ReplaceRecoveryCodes(t.Context(), other.ID, codeHashes("theirs"), at(1)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), other.ID, codeHashes("theirs"), at(1), nil))
 		wantCodeUse(t, s, u, "theirs", false, 0)
 		wantCodeUse(t, s, other, "theirs", true, 0)
 	}},
 	{"ReplaceRecoveryCodesDropsUsedAndUnused", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
-		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("a", "b"), at(1)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("a", "b"), at(1), nil))
 		wantCodeUse(t, s, u, "a", true, 1)
-		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("c", "d", "e"), at(2)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("c", "d", "e"), at(2), nil))
 		if got := factors(t, s, u).RecoveryCodesLeft; got != 3 {
 			t.Errorf("RecoveryCodesLeft = %d, want 3", got)
 		}
 		wantCodeUse(t, s, u, "b", false, 3)
-		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, nil, at(3)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, nil, at(3), nil))
 		wantCodeUse(t, s, u, "c", false, 0)
-		wantCode(t, s.ReplaceRecoveryCodes(t.Context(), 999, codeHashes("a"), at(3)), hmisauth.ENOTFOUND)
+		wantCode(t, s.ReplaceRecoveryCodes(t.Context(), 999, codeHashes("a"), at(3), nil), hmisauth.ENOTFOUND)
 	}},
 	{"PasskeysRoundTripOldestFirst", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
@@ -270,10 +270,10 @@ var mfaTests = []test{
 		other := newUser(t, s, live, "other")
 		addPasskey(t, s, u, "key", 1)
 		p := &hmisauth.Passkey{UserID: other.ID, CredentialID: []byte("key"), Name: "Same key", CreatedAt: at(2)}
-		wantCode(t, s.AddPasskey(t.Context(), p, nil), hmisauth.ECONFLICT)
+		wantCode(t, s.AddPasskey(t.Context(), p, nil, nil), hmisauth.ECONFLICT)
 		equal(t, "other's SecondFactors", factors(t, s, other), &hmisauth.SecondFactors{})
 		p = &hmisauth.Passkey{UserID: 999, CredentialID: []byte("new"), CreatedAt: at(2)}
-		wantCode(t, s.AddPasskey(t.Context(), p, nil), hmisauth.ENOTFOUND)
+		wantCode(t, s.AddPasskey(t.Context(), p, nil, nil), hmisauth.ENOTFOUND)
 	}},
 	{"PasskeyUsedRecordsCredentialAndTime", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
@@ -287,31 +287,31 @@ var mfaTests = []test{
 		u := newUser(t, s, live, "jdoe")
 		other := newUser(t, s, live, "other")
 		theirs := addPasskey(t, s, other, "theirs", 1)
-		wantCode(t, s.DeletePasskey(t.Context(), u.ID, theirs.ID, false), hmisauth.ENOTFOUND)
+		wantCode(t, s.DeletePasskey(t.Context(), u.ID, theirs.ID, false, nil), hmisauth.ENOTFOUND)
 		equal(t, "Passkeys", factors(t, s, other).Passkeys, []*hmisauth.Passkey{theirs})
 	}},
 	{"DeletingTheLastFactorForgetsCodesAndDevices", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		a := addPasskey(t, s, u, "a", 1)
 		b := addPasskey(t, s, u, "b", 2)
-		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("x", "y"), at(3)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("x", "y"), at(3), nil))
 		rememberDevice(t, s, u, "desk", at(3600))
-		must(t, s.DeletePasskey(t.Context(), u.ID, a.ID, false))
+		must(t, s.DeletePasskey(t.Context(), u.ID, a.ID, false, nil))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{
 			RecoveryCodesLeft: 2, Passkeys: []*hmisauth.Passkey{b}})
 		wantRemembered(t, s, u, "desk", at(4), true)
-		must(t, s.DeletePasskey(t.Context(), u.ID, b.ID, false))
+		must(t, s.DeletePasskey(t.Context(), u.ID, b.ID, false, nil))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{})
 		wantRemembered(t, s, u, "desk", at(4), false)
 		wantMFA(t, s, u, false)
-		wantCode(t, s.DeletePasskey(t.Context(), u.ID, b.ID, false), hmisauth.ENOTFOUND)
+		wantCode(t, s.DeletePasskey(t.Context(), u.ID, b.ID, false, nil), hmisauth.ENOTFOUND)
 	}},
 	{"DeletingAPasskeyKeepsCodesWhileTheAppIsInUse", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		enrolTOTP(t, s, u, "phone", 1000, 1, "x")
 		p := addPasskey(t, s, u, "key", 2)
 		rememberDevice(t, s, u, "desk", at(3600))
-		must(t, s.DeletePasskey(t.Context(), u.ID, p.ID, false))
+		must(t, s.DeletePasskey(t.Context(), u.ID, p.ID, false, nil))
 		if f := factors(t, s, u); f.RecoveryCodesLeft != 1 || len(f.Passkeys) != 0 || !f.TOTP.Confirmed() {
 			t.Errorf("after deleting the passkey: %d codes, %d passkeys, app confirmed %v; want 1, 0, true",
 				f.RecoveryCodesLeft, len(f.Passkeys), f.TOTP.Confirmed())
@@ -332,7 +332,7 @@ var mfaTests = []test{
 		theirs := addPasskey(t, s, other, "their-key", 2)
 		rememberDevice(t, s, other, "theirs", at(3600))
 		newSession(t, s, other, "theirs", false)
-		must(t, s.ResetSecondFactors(t.Context(), u.ID))
+		must(t, s.ResetSecondFactors(t.Context(), u.ID, nil))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{})
 		wantMFA(t, s, u, false)
 		wantRemembered(t, s, u, "desk", at(4), false)
@@ -343,7 +343,7 @@ var mfaTests = []test{
 			TOTP:              &hmisauth.TOTP{UserID: other.ID, Secret: sealed("their-phone"), ConfirmedAt: at(1), LastStep: 1000},
 			RecoveryCodesLeft: 1, Passkeys: []*hmisauth.Passkey{theirs}})
 		wantRemembered(t, s, other, "theirs", at(4), true)
-		wantCode(t, s.ResetSecondFactors(t.Context(), 999), hmisauth.ENOTFOUND)
+		wantCode(t, s.ResetSecondFactors(t.Context(), 999, nil), hmisauth.ENOTFOUND)
 	}},
 	{"UserMFAEnabledFollowsFactors", func(t *testing.T, s hmisauth.Store) {
 		app := newUser(t, s, live, "app")
@@ -355,7 +355,7 @@ var mfaTests = []test{
 		addPasskey(t, s, key, "key", 1)
 		enrolTOTP(t, s, both, "phone", 1000, 1)
 		addPasskey(t, s, both, "both-key", 1)
-		must(t, s.ReplaceRecoveryCodes(t.Context(), none.ID, codeHashes("a"), at(1))) // codes alone are no factor
+		must(t, s.ReplaceRecoveryCodes(t.Context(), none.ID, codeHashes("a"), at(1), nil)) // codes alone are no factor
 		must(t, s.StartTOTP(t.Context(), pending.ID, sealed("phone"), at(1)))
 		got := make(map[string]bool)
 		for _, u := range users(t, s, hmisauth.UserQuery{Site: live}) {
@@ -369,7 +369,7 @@ var mfaTests = []test{
 		for _, u := range []*hmisauth.User{none, pending} {
 			wantMFA(t, s, u, false)
 		}
-		must(t, s.DisableTOTP(t.Context(), both.ID, false))
+		must(t, s.DisableTOTP(t.Context(), both.ID, false, nil))
 		wantMFA(t, s, both, true) // the passkey is still there
 	}},
 }

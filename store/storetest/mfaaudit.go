@@ -32,25 +32,25 @@ var mfaAuditTests = []test{
 			}},
 			{"StartTOTP", func(ctx context.Context) error { return s.StartTOTP(ctx, u.ID, sealed("phone"), at(3)) }},
 			{"ConfirmTOTP", func(ctx context.Context) error {
-				return s.ConfirmTOTP(ctx, u.ID, sealed("phone"), 1000, at(3), codeHashes("a", "b"))
+				return s.ConfirmTOTP(ctx, u.ID, sealed("phone"), 1000, at(3), codeHashes("a", "b"), nil)
 			}},
 			{"UseTOTPStep", func(ctx context.Context) error { return wantTrue(s.UseTOTPStep(ctx, u.ID, 1001)) }},
 			{"ReplaceRecoveryCodes", func(ctx context.Context) error {
-				return s.ReplaceRecoveryCodes(ctx, u.ID, codeHashes("c", "d"), at(4))
+				return s.ReplaceRecoveryCodes(ctx, u.ID, codeHashes("c", "d"), at(4), nil)
 			}},
 			{"UseRecoveryCode", func(ctx context.Context) error {
 				ok, _, err := s.UseRecoveryCode(ctx, u.ID, codeHashes("c")[0], at(4))
 				return wantTrue(ok, err)
 			}},
-			{"AddPasskey", func(ctx context.Context) error { return s.AddPasskey(ctx, p, nil) }},
+			{"AddPasskey", func(ctx context.Context) error { return s.AddPasskey(ctx, p, nil, nil) }},
 			{"PasskeyUsed", func(ctx context.Context) error { return s.PasskeyUsed(ctx, p.ID, []byte("{}"), at(5)) }},
 			{"RememberDevice", func(ctx context.Context) error {
 				return s.RememberDevice(ctx, &hmisauth.RememberedDevice{UserID: u.ID, TokenHash: tokenHash("desk"),
 					CreatedAt: at(5), ExpiresAt: at(3600)})
 			}},
-			{"DisableTOTP", func(ctx context.Context) error { return s.DisableTOTP(ctx, u.ID, false) }},
-			{"DeletePasskey", func(ctx context.Context) error { return s.DeletePasskey(ctx, u.ID, p.ID, false) }},
-			{"ResetSecondFactors", func(ctx context.Context) error { return s.ResetSecondFactors(ctx, u.ID) }},
+			{"DisableTOTP", func(ctx context.Context) error { return s.DisableTOTP(ctx, u.ID, false, nil) }},
+			{"DeletePasskey", func(ctx context.Context) error { return s.DeletePasskey(ctx, u.ID, p.ID, false, nil) }},
+			{"ResetSecondFactors", func(ctx context.Context) error { return s.ResetSecondFactors(ctx, u.ID, nil) }},
 			{"CreateLoginChallenge", func(ctx context.Context) error { return s.CreateLoginChallenge(ctx, c) }},
 			{"SetChallengeWebAuthn", func(ctx context.Context) error { return s.SetChallengeWebAuthn(ctx, c.ID, []byte("{}")) }},
 			{"EndLoginChallenge", func(ctx context.Context) error { return wantTrue(s.EndLoginChallenge(ctx, c.ID)) }},
@@ -78,12 +78,12 @@ var mfaAuditTests = []test{
 		u := newUser(t, s, live, "jdoe")
 		enrolTOTP(t, s, u, "phone", 1000, 1, "a")
 		ev := event(hmisauth.EventMFAReset, "jdoe", "reset by the helpdesk", 2)
-		wantCode(t, s.ResetSecondFactors(carrying(t, ev), 999), hmisauth.ENOTFOUND)
+		wantCode(t, s.ResetSecondFactors(carrying(t, ev), 999, nil), hmisauth.ENOTFOUND)
 		if ev.ID != 0 || ev.Hash != nil {
 			t.Fatalf("a failed reset left its event with ID %d, hash %x", ev.ID, ev.Hash)
 		}
 		wantDetails(t, s)
-		must(t, s.ResetSecondFactors(carrying(t, ev), u.ID))
+		must(t, s.ResetSecondFactors(carrying(t, ev), u.ID, nil))
 		wantDetails(t, s, "reset by the helpdesk")
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{})
 	}},
@@ -94,7 +94,7 @@ var mfaAuditTests = []test{
 		// An event already appended is refused, and with it the change it came with.
 		ctx := carrying(t, event(hmisauth.EventLoginSucceeded, "jdoe", "appended once", 2))
 		must(t, s.LoginSucceeded(ctx, u.ID, at(2)))
-		if err := s.ResetSecondFactors(ctx, u.ID); err == nil {
+		if err := s.ResetSecondFactors(ctx, u.ID, nil); err == nil {
 			t.Fatal("ResetSecondFactors with an event appended already succeeded")
 		}
 		if _, err := s.UseTOTPStep(ctx, u.ID, 1001); err == nil {
@@ -120,19 +120,19 @@ var mfaAuditTests = []test{
 			write func(ctx context.Context) error
 		}{
 			{"ConfirmTOTP of a superseded enrolment", hmisauth.ENOTFOUND, func(ctx context.Context) error {
-				return s.ConfirmTOTP(ctx, u.ID, sealed("older"), 1000, at(2), codeHashes("a"))
+				return s.ConfirmTOTP(ctx, u.ID, sealed("older"), 1000, at(2), codeHashes("a"), nil)
 			}},
 			{"AddPasskey of a registered key", hmisauth.ECONFLICT, func(ctx context.Context) error {
-				return s.AddPasskey(ctx, &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("their-key"), CreatedAt: at(2)}, nil)
+				return s.AddPasskey(ctx, &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("their-key"), CreatedAt: at(2)}, nil, nil)
 			}},
 			{"DeletePasskey of another user's", hmisauth.ENOTFOUND, func(ctx context.Context) error {
-				return s.DeletePasskey(ctx, u.ID, theirKey.ID, false)
+				return s.DeletePasskey(ctx, u.ID, theirKey.ID, false, nil)
 			}},
 			{"EndUserSession of another user's", hmisauth.ENOTFOUND, func(ctx context.Context) error {
 				return s.EndUserSession(ctx, u.ID, theirs.ID, hmisauth.EndedByUser)
 			}},
 			{"DisableTOTP of no user", hmisauth.ENOTFOUND, func(ctx context.Context) error {
-				return s.DisableTOTP(ctx, 999, false)
+				return s.DisableTOTP(ctx, 999, false, nil)
 			}},
 			{"UseRecoveryCode of no user", hmisauth.ENOTFOUND, func(ctx context.Context) error {
 				_, _, err := s.UseRecoveryCode(ctx, 999, codeHashes("a")[0], at(2))

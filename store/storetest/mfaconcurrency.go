@@ -41,7 +41,7 @@ var mfaConcurrencyTests = []test{
 	}},
 	{"ParallelUsesOfOneRecoveryCodeSpendItOnce", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
-		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("a", "b", "c"), at(1)))
+		must(t, s.ReplaceRecoveryCodes(t.Context(), u.ID, codeHashes("a", "b", "c"), at(1), nil))
 		ok := make([]bool, 20)
 		left := make([]int, 20)
 		wantNoErrors(t, parallel(20, func(i int) (err error) {

@@ -14,17 +14,17 @@ var mfaGuardTests = []test{
 	{"KeepOneRefusesRemovingTheLastFactor", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		enrolTOTP(t, s, u, "phone", 1000, 1, "a", "b")
-		wantCode(t, s.DisableTOTP(t.Context(), u.ID, true), hmisauth.EFORBIDDEN)
+		wantCode(t, s.DisableTOTP(t.Context(), u.ID, true, nil), hmisauth.EFORBIDDEN)
 		if f := factors(t, s, u); !f.TOTP.Confirmed() || f.RecoveryCodesLeft != 2 {
 			t.Errorf("a refused removal changed the factors: %+v", f)
 		}
 		k := addPasskey(t, s, u, "key", 2)
-		must(t, s.DisableTOTP(t.Context(), u.ID, true)) // the passkey remains
-		wantCode(t, s.DeletePasskey(t.Context(), u.ID, k.ID, true), hmisauth.EFORBIDDEN)
+		must(t, s.DisableTOTP(t.Context(), u.ID, true, nil)) // the passkey remains
+		wantCode(t, s.DeletePasskey(t.Context(), u.ID, k.ID, true, nil), hmisauth.EFORBIDDEN)
 		if f := factors(t, s, u); len(f.Passkeys) != 1 || f.RecoveryCodesLeft != 2 {
 			t.Errorf("a refused passkey removal changed the factors: %+v", f)
 		}
-		must(t, s.DeletePasskey(t.Context(), u.ID, k.ID, false))
+		must(t, s.DeletePasskey(t.Context(), u.ID, k.ID, false, nil))
 		wantMFA(t, s, u, false)
 	}},
 	{"ParallelRemovalsOfTheLastTwoFactorsLeaveOne", func(t *testing.T, s hmisauth.Store) {
@@ -34,9 +34,9 @@ var mfaGuardTests = []test{
 			k := addPasskey(t, s, u, "key-"+u.Username, 2)
 			errs := parallel(2, func(i int) error {
 				if i == 0 {
-					return s.DisableTOTP(t.Context(), u.ID, true)
+					return s.DisableTOTP(t.Context(), u.ID, true, nil)
 				}
-				return s.DeletePasskey(t.Context(), u.ID, k.ID, true)
+				return s.DeletePasskey(t.Context(), u.ID, k.ID, true, nil)
 			})
 			refused := 0
 			for _, err := range errs {
@@ -55,14 +55,14 @@ var mfaGuardTests = []test{
 	{"FirstPasskeyBringsItsRecoveryCodes", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		p := &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("key"), Name: "Office laptop", CreatedAt: at(1)}
-		must(t, s.AddPasskey(t.Context(), p, codeHashes("x", "y", "z")))
+		must(t, s.AddPasskey(t.Context(), p, codeHashes("x", "y", "z"), nil))
 		if f := factors(t, s, u); len(f.Passkeys) != 1 || f.RecoveryCodesLeft != 3 {
 			t.Fatalf("factors = %+v, want a passkey and 3 codes", f)
 		}
 		wantCodeUse(t, s, u, "y", true, 2)
 		// A refused passkey (a credential already registered) writes no codes either.
 		again := &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("key"), CreatedAt: at(2)}
-		wantCode(t, s.AddPasskey(t.Context(), again, codeHashes("new")), hmisauth.ECONFLICT)
+		wantCode(t, s.AddPasskey(t.Context(), again, codeHashes("new"), nil), hmisauth.ECONFLICT)
 		wantCodeUse(t, s, u, "x", true, 1)
 		wantCodeUse(t, s, u, "new", false, 1)
 	}},
@@ -81,7 +81,7 @@ var mfaGuardTests = []test{
 		must(t, s.SetDisabled(t.Context(), u.ID, false, at(7)))
 
 		challenge(t, s, u, "before-reset", 8)
-		must(t, s.ResetSecondFactors(t.Context(), u.ID))
+		must(t, s.ResetSecondFactors(t.Context(), u.ID, nil))
 		wantChallenge(t, s, "before-reset", at(9), nil)
 		wantChallenge(t, s, "theirs", at(9), theirs)
 	}},

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"MFAConcurrency", mfaConcurrencyTests},
 		{"MFAAudit", mfaAuditTests},
 		{"MFAGuard", mfaGuardTests},
+		{"MFAMail", mfaMailTests},
 		{"Concurrency", concurrencyTests},
 		{"ResetRequest", resetRequestTests},
 		{"Reset", resetTests},
