@@ -351,3 +351,47 @@ func TestPasswordPageAsksTheCurrentPasswordOnceTheSettingsClose(t *testing.T) {
 	b.post("/live/password", url.Values{"current_password": {goodPassword}, "new_password": {otherPassword},
 		"confirm_password": {otherPassword}}).wantPath("/live/account")
 }
+
+func TestSecondStepCookiesLastAsLongAsTheyWork(t *testing.T) {
+	e := newEnv(t)
+	username := e.activeUser("live", "Rosa", "Park", goodPassword)
+	b := e.browser()
+	b.signIn("live", username, goodPassword)
+	secret, _ := b.turnOnTOTP("live")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values, cookies ...*http.Cookie) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	cookie := func(res *http.Response, name string) *http.Cookie {
+		t.Helper()
+		for _, c := range res.Cookies() {
+			if c.Name == name {
+				return c
+			}
+		}
+		t.Fatalf("no %s cookie set", name)
+		return nil
+	}
+	// Max-Age follows the server's clock, which made the expiry (here a test clock months
+	// away from the real one): the waiting sign-in's cookie lasts its 5 minutes.
+	login := cookie(post("/live/login", url.Values{"username": {username}, "password": {goodPassword}}), "hmisauth_live_login")
+	if login.MaxAge != 300 || !login.HttpOnly || login.SameSite != http.SameSiteLaxMode {
+		t.Errorf("sign-in cookie: %+v, want Max-Age 300, HttpOnly, Lax", login)
+	}
+	device := cookie(post("/live/login/verify", url.Values{"code": {e.appCode(secret)}, "remember": {"yes"}}, login), "hmisauth_live_device")
+	if device.MaxAge != 30*24*3600 || !device.HttpOnly {
+		t.Errorf("remembered-device cookie: %+v, want Max-Age of 30 days, HttpOnly", device)
+	}
+}

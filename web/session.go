@@ -43,12 +43,13 @@ func (s *Server) setSession(w http.ResponseWriter, site *hmisauth.Site, token st
 // clearSession tells the browser to forget the site's session cookie.
 func (s *Server) clearSession(w http.ResponseWriter, site *hmisauth.Site) { s.clearCookie(w, site, "") }
 
-// setCookie sets one of the site's cookies (see siteCookie) until expires: HttpOnly, Secure
-// behind https, and sent with top-level navigation only (SameSite Lax).
+// setCookie sets one of the site's cookies (see siteCookie) until expires (by the server's
+// clock, which set expires): HttpOnly, Secure behind https, and sent with top-level
+// navigation only (SameSite Lax).
 func (s *Server) setCookie(w http.ResponseWriter, site *hmisauth.Site, suffix, value string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name: s.siteCookie(site, suffix), Value: value, Path: "/",
-		MaxAge:   max(1, int(time.Until(expires).Seconds())),
+		MaxAge:   max(1, int(expires.Sub(s.clock.Now()).Seconds())),
 		HttpOnly: true, Secure: s.opt.Secure, SameSite: http.SameSiteLaxMode,
 	})
 }
