@@ -111,18 +111,19 @@ type Store interface {
 	// DeleteSession ends one session (a sign-out, a time-out): no reason is kept.
 	DeleteSession(ctx context.Context, id int64) error
 	// DeleteUserSessions ends every session of the user except keepID (0: all), keeping reason
-	// (one of the Ended* constants) for their browsers to be told.
-	DeleteUserSessions(ctx context.Context, userID, keepID int64, reason string) error
+	// (one of the Ended* constants) as of at, for their browsers to be told.
+	DeleteUserSessions(ctx context.Context, userID, keepID int64, reason string, at time.Time) error
 	// UserSessions lists the user's sessions, newest first.
 	UserSessions(ctx context.Context, userID int64) ([]*Session, error)
-	// EndUserSession ends the user's session id, keeping reason; ENOTFOUND when the user has
-	// no such session (another user's included).
-	EndUserSession(ctx context.Context, userID, id int64, reason string) error
+	// EndUserSession ends the user's session id, keeping reason as of at; ENOTFOUND when the
+	// user has no such session (another user's included).
+	EndUserSession(ctx context.Context, userID, id int64, reason string, at time.Time) error
 	// SessionEndReason says why the session with this token hash was ended by
-	// DeleteUserSessions, EndUserSession, SetPassword, SetDisabled or a single-session
-	// CreateSession within the last SessionEndKept; ENOTFOUND otherwise (signed out, timed
-	// out, never existed).
-	SessionEndReason(ctx context.Context, tokenHash []byte) (string, error)
+	// DeleteUserSessions, EndUserSession, SetPassword, SetDisabled, ResetSecondFactors or a
+	// single-session CreateSession, if that was within SessionEndKept before now (each keeps
+	// its reason as of its own time: at, c.At, the new session's CreatedAt); ENOTFOUND
+	// otherwise (signed out, timed out, never existed).
+	SessionEndReason(ctx context.Context, tokenHash []byte, now time.Time) (string, error)
 	// Reauthenticated records that the session's password was typed again at, and, when
 	// newTokenHash is not nil, gives the session that new token (the old one stops working).
 	Reauthenticated(ctx context.Context, id int64, at time.Time, newTokenHash []byte) error
@@ -175,7 +176,7 @@ type Store interface {
 	// ResetSecondFactors is the helpdesk's reset: the user's authenticator app, recovery
 	// codes, passkeys, remembered devices and waiting sign-ins are removed, all their
 	// sessions end (reason EndedByHelpdesk) and m (if any) is queued, in one transaction.
-	ResetSecondFactors(ctx context.Context, userID int64, m *Message) error
+	ResetSecondFactors(ctx context.Context, userID int64, at time.Time, m *Message) error
 
 	// RememberDevice stores d and sets d.ID.
 	RememberDevice(ctx context.Context, d *RememberedDevice) error

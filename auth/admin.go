@@ -197,7 +197,7 @@ func (s *Service) UpdateUser(ctx context.Context, siteKey, username string, c Pr
 	}
 	if u.Role != role {
 		// A change of privilege: the user signs in again and gets a new session token.
-		if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk); err != nil {
+		if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk, s.clock.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -319,7 +319,7 @@ func (s *Service) ResetMFA(ctx context.Context, siteKey, username string) (*hmis
 		if err != nil {
 			return err
 		}
-		if err := s.store.ResetSecondFactors(ctx, u.ID, notice); err != nil {
+		if err := s.store.ResetSecondFactors(ctx, u.ID, s.clock.Now(), notice); err != nil {
 			return err
 		}
 		if notice != nil {

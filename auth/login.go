@@ -103,7 +103,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 				fmt.Sprintf("locked after %d failed attempts", attempt.Count)))
 			s.record(ctx, evs...)
 			if userID != 0 {
-				if err := s.store.DeleteUserSessions(ctx, userID, 0, hmisauth.EndedLocked); err != nil {
+				if err := s.store.DeleteUserSessions(ctx, userID, 0, hmisauth.EndedLocked, s.clock.Now()); err != nil {
 					return err
 				}
 			}

@@ -247,7 +247,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, s
 	if f.Enabled() {
 		return nil, nil
 	}
-	if err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged); err != nil {
+	if err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged, s.clock.Now()); err != nil {
 		return nil, err
 	}
 	p.User.MFAEnabled = true

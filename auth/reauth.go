@@ -111,7 +111,7 @@ func (s *Service) countFailure(ctx context.Context, site *hmisauth.Site, u *hmis
 	evs = append(evs, s.newEvent(ctx, site, hmisauth.EventAccountLocked, u.Username,
 		fmt.Sprintf("locked after %d failed attempts", attempt.Count)))
 	s.record(ctx, evs...)
-	if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedLocked); err != nil {
+	if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedLocked, s.clock.Now()); err != nil {
 		return err
 	}
 	return lockedError(site)

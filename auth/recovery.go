@@ -287,7 +287,7 @@ func (s *Service) checkSecurityAnswer(ctx context.Context, slot *password.Slot, 
 	}
 	s.record(ctx, evs...)
 	if attempt.Count >= site.Policy.Lockout.Threshold {
-		if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedLocked); err != nil {
+		if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedLocked, s.clock.Now()); err != nil {
 			return err
 		}
 		return lockedError(site)

@@ -107,7 +107,7 @@ func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Pri
 	}
 	sess, err := s.store.SessionByToken(ctx, HashToken(token))
 	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
-		reason, err := s.store.SessionEndReason(ctx, HashToken(token))
+		reason, err := s.store.SessionEndReason(ctx, HashToken(token), s.clock.Now())
 		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 			return nil, unauthorized("Please sign in.")
 		} else if err != nil {

@@ -50,7 +50,7 @@ func (s *Service) EndSession(ctx context.Context, p *Principal, id int64) error 
 		return s.Logout(ctx, p)
 	}
 	ctx = s.auditAs(ctx, p, hmisauth.EventSessionEnded, "")
-	if err := s.store.EndUserSession(ctx, p.User.ID, id, hmisauth.EndedByUser); err != nil {
+	if err := s.store.EndUserSession(ctx, p.User.ID, id, hmisauth.EndedByUser, s.clock.Now()); err != nil {
 		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 			return hmisauth.Errorf(hmisauth.ENOTFOUND, "That session has ended already.")
 		}
@@ -65,7 +65,7 @@ func (s *Service) EndOtherSessions(ctx context.Context, p *Principal) error {
 		return err
 	}
 	ctx = s.auditAs(ctx, p, hmisauth.EventSessionEnded, "all other sessions")
-	return s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedByUser)
+	return s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedByUser, s.clock.Now())
 }
 
 // EndedError is how Authenticate answers a token whose session something ended before its

@@ -162,7 +162,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([
 	if notice != nil {
 		s.kick()
 	}
-	if err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged); err != nil {
+	if err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged, s.clock.Now()); err != nil {
 		return nil, err
 	}
 	p.User.MFAEnabled = true

@@ -58,7 +58,7 @@ func setPassword(ctx context.Context, tx *sql.Tx, c hmisauth.PasswordChange) err
 	if _, err := tx.ExecContext(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, c.UserID); err != nil {
 		return err
 	}
-	if _, err := endSessions(ctx, tx, hmisauth.EndedPasswordChanged, `user_id = ? AND id <> ?`,
+	if _, err := endSessions(ctx, tx, hmisauth.EndedPasswordChanged, c.At, `user_id = ? AND id <> ?`,
 		c.UserID, c.KeepSessionID); err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at
 		if err != nil {
 			return err
 		}
-		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, `user_id = ?`, userID); err != nil {
+		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, at, `user_id = ?`, userID); err != nil {
 			return err
 		}
 		return forgetBrowsers(ctx, tx, userID)

@@ -298,7 +298,7 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id int64, keepOne boo
 // ends all their sessions (reason EndedByHelpdesk) and queues m, in one transaction: whoever
 // held the phone or the key is out, the user hears of it, and sets up 2-step verification
 // afresh.
-func (s *Store) ResetSecondFactors(ctx context.Context, userID int64, m *hmisauth.Message) (err error) {
+func (s *Store) ResetSecondFactors(ctx context.Context, userID int64, at time.Time, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "reset second factors")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := userExists(ctx, tx, userID); err != nil {
@@ -309,7 +309,7 @@ func (s *Store) ResetSecondFactors(ctx context.Context, userID int64, m *hmisaut
 				return err
 			}
 		}
-		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, `user_id = ?`, userID); err != nil {
+		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, at, `user_id = ?`, userID); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, m)

@@ -33,21 +33,21 @@ func (s *Store) CreateSession(ctx context.Context, sess *hmisauth.Session, singl
 		if err != nil || !single {
 			return err
 		}
-		_, err = endSessions(ctx, tx, hmisauth.EndedElsewhere, `user_id = ? AND id <> ?`, sess.UserID, sess.ID)
+		_, err = endSessions(ctx, tx, hmisauth.EndedElsewhere, sess.CreatedAt, `user_id = ? AND id <> ?`, sess.UserID, sess.ID)
 		return err
 	})
 }
 
 // endSessions ends the sessions matching where (a condition on sessions with ? arguments),
 // keeping reason under each one's token hash for its browser to be told, and counts them. It
-// must run in the transaction of the change that ends them. The reason is stamped with the
-// store's own clock, the one SessionEndReason reads it by.
-func endSessions(ctx context.Context, tx *sql.Tx, reason, where string, args ...any) (int64, error) {
+// must run in the transaction of the change that ends them; at is when (by the caller's
+// clock, like every time the store keeps).
+func endSessions(ctx context.Context, tx *sql.Tx, reason string, at time.Time, where string, args ...any) (int64, error) {
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO session_ends (token_hash, user_id, reason, ended_at)
 		SELECT token_hash, user_id, ?, ? FROM sessions WHERE `+where+`
 		ON CONFLICT (token_hash) DO UPDATE SET reason = excluded.reason, ended_at = excluded.ended_at`,
-		append([]any{reason, micros(now())}, args...)...); err != nil {
+		append([]any{reason, micros(at)}, args...)...); err != nil {
 		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+where, args...)
@@ -147,26 +147,26 @@ func (s *Store) DeleteSession(ctx context.Context, id int64) (err error) {
 }
 
 // DeleteUserSessions ends every session of the user except keepID (0: all), keeping reason.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepID int64, reason string) (err error) {
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepID int64, reason string, at time.Time) (err error) {
 	defer wrap(&err, "delete user sessions")
 	if err := checkReason(reason); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := endSessions(ctx, tx, reason, `user_id = ? AND id <> ?`, userID, keepID)
+		_, err := endSessions(ctx, tx, reason, at, `user_id = ? AND id <> ?`, userID, keepID)
 		return err
 	})
 }
 
 // EndUserSession ends the user's session id, keeping reason. The user is part of the
 // condition, so a session ID guessed from another account ends nothing.
-func (s *Store) EndUserSession(ctx context.Context, userID, id int64, reason string) (err error) {
+func (s *Store) EndUserSession(ctx context.Context, userID, id int64, reason string, at time.Time) (err error) {
 	defer wrap(&err, "end user session")
 	if err := checkReason(reason); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		n, err := endSessions(ctx, tx, reason, `id = ? AND user_id = ?`, id, userID)
+		n, err := endSessions(ctx, tx, reason, at, `id = ? AND user_id = ?`, id, userID)
 		if err == nil && n == 0 {
 			return noSession()
 		}
@@ -175,11 +175,11 @@ func (s *Store) EndUserSession(ctx context.Context, userID, id int64, reason str
 }
 
 // SessionEndReason says why the session with this token hash was ended early, if that was
-// within the last SessionEndKept by the store's clock (the one endSessions stamps with).
-func (s *Store) SessionEndReason(ctx context.Context, tokenHash []byte) (reason string, err error) {
+// within SessionEndKept before now.
+func (s *Store) SessionEndReason(ctx context.Context, tokenHash []byte, now time.Time) (reason string, err error) {
 	defer wrap(&err, "session end reason")
 	err = s.r.QueryRowContext(ctx, `SELECT reason FROM session_ends WHERE token_hash = ? AND ended_at >= ?`,
-		tokenHash, micros(now().Add(-hmisauth.SessionEndKept))).Scan(&reason)
+		tokenHash, micros(now.Add(-hmisauth.SessionEndKept))).Scan(&reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", noSession()
 	}

@@ -189,38 +189,6 @@ func TestMigratingAnOlderFileKeepsItsUsers(t *testing.T) {
 	}
 }
 
-// SessionEndReason takes no time: it reads the reason by the store's own clock, the one the
-// reason was stamped with, so a reason older than SessionEndKept is gone even before
-// DeleteExpiredSessions removes its row.
-func TestEndReasonsOlderThanSessionEndKeptAreNotFound(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	s := open(t, path)
-	u := &hmisauth.User{Site: "live", Username: "jdoe", CreatedAt: time.Now()}
-	if err := s.CreateUser(t.Context(), u); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for token, age := range map[string]time.Duration{
-		"recent": hmisauth.SessionEndKept - time.Minute,
-		"old":    hmisauth.SessionEndKept + time.Minute,
-	} {
-		if _, err := db.Exec(`INSERT INTO session_ends (token_hash, user_id, reason, ended_at) VALUES (?, ?, ?, ?)`,
-			[]byte(token), u.ID, hmisauth.EndedByHelpdesk, time.Now().Add(-age).UnixMicro()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if reason, err := s.SessionEndReason(t.Context(), []byte("recent")); err != nil || reason != hmisauth.EndedByHelpdesk {
-		t.Errorf("SessionEndReason(recent) = %q, %v; want %q", reason, err, hmisauth.EndedByHelpdesk)
-	}
-	if reason, err := s.SessionEndReason(t.Context(), []byte("old")); hmisauth.ErrorCode(err) != hmisauth.ENOTFOUND {
-		t.Errorf("SessionEndReason(old) = %q, %v; want not_found", reason, err)
-	}
-}
-
 // Every 2-step table goes with its user: nothing of a deleted account is left behind.
 func TestSecondFactorsGoWithTheirUser(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hmisauth.db")
@@ -239,7 +207,7 @@ func TestSecondFactorsGoWithTheirUser(t *testing.T) {
 		s.RememberDevice(ctx, &hmisauth.RememberedDevice{UserID: u.ID, TokenHash: []byte("d"), ExpiresAt: now.Add(time.Hour)}),
 		s.CreateLoginChallenge(ctx, &hmisauth.LoginChallenge{Site: "live", UserID: u.ID, TokenHash: []byte("c"), ExpiresAt: now.Add(time.Hour)}),
 		s.CreateSession(ctx, sess, false),
-		s.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk),
+		s.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk, now),
 	} {
 		if err != nil {
 			t.Fatal(err)

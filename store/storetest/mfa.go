@@ -332,7 +332,7 @@ var mfaTests = []test{
 		theirs := addPasskey(t, s, other, "their-key", 2)
 		rememberDevice(t, s, other, "theirs", at(3600))
 		newSession(t, s, other, "theirs", false)
-		must(t, s.ResetSecondFactors(t.Context(), u.ID, nil))
+		must(t, s.ResetSecondFactors(t.Context(), u.ID, t0, nil))
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{})
 		wantMFA(t, s, u, false)
 		wantRemembered(t, s, u, "desk", at(4), false)
@@ -343,7 +343,7 @@ var mfaTests = []test{
 			TOTP:              &hmisauth.TOTP{UserID: other.ID, Secret: sealed("their-phone"), ConfirmedAt: at(1), LastStep: 1000},
 			RecoveryCodesLeft: 1, Passkeys: []*hmisauth.Passkey{theirs}})
 		wantRemembered(t, s, other, "theirs", at(4), true)
-		wantCode(t, s.ResetSecondFactors(t.Context(), 999, nil), hmisauth.ENOTFOUND)
+		wantCode(t, s.ResetSecondFactors(t.Context(), 999, t0, nil), hmisauth.ENOTFOUND)
 	}},
 	{"UserMFAEnabledFollowsFactors", func(t *testing.T, s hmisauth.Store) {
 		app := newUser(t, s, live, "app")

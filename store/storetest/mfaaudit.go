@@ -28,7 +28,7 @@ var mfaAuditTests = []test{
 				return s.Reauthenticated(ctx, mine.ID, at(2), tokenHash("mine2"))
 			}},
 			{"EndUserSession", func(ctx context.Context) error {
-				return s.EndUserSession(ctx, u.ID, desk.ID, hmisauth.EndedByUser)
+				return s.EndUserSession(ctx, u.ID, desk.ID, hmisauth.EndedByUser, t0)
 			}},
 			{"StartTOTP", func(ctx context.Context) error { return s.StartTOTP(ctx, u.ID, sealed("phone"), at(3)) }},
 			{"ConfirmTOTP", func(ctx context.Context) error {
@@ -50,12 +50,12 @@ var mfaAuditTests = []test{
 			}},
 			{"DisableTOTP", func(ctx context.Context) error { return s.DisableTOTP(ctx, u.ID, false, nil) }},
 			{"DeletePasskey", func(ctx context.Context) error { return s.DeletePasskey(ctx, u.ID, p.ID, false, nil) }},
-			{"ResetSecondFactors", func(ctx context.Context) error { return s.ResetSecondFactors(ctx, u.ID, nil) }},
+			{"ResetSecondFactors", func(ctx context.Context) error { return s.ResetSecondFactors(ctx, u.ID, t0, nil) }},
 			{"CreateLoginChallenge", func(ctx context.Context) error { return s.CreateLoginChallenge(ctx, c) }},
 			{"SetChallengeWebAuthn", func(ctx context.Context) error { return s.SetChallengeWebAuthn(ctx, c.ID, []byte("{}")) }},
 			{"EndLoginChallenge", func(ctx context.Context) error { return wantTrue(s.EndLoginChallenge(ctx, c.ID)) }},
 			{"DeleteUserSessions", func(ctx context.Context) error {
-				return s.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk)
+				return s.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk, t0)
 			}},
 			{"DeleteExpiredSessions", func(ctx context.Context) error {
 				return second(s.DeleteExpiredSessions(ctx, at(10), time.Time{}))
@@ -78,12 +78,12 @@ var mfaAuditTests = []test{
 		u := newUser(t, s, live, "jdoe")
 		enrolTOTP(t, s, u, "phone", 1000, 1, "a")
 		ev := event(hmisauth.EventMFAReset, "jdoe", "reset by the helpdesk", 2)
-		wantCode(t, s.ResetSecondFactors(carrying(t, ev), 999, nil), hmisauth.ENOTFOUND)
+		wantCode(t, s.ResetSecondFactors(carrying(t, ev), 999, t0, nil), hmisauth.ENOTFOUND)
 		if ev.ID != 0 || ev.Hash != nil {
 			t.Fatalf("a failed reset left its event with ID %d, hash %x", ev.ID, ev.Hash)
 		}
 		wantDetails(t, s)
-		must(t, s.ResetSecondFactors(carrying(t, ev), u.ID, nil))
+		must(t, s.ResetSecondFactors(carrying(t, ev), u.ID, t0, nil))
 		wantDetails(t, s, "reset by the helpdesk")
 		equal(t, "SecondFactors", factors(t, s, u), &hmisauth.SecondFactors{})
 	}},
@@ -94,7 +94,7 @@ var mfaAuditTests = []test{
 		// An event already appended is refused, and with it the change it came with.
 		ctx := carrying(t, event(hmisauth.EventLoginSucceeded, "jdoe", "appended once", 2))
 		must(t, s.LoginSucceeded(ctx, u.ID, at(2)))
-		if err := s.ResetSecondFactors(ctx, u.ID, nil); err == nil {
+		if err := s.ResetSecondFactors(ctx, u.ID, t0, nil); err == nil {
 			t.Fatal("ResetSecondFactors with an event appended already succeeded")
 		}
 		if _, err := s.UseTOTPStep(ctx, u.ID, 1001); err == nil {
@@ -129,7 +129,7 @@ var mfaAuditTests = []test{
 				return s.DeletePasskey(ctx, u.ID, theirKey.ID, false, nil)
 			}},
 			{"EndUserSession of another user's", hmisauth.ENOTFOUND, func(ctx context.Context) error {
-				return s.EndUserSession(ctx, u.ID, theirs.ID, hmisauth.EndedByUser)
+				return s.EndUserSession(ctx, u.ID, theirs.ID, hmisauth.EndedByUser, t0)
 			}},
 			{"DisableTOTP of no user", hmisauth.ENOTFOUND, func(ctx context.Context) error {
 				return s.DisableTOTP(ctx, 999, false, nil)

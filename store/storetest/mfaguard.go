@@ -81,7 +81,7 @@ var mfaGuardTests = []test{
 		must(t, s.SetDisabled(t.Context(), u.ID, false, at(7)))
 
 		challenge(t, s, u, "before-reset", 8)
-		must(t, s.ResetSecondFactors(t.Context(), u.ID, nil))
+		must(t, s.ResetSecondFactors(t.Context(), u.ID, t0, nil))
 		wantChallenge(t, s, "before-reset", at(9), nil)
 		wantChallenge(t, s, "theirs", at(9), theirs)
 	}},

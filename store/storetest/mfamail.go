@@ -48,7 +48,7 @@ var mfaMailTests = []test{
 
 		enrolTOTP(t, s, u, "new-phone", 2000, 6, "e")
 		m = mfaNotice(u, hmisauth.MFAChangeReset, 7)
-		queued("ResetSecondFactors", m, s.ResetSecondFactors(ctx, u.ID, m))
+		queued("ResetSecondFactors", m, s.ResetSecondFactors(ctx, u.ID, t0, m))
 		wantMFA(t, s, u, false)
 	}},
 	{"FirstPasskeyQueuesItsNoticeWithItsCodes", func(t *testing.T, s hmisauth.Store) {
@@ -68,7 +68,7 @@ var mfaMailTests = []test{
 		k := addPasskey(t, s, u, "key", 3)
 		must(t, s.DisableTOTP(t.Context(), u.ID, false, nil))
 		must(t, s.DeletePasskey(t.Context(), u.ID, k.ID, false, nil))
-		must(t, s.ResetSecondFactors(t.Context(), u.ID, nil))
+		must(t, s.ResetSecondFactors(t.Context(), u.ID, t0, nil))
 		wantOutbox(t, s)
 	}},
 	{"RefusedChangeQueuesNothing", func(t *testing.T, s hmisauth.Store) {
@@ -122,7 +122,7 @@ var mfaMailTests = []test{
 		refused("DeletePasskey of the last factor",
 			s.DeletePasskey(ctx, u.ID, k.ID, true, notice(hmisauth.MFAChangePasskeyRemoved)), hmisauth.EFORBIDDEN)
 		refused("ResetSecondFactors of no user",
-			s.ResetSecondFactors(ctx, 999, notice(hmisauth.MFAChangeReset)), hmisauth.ENOTFOUND)
+			s.ResetSecondFactors(ctx, 999, t0, notice(hmisauth.MFAChangeReset)), hmisauth.ENOTFOUND)
 
 		if f := factors(t, s, u); len(f.Passkeys) != 1 || f.TOTP.Confirmed() {
 			t.Errorf("after the refusals the factors are %+v, want the one passkey", f)

@@ -102,9 +102,9 @@ var sessionTests = []test{
 		b := newSession(t, s, u, "b", false)
 		newSession(t, s, u, "c", false)
 		newSession(t, s, other, "o", false)
-		must(t, s.DeleteUserSessions(t.Context(), u.ID, b.ID, hmisauth.EndedByUser))
+		must(t, s.DeleteUserSessions(t.Context(), u.ID, b.ID, hmisauth.EndedByUser, t0))
 		wantSessions(t, s, map[string]bool{"a": false, "b": true, "c": false, "o": true})
-		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByHelpdesk))
+		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByHelpdesk, t0))
 		wantSessions(t, s, map[string]bool{"b": false, "o": true})
 	}},
 	{"DeleteExpiredRemovesPastAbsoluteOrIdle", func(t *testing.T, s hmisauth.Store) {

@@ -12,7 +12,7 @@ import (
 func wantReasons(t *testing.T, s hmisauth.Store, want map[string]string) {
 	t.Helper()
 	for token, reason := range want {
-		got, err := s.SessionEndReason(t.Context(), tokenHash(token))
+		got, err := s.SessionEndReason(t.Context(), tokenHash(token), t0)
 		switch {
 		case reason == "" && hmisauth.ErrorCode(err) != hmisauth.ENOTFOUND:
 			t.Errorf("SessionEndReason(%q) = %q, %v; want none (not_found)", token, got, err)
@@ -40,10 +40,10 @@ var sessionEndTests = []test{
 		b := newSession(t, s, u, "b", false)
 		newSession(t, s, u, "c", false)
 		newSession(t, s, other, "o", false)
-		must(t, s.DeleteUserSessions(t.Context(), u.ID, b.ID, hmisauth.EndedByUser))
+		must(t, s.DeleteUserSessions(t.Context(), u.ID, b.ID, hmisauth.EndedByUser, t0))
 		wantSessions(t, s, map[string]bool{"a": false, "b": true, "c": false, "o": true})
 		wantReasons(t, s, map[string]string{"a": hmisauth.EndedByUser, "b": "", "c": hmisauth.EndedByUser, "o": ""})
-		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedLocked))
+		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedLocked, t0))
 		wantReasons(t, s, map[string]string{"a": hmisauth.EndedByUser, "b": hmisauth.EndedLocked, "o": ""})
 	}},
 	{"SignOutAndTimeOutLeaveNoReason", func(t *testing.T, s hmisauth.Store) {
@@ -64,8 +64,8 @@ var sessionEndTests = []test{
 	{"EmptyReasonIsRefused", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		sess := newSession(t, s, u, "a", false)
-		wantCode(t, s.DeleteUserSessions(t.Context(), u.ID, 0, ""), hmisauth.EINVALID)
-		wantCode(t, s.EndUserSession(t.Context(), u.ID, sess.ID, ""), hmisauth.EINVALID)
+		wantCode(t, s.DeleteUserSessions(t.Context(), u.ID, 0, "", t0), hmisauth.EINVALID)
+		wantCode(t, s.EndUserSession(t.Context(), u.ID, sess.ID, "", t0), hmisauth.EINVALID)
 		wantSessions(t, s, map[string]bool{"a": true})
 	}},
 	{"SingleSessionLeavesReasonElsewhere", func(t *testing.T, s hmisauth.Store) {
@@ -108,9 +108,9 @@ var sessionEndTests = []test{
 	{"ATokenEndedTwiceKeepsTheLatestReason", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		newSession(t, s, u, "tok", false)
-		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByUser))
+		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByUser, t0))
 		newSession(t, s, u, "tok", false) // the token hash is free again once its session ended
-		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByHelpdesk))
+		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByHelpdesk, t0))
 		wantReasons(t, s, map[string]string{"tok": hmisauth.EndedByHelpdesk})
 	}},
 	{"UserSessionsListsNewestFirst", func(t *testing.T, s hmisauth.Store) {
@@ -133,16 +133,16 @@ var sessionEndTests = []test{
 		u := newUser(t, s, live, "jdoe")
 		newSession(t, s, u, "mine", false)
 		lost := newSession(t, s, u, "lost-laptop", false)
-		must(t, s.EndUserSession(t.Context(), u.ID, lost.ID, hmisauth.EndedByUser))
+		must(t, s.EndUserSession(t.Context(), u.ID, lost.ID, hmisauth.EndedByUser, t0))
 		wantSessions(t, s, map[string]bool{"mine": true, "lost-laptop": false})
 		wantReasons(t, s, map[string]string{"mine": "", "lost-laptop": hmisauth.EndedByUser})
-		wantCode(t, s.EndUserSession(t.Context(), u.ID, lost.ID, hmisauth.EndedByUser), hmisauth.ENOTFOUND)
+		wantCode(t, s.EndUserSession(t.Context(), u.ID, lost.ID, hmisauth.EndedByUser, t0), hmisauth.ENOTFOUND)
 	}},
 	{"EndUserSessionOfAnotherUserIsNotFound", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		other := newUser(t, s, live, "other")
 		theirs := newSession(t, s, other, "theirs", false)
-		wantCode(t, s.EndUserSession(t.Context(), u.ID, theirs.ID, hmisauth.EndedByUser), hmisauth.ENOTFOUND)
+		wantCode(t, s.EndUserSession(t.Context(), u.ID, theirs.ID, hmisauth.EndedByUser, t0), hmisauth.ENOTFOUND)
 		wantSessions(t, s, map[string]bool{"theirs": true})
 		wantReasons(t, s, map[string]string{"theirs": ""})
 	}},
@@ -185,18 +185,29 @@ var sessionEndTests = []test{
 	{"DeleteExpiredSessionsDropsOldEndReasons", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		newSession(t, s, u, "tok", false)
-		// The Store stamps an end with its own clock (SessionEndReason takes no time), so this
-		// test reads the wall clock instead of t0.
-		before := time.Now()
-		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByHelpdesk))
-		n, err := s.DeleteExpiredSessions(t.Context(), before.Add(hmisauth.SessionEndKept), time.Time{})
+		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByHelpdesk, t0))
+		n, err := s.DeleteExpiredSessions(t.Context(), t0.Add(hmisauth.SessionEndKept), time.Time{})
 		must(t, err)
 		if n != 0 {
 			t.Errorf("DeleteExpiredSessions = %d, want 0: it counts sessions, not reasons", n)
 		}
 		wantReasons(t, s, map[string]string{"tok": hmisauth.EndedByHelpdesk})
-		_, err = s.DeleteExpiredSessions(t.Context(), time.Now().Add(hmisauth.SessionEndKept+time.Minute), time.Time{})
+		_, err = s.DeleteExpiredSessions(t.Context(), t0.Add(hmisauth.SessionEndKept+time.Minute), time.Time{})
 		must(t, err)
 		wantReasons(t, s, map[string]string{"tok": ""})
+	}},
+	{"EndReasonIsToldForSessionEndKeptOnly", func(t *testing.T, s hmisauth.Store) {
+		u := newUser(t, s, live, "jdoe")
+		newSession(t, s, u, "tok", false)
+		must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByHelpdesk, t0))
+		for _, tc := range []struct {
+			after time.Duration
+			told  bool
+		}{{0, true}, {hmisauth.SessionEndKept - time.Second, true}, {hmisauth.SessionEndKept + time.Second, false}} {
+			reason, err := s.SessionEndReason(t.Context(), tokenHash("tok"), t0.Add(tc.after))
+			if told := err == nil && reason == hmisauth.EndedByHelpdesk; told != tc.told {
+				t.Errorf("%v after the end: %q, %v; want told = %v", tc.after, reason, err, tc.told)
+			}
+		}
 	}},
 }
