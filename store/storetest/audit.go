@@ -96,10 +96,7 @@ var auditTests = []test{
 		sess := newSession(t, s, u, "tok", false)
 		m := &hmisauth.Message{Site: live, To: "jdoe@example.org", Subject: "s", Text: "t", CreatedAt: t0}
 		must(t, s.EnqueueMail(t.Context(), m))
-		writes := []struct {
-			name  string
-			write func(ctx context.Context) error
-		}{
+		writes := []auditedWrite{
 			{"CreateUser", func(ctx context.Context) error {
 				return s.CreateUser(ctx, &hmisauth.User{Site: live, Username: "bsmith", CreatedAt: t0})
 			}},
@@ -132,18 +129,7 @@ var auditTests = []test{
 			{"SetDisabled(enable)", func(ctx context.Context) error { return s.SetDisabled(ctx, u.ID, false, at(8)) }},
 			{"AppendEvents", func(ctx context.Context) error { return s.AppendEvents(ctx) }},
 		}
-		var names []string
-		for i, w := range writes {
-			ev := event("test", "jdoe", w.name, i)
-			if err := w.write(carrying(t, ev)); err != nil {
-				t.Fatalf("%s: %v", w.name, err)
-			}
-			if ev.ID == 0 {
-				t.Errorf("%s left its event's ID zero", w.name)
-			}
-			names = append(names, w.name)
-		}
-		wantDetails(t, s, names...)
+		wantEachWriteAppendsItsEvent(t, s, writes)
 	}},
 	{"AFailingWriteAppendsNoEvent", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
@@ -266,3 +252,27 @@ func wantTrue(ok bool, err error) error {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// auditedWrite is one store write to run with an event in its context.
+type auditedWrite struct {
+	name  string
+	write func(ctx context.Context) error
+}
+
+// wantEachWriteAppendsItsEvent runs each write carrying an event whose detail is its name, and
+// checks every event was appended, numbered, in order.
+func wantEachWriteAppendsItsEvent(t *testing.T, s hmisauth.Store, writes []auditedWrite) {
+	t.Helper()
+	var names []string
+	for i, w := range writes {
+		ev := event("test", "jdoe", w.name, i)
+		if err := w.write(carrying(t, ev)); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		if ev.ID == 0 {
+			t.Errorf("%s left its event's ID zero", w.name)
+		}
+		names = append(names, w.name)
+	}
+	wantDetails(t, s, names...)
+}

@@ -19,10 +19,7 @@ var mfaAuditTests = []test{
 		a := reserve(t, s, "jdoe", 3, 1)
 		p := &hmisauth.Passkey{UserID: u.ID, CredentialID: []byte("key"), Name: "Key", CreatedAt: at(1)}
 		c := &hmisauth.LoginChallenge{Site: live, UserID: u.ID, TokenHash: tokenHash("challenge"), CreatedAt: at(1), ExpiresAt: at(300)}
-		writes := []struct {
-			name  string
-			write func(ctx context.Context) error
-		}{
+		writes := []auditedWrite{
 			{"ReleaseLoginAttempt", func(ctx context.Context) error { return s.ReleaseLoginAttempt(ctx, live, "jdoe", a) }},
 			{"Reauthenticated", func(ctx context.Context) error {
 				return s.Reauthenticated(ctx, mine.ID, at(2), tokenHash("mine2"))
@@ -61,18 +58,7 @@ var mfaAuditTests = []test{
 				return second(s.DeleteExpiredSessions(ctx, at(10), time.Time{}))
 			}},
 		}
-		var names []string
-		for i, w := range writes {
-			ev := event("test", "jdoe", w.name, i)
-			if err := w.write(carrying(t, ev)); err != nil {
-				t.Fatalf("%s: %v", w.name, err)
-			}
-			if ev.ID == 0 {
-				t.Errorf("%s left its event's ID zero", w.name)
-			}
-			names = append(names, w.name)
-		}
-		wantDetails(t, s, names...)
+		wantEachWriteAppendsItsEvent(t, s, writes)
 	}},
 	{"ResetSecondFactorsAppendsItsEventOnlyWithTheReset", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")

@@ -72,24 +72,30 @@
     return body;
   }
 
-  async function create(pk) {
-    pk.challenge = fromBase64url(pk.challenge);
-    pk.user.id = fromBase64url(pk.user.id);
-    (pk.excludeCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
-    var cred = await navigator.credentials.create({ publicKey: pk });
-    var resp = cred.response;
+  // credentialJSON is the browser's answer as the server parses it: the parts every passkey
+  // answer has, around the response of its ceremony.
+  function credentialJSON(cred, response) {
     return {
       id: cred.id,
       rawId: toBase64url(cred.rawId),
       type: cred.type,
       authenticatorAttachment: cred.authenticatorAttachment || undefined,
       clientExtensionResults: cred.getClientExtensionResults(),
-      response: {
-        clientDataJSON: toBase64url(resp.clientDataJSON),
-        attestationObject: toBase64url(resp.attestationObject),
-        transports: resp.getTransports ? resp.getTransports() : []
-      }
+      response: response
     };
+  }
+
+  async function create(pk) {
+    pk.challenge = fromBase64url(pk.challenge);
+    pk.user.id = fromBase64url(pk.user.id);
+    (pk.excludeCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
+    var cred = await navigator.credentials.create({ publicKey: pk });
+    var resp = cred.response;
+    return credentialJSON(cred, {
+      clientDataJSON: toBase64url(resp.clientDataJSON),
+      attestationObject: toBase64url(resp.attestationObject),
+      transports: resp.getTransports ? resp.getTransports() : []
+    });
   }
 
   async function get(pk) {
@@ -97,19 +103,12 @@
     (pk.allowCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
     var cred = await navigator.credentials.get({ publicKey: pk });
     var resp = cred.response;
-    return {
-      id: cred.id,
-      rawId: toBase64url(cred.rawId),
-      type: cred.type,
-      authenticatorAttachment: cred.authenticatorAttachment || undefined,
-      clientExtensionResults: cred.getClientExtensionResults(),
-      response: {
-        clientDataJSON: toBase64url(resp.clientDataJSON),
-        authenticatorData: toBase64url(resp.authenticatorData),
-        signature: toBase64url(resp.signature),
-        userHandle: resp.userHandle ? toBase64url(resp.userHandle) : undefined
-      }
-    };
+    return credentialJSON(cred, {
+      clientDataJSON: toBase64url(resp.clientDataJSON),
+      authenticatorData: toBase64url(resp.authenticatorData),
+      signature: toBase64url(resp.signature),
+      userHandle: resp.userHandle ? toBase64url(resp.userHandle) : undefined
+    });
   }
 
   function showError(message) {
