@@ -42,9 +42,10 @@ type LoginResult struct {
 	DeviceToken     string
 	DeviceExpiresAt time.Time
 	// RecoveryCodeUsed says the second step was a recovery code; RecoveryCodesLeft how many
-	// remain.
+	// remain. DeviceRemembered says it was skipped for a remembered device.
 	RecoveryCodeUsed  bool
 	RecoveryCodesLeft int
+	DeviceRemembered  bool
 }
 
 // Login checks a username and password against the site's rules.
@@ -58,7 +59,10 @@ type LoginResult struct {
 //     time does not tell an outsider whether the username exists;
 //  4. only a full success clears the count. Wrong password, unknown user, disabled account,
 //     expired license or agreement and inactivity all answer "Login failed!" and stay
-//     counted, so no answer pattern reveals which of them applied.
+//     counted, so no answer pattern reveals which of them applied;
+//  5. with 2-step verification on (and no remembered device), the code sent along is checked
+//     (a wrong one stays counted); without one the attempt is given back and the answer is
+//     totp_required, or a Challenge for the web's second page (VerifyLogin).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
 	site, err := s.Site(req.Site)
 	if err != nil {
@@ -151,6 +155,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 		}
 		switch {
 		case remembered:
+			res.DeviceRemembered = true
 		case req.Code == "":
 			// The password was right: this attempt is given back, so that a second page does
 			// not cost the user an attempt. Earlier failures stay counted.
@@ -169,8 +174,8 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 		default:
 			recovery, left, err := s.checkCode(ctx, u, req.Code, now)
 			if hmisauth.ErrorCode(err) == hmisauth.ETOTPWrong {
-				if err := s.countFailure(ctx, site, u, attempt, hmisauth.EventLoginFailed, "wrong 2-step code"); err != nil {
-					return nil, err
+				if lockErr := s.countFailure(ctx, site, u, attempt, hmisauth.EventLoginFailed, "wrong 2-step code"); lockErr != nil {
+					return nil, lockErr
 				}
 				return nil, err
 			} else if err != nil {
@@ -196,8 +201,13 @@ func (s *Service) finishLogin(ctx context.Context, site *hmisauth.Site, u *hmisa
 		}
 	}
 	detail := ""
-	if res.RecoveryCodeUsed {
+	switch {
+	case res.RecoveryCodeUsed:
 		detail = fmt.Sprintf("with a recovery code, %d left", res.RecoveryCodesLeft)
+	case res.DeviceRemembered:
+		detail = "2-step verification skipped: remembered device"
+	case u.MFAEnabled:
+		detail = "with 2-step verification"
 	}
 	if err := s.store.LoginSucceeded(s.audit(ctx, site, hmisauth.EventLoginSucceeded, u.Username, detail), u.ID, now); err != nil {
 		return err

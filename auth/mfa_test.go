@@ -278,8 +278,13 @@ func TestRememberedDeviceSkipsTheCodeUntilThePasswordChanges(t *testing.T) {
 		return f.svc.Login(f.ctx, auth.LoginRequest{Site: "live", Username: u.Username, Password: goodPassword,
 			DeviceToken: device, SecondStep: true})
 	}
-	if res, err := remembered(); err != nil || res.Token == "" {
+	if res, err := remembered(); err != nil || res.Token == "" || !res.DeviceRemembered {
 		t.Fatalf("remembered device: %+v, %v", res, err)
+	}
+	// The helpdesk can tell from the audit log that the code was not asked.
+	if evs := f.events(); evs[len(evs)-1].Action != hmisauth.EventLoginSucceeded ||
+		!strings.Contains(evs[len(evs)-1].Detail, "remembered device") {
+		t.Errorf("last event = %+v", evs[len(evs)-1])
 	}
 	// Bound to the user: another account with its own 2-step verification is still asked.
 	other, _, _ := f.withTOTP("Ben", "Cole")
