@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -275,17 +276,18 @@ func randIndex(n int) int {
 	}
 }
 
-// normalizeCode drops what people type around a code: spaces, hyphens, capitals.
+// normalizeCode drops what people type around and inside a code: white space (a pasted line
+// break included), hyphens, capitals.
 func normalizeCode(code string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
-		case r == ' ' || r == '-' || r == '\t':
+		case r == '-' || unicode.IsSpace(r):
 			return -1
 		case r >= 'A' && r <= 'Z':
 			return r + 'a' - 'A'
 		}
 		return r
-	}, strings.TrimSpace(code))
+	}, code)
 }
 
 // isTOTPCode reports whether a normalized code looks like an app's code (else a recovery code).
