@@ -21,6 +21,7 @@ const (
 	EPasskeyWrong         = "passkey_wrong" // a passkey answer that does not verify; counts as a failed attempt
 	EReauthRequired       = "reauth_required"
 	ESignedInElsewhere    = "signed_in_elsewhere" // single-session site: a newer sign-in ended this one
+	EMFAUnavailable       = "mfa_unavailable"     // the authenticator secret does not open with the server key
 	ERateLimited          = "rate_limited"
 	EBusy                 = "busy" // the password hashing queue is full: try again shortly
 	EUnauthorized         = "unauthorized"

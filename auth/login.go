@@ -172,14 +172,18 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 			}
 			return &LoginResult{Challenge: c}, nil
 		default:
-			recovery, left, err := s.checkCode(ctx, u, req.Code, now)
+			f, err := s.store.SecondFactors(ctx, u.ID)
+			if err != nil {
+				return nil, err
+			}
+			recovery, left, err := s.checkCode(ctx, u, f, req.Code, now)
 			if hmisauth.ErrorCode(err) == hmisauth.ETOTPWrong {
 				if lockErr := s.countFailure(ctx, site, u, attempt, hmisauth.EventLoginFailed, "wrong 2-step code"); lockErr != nil {
 					return nil, lockErr
 				}
 				return nil, err
 			} else if err != nil {
-				return nil, err
+				return nil, s.notAGuess(ctx, site, u, attempt, err)
 			}
 			res.RecoveryCodeUsed, res.RecoveryCodesLeft = recovery, left
 		}

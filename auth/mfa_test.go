@@ -91,13 +91,16 @@ func TestSecretIsSealedAtRest(t *testing.T) {
 	if bytes.Contains(fs.TOTP.Secret, []byte(secret)) || len(fs.TOTP.Secret) < 40 {
 		t.Errorf("stored secret %q holds the secret in the clear", fs.TOTP.Secret)
 	}
-	// A service with another server key cannot read it: the code check fails as an error,
-	// never as a sign-in.
+	// A service with another server key cannot read it: the code check fails, never as a
+	// sign-in, and says whom to call.
 	other := auth.NewService(auth.Deps{Store: f.store, Clock: f.clock, Hasher: f.hasher, Sites: []*hmisauth.Site{f.live, f.train}, Letters: f.letters})
 	_, err = other.Login(f.ctx, auth.LoginRequest{Site: "live", Username: u.Username, Password: goodPassword,
 		Code: code(t, secret, f.clock.Now())})
-	if hmisauth.ErrorCode(err) != hmisauth.EINTERNAL {
+	if hmisauth.ErrorCode(err) != hmisauth.EMFAUnavailable || !strings.Contains(hmisauth.ErrorMessage(err), "helpdesk@example.org") {
 		t.Errorf("sign-in with the wrong server key: %v", err)
+	}
+	if n := f.reload(u.Username).FailedAttempts; n != 0 {
+		t.Errorf("failed attempts after the server's fault = %d, want 0: the user is not to blame", n)
 	}
 	_, err = other.Login(f.ctx, auth.LoginRequest{Site: "live", Username: u.Username, Password: goodPassword, Code: codes[0]})
 	wantCode(t, err, hmisauth.ETOTPWrong)

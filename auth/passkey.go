@@ -368,10 +368,7 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, siteKey, challengeToken
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.store.SecondFactors(ctx, c.user.ID)
-	if err != nil {
-		return nil, err
-	}
+	f := c.factors
 	if len(f.Passkeys) == 0 {
 		return nil, hmisauth.Errorf(hmisauth.ENOTFOUND, "Your account has no passkey. Type a code instead.")
 	}
@@ -419,11 +416,7 @@ func (s *Service) VerifyPasskeyLogin(ctx context.Context, req SecondStepRequest,
 		if err := json.Unmarshal(c.row.WebAuthn, &sd); err != nil {
 			return err
 		}
-		f, err := s.store.SecondFactors(ctx, c.user.ID)
-		if err != nil {
-			return err
-		}
-		pu, err := newPasskeyUser(c.user, f.Passkeys)
+		pu, err := newPasskeyUser(c.user, c.factors.Passkeys)
 		if err != nil {
 			return err
 		}
@@ -458,7 +451,7 @@ func (s *Service) VerifyPasskeyLogin(ctx context.Context, req SecondStepRequest,
 		if err := s.store.PasskeyUsed(ctx, key.ID, record, now); err != nil {
 			return err
 		}
-		res.RecoveryCodesLeft = f.RecoveryCodesLeft
+		res.RecoveryCodesLeft = c.factors.RecoveryCodesLeft
 		return nil
 	})
 }

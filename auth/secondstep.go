@@ -24,9 +24,10 @@ type Challenge struct {
 	// RememberDays is how long "remember this device" lasts (0: the site does not offer it).
 	RememberDays int
 
-	id   int64
-	user *hmisauth.User
-	row  *hmisauth.LoginChallenge
+	id      int64
+	user    *hmisauth.User
+	row     *hmisauth.LoginChallenge
+	factors *hmisauth.SecondFactors // as read for this step: the factor checks use them
 }
 
 func (s *Service) newChallenge(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, now time.Time, addr, agent string) (*Challenge, error) {
@@ -47,7 +48,7 @@ func (s *Service) describeChallenge(ctx context.Context, site *hmisauth.Site, u 
 	}
 	return &Challenge{Token: token, ExpiresAt: c.ExpiresAt, Site: site, Username: u.Username,
 		TOTP: f.TOTP.Confirmed(), Passkeys: len(f.Passkeys) > 0, RecoveryCodesLeft: f.RecoveryCodesLeft,
-		RememberDays: site.Policy.MFA.RememberDeviceDays, id: c.ID, user: u, row: c}, nil
+		RememberDays: site.Policy.MFA.RememberDeviceDays, id: c.ID, user: u, row: c, factors: f}, nil
 }
 
 // challengeGone is the answer for a second step whose challenge expired or was used.
@@ -98,7 +99,7 @@ func (s *Service) VerifyLogin(ctx context.Context, req SecondStepRequest) (*Logi
 		return nil, wrongCode()
 	}
 	return s.secondStep(ctx, req, func(c *Challenge, now time.Time, res *LoginResult) error {
-		recovery, left, err := s.checkCode(ctx, c.user, req.Code, now)
+		recovery, left, err := s.checkCode(ctx, c.user, c.factors, req.Code, now)
 		res.RecoveryCodeUsed, res.RecoveryCodesLeft = recovery, left
 		return err
 	})
@@ -131,7 +132,7 @@ func (s *Service) secondStep(ctx context.Context, req SecondStepRequest, prove f
 	res := &LoginResult{}
 	if err := prove(c, now, res); err != nil {
 		if code := hmisauth.ErrorCode(err); code != hmisauth.ETOTPWrong && code != hmisauth.EPasskeyWrong {
-			return nil, err
+			return nil, s.notAGuess(ctx, site, u, attempt, err)
 		}
 		s.log.InfoContext(ctx, "second step failed", "site", site.Key, "username", u.Username, "attempt", attempt.Count)
 		if lockErr := s.countFailure(ctx, site, u, attempt, hmisauth.EventLoginFailed, "wrong 2-step code"); lockErr != nil {
@@ -156,6 +157,19 @@ func (s *Service) secondStep(ctx context.Context, req SecondStepRequest, prove f
 		return nil, err
 	}
 	return res, nil
+}
+
+// notAGuess ends a second step that failed for a reason of the server's (the authenticator
+// secret does not open): its attempt is given back, so the user is not locked out for it, and
+// err is returned. Any other error is returned as it is, the attempt still counted.
+func (s *Service) notAGuess(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, attempt hmisauth.Attempt, err error) error {
+	if hmisauth.ErrorCode(err) != hmisauth.EMFAUnavailable {
+		return err
+	}
+	if rerr := s.store.ReleaseLoginAttempt(ctx, site.Key, hmisauth.UsernameKey(u.Username), attempt); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 // rememberDevice gives the browser a token that skips the second step on this account for

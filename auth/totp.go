@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base32"
-	"fmt"
 	"image/png"
 	"strconv"
 	"strings"
@@ -96,6 +95,19 @@ func (s *Service) PendingTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment
 	return enrolment(key)
 }
 
+// secretUnreadable is what a user hears when their authenticator secret does not open with the
+// server's key (the key was lost or changed): not their fault, and the helpdesk can fix it.
+func (s *Service) secretUnreadable(u *hmisauth.User) error {
+	contact := "your HMIS helpdesk"
+	if site, err := s.Site(u.Site); err == nil {
+		contact = "the helpdesk at " + site.Helpdesk.Contact()
+	}
+	// Recovery codes are keyed by the same server key, so they cannot help either.
+	return &hmisauth.Error{Code: hmisauth.EMFAUnavailable, Message: "Your authenticator app's codes cannot be checked " +
+		"because of a problem on the server, not anything you did. Contact " + contact +
+		": they can reset 2-step verification so you can sign in."}
+}
+
 // pendingSecret is the enrolment waiting for its first code: as stored, and opened.
 func (s *Service) pendingSecret(ctx context.Context, p *Principal) (sealed, secret []byte, err error) {
 	f, err := s.store.SecondFactors(ctx, p.User.ID)
@@ -107,7 +119,9 @@ func (s *Service) pendingSecret(ctx context.Context, p *Principal) (sealed, secr
 	}
 	secret, err = s.keys.Open(f.TOTP.Pending, totpPurpose(p.User.ID))
 	if err != nil {
-		return nil, nil, err
+		// Sealed under another server key: that set-up is lost, a new one works.
+		s.log.WarnContext(ctx, "pending authenticator secret does not open", "username", p.User.Username, "err", err)
+		return nil, nil, noEnrolment()
 	}
 	return f.TOTP.Pending, secret, nil
 }
@@ -334,22 +348,21 @@ func decodeSecret(secret string) []byte {
 	return b
 }
 
-// checkCode verifies a second-step code at sign-in: an authenticator-app code (once only), or
-// else a recovery code (once only). It reports whether a recovery code was used and how many
-// are left. A wrong code is ETOTPWrong; the caller counts it toward the lockout.
-func (s *Service) checkCode(ctx context.Context, u *hmisauth.User, code string, now time.Time) (recovery bool, left int, err error) {
+// checkCode verifies a second-step code at sign-in against the user's factors f: an
+// authenticator-app code (once only), or else a recovery code (once only). It reports whether
+// a recovery code was used and how many are left. A wrong code is ETOTPWrong; the caller
+// counts it toward the lockout.
+func (s *Service) checkCode(ctx context.Context, u *hmisauth.User, f *hmisauth.SecondFactors, code string, now time.Time) (recovery bool, left int, err error) {
 	code = normalizeCode(code)
-	f, err := s.store.SecondFactors(ctx, u.ID)
-	if err != nil {
-		return false, 0, err
-	}
 	if isTOTPCode(code) {
 		if !f.TOTP.Confirmed() {
 			return false, 0, wrongCode()
 		}
 		secret, err := s.keys.Open(f.TOTP.Secret, totpPurpose(u.ID))
 		if err != nil {
-			return false, 0, fmt.Errorf("authenticator secret of user %d: %w", u.ID, err)
+			s.log.ErrorContext(ctx, "authenticator secret does not open: is the server key the one it was sealed with?",
+				"site", u.Site, "username", u.Username, "err", err)
+			return false, 0, s.secretUnreadable(u)
 		}
 		step, ok := matchTOTP(string(secret), code, now, f.TOTP.LastStep)
 		if !ok {

@@ -11,12 +11,15 @@ import (
 // statusByCode is the one table from hmisauth error codes to HTTP statuses, for pages and API
 // alike.
 var statusByCode = map[string]int{
-	hmisauth.ELoginFailed:          http.StatusUnauthorized,
-	hmisauth.ETOTPRequired:         http.StatusUnauthorized,
-	hmisauth.ETOTPWrong:            http.StatusUnauthorized,
-	hmisauth.EPasskeyWrong:         http.StatusUnauthorized,
-	hmisauth.EReauthRequired:       http.StatusForbidden,
-	hmisauth.ESignedInElsewhere:    http.StatusUnauthorized,
+	hmisauth.ELoginFailed:       http.StatusUnauthorized,
+	hmisauth.ETOTPRequired:      http.StatusUnauthorized,
+	hmisauth.ETOTPWrong:         http.StatusUnauthorized,
+	hmisauth.EPasskeyWrong:      http.StatusUnauthorized,
+	hmisauth.EReauthRequired:    http.StatusForbidden,
+	hmisauth.ESignedInElsewhere: http.StatusUnauthorized,
+	// mfa_unavailable: the server cannot read the user's authenticator secret (its key was
+	// lost or changed); a server fault, but one the user must be told how to get past.
+	hmisauth.EMFAUnavailable:       http.StatusInternalServerError,
 	hmisauth.EUnauthorized:         http.StatusUnauthorized,
 	hmisauth.ESessionExpired:       http.StatusUnauthorized,
 	hmisauth.EAccountLocked:        http.StatusLocked,
