@@ -31,10 +31,7 @@ func (f *fixture) withTOTP(first, last string) (*hmisauth.User, string, []string
 	t := f.t
 	u := f.user(first, last)
 	p := f.login(u.Username, goodPassword).Principal
-	e, err := f.svc.StartTOTP(f.ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := f.startTOTP(p)
 	codes, err := f.svc.ConfirmTOTP(f.ctx, p, code(t, e.Secret, f.clock.Now()))
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +39,16 @@ func (f *fixture) withTOTP(first, last string) (*hmisauth.User, string, []string
 	f.setupMail++
 	f.clock.Add(30 * time.Second)
 	return f.reload(u.Username), e.Secret, codes
+}
+
+// startTOTP begins setting up p's authenticator app (the secret shown, not yet confirmed).
+func (f *fixture) startTOTP(p *auth.Principal) *auth.TOTPEnrolment {
+	f.t.Helper()
+	e, err := f.svc.StartTOTP(f.ctx, p)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return e
 }
 
 func (f *fixture) loginWith(username, pw, c string) (*auth.LoginResult, error) {
@@ -52,10 +59,7 @@ func TestTOTPEnrolmentShowsSecretQRAndTenRecoveryCodes(t *testing.T) {
 	f := newFixture(t)
 	u := f.user("Ana", "Diaz")
 	p := f.login(u.Username, goodPassword).Principal
-	e, err := f.svc.StartTOTP(f.ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := f.startTOTP(p)
 	if len(e.Secret) != 32 || !strings.HasPrefix(e.URL, "otpauth://totp/HMIS%20Live:"+u.Username+"?") ||
 		!bytes.HasPrefix(e.QRCode, []byte("\x89PNG")) {
 		t.Errorf("enrolment = secret %q, url %q, %d bytes of QR", e.Secret, e.URL, len(e.QRCode))
@@ -64,7 +68,7 @@ func TestTOTPEnrolmentShowsSecretQRAndTenRecoveryCodes(t *testing.T) {
 	if f.reload(u.Username).MFAEnabled {
 		t.Fatal("MFA on before the first code")
 	}
-	_, err = f.svc.ConfirmTOTP(f.ctx, p, "000000")
+	_, err := f.svc.ConfirmTOTP(f.ctx, p, "000000")
 	wantCode(t, err, hmisauth.ETOTPWrong)
 	codes, err := f.svc.ConfirmTOTP(f.ctx, p, code(t, e.Secret, f.clock.Now()))
 	if err != nil {
@@ -470,14 +474,11 @@ func TestTurningOnTheAppEndsOtherSessions(t *testing.T) {
 	u := f.user("Ana", "Diaz")
 	other := f.login(u.Username, goodPassword)
 	p := f.login(u.Username, goodPassword).Principal
-	e, err := f.svc.StartTOTP(f.ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := f.startTOTP(p)
 	if _, err := f.svc.ConfirmTOTP(f.ctx, p, code(t, e.Secret, f.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.Authenticate(f.ctx, "live", other.Token)
+	_, err := f.svc.Authenticate(f.ctx, "live", other.Token)
 	if auth.SessionEndReason(err) != hmisauth.EndedMFAChanged {
 		t.Errorf("the other session: %v", err)
 	}

@@ -62,10 +62,7 @@ func TestTurningTheAppOnAndOffEmailsTheUser(t *testing.T) {
 	f := newFixture(t)
 	u := f.user("Ana", "Diaz")
 	p := f.login(u.Username, goodPassword).Principal
-	e, err := f.svc.StartTOTP(f.ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := f.startTOTP(p)
 	before := f.mailCount()
 	if _, err := f.svc.ConfirmTOTP(f.ctx, p, code(t, e.Secret, f.clock.Now())); err != nil {
 		t.Fatal(err)
@@ -151,10 +148,7 @@ func TestNoMFANoticeWithoutAnEmailAddress(t *testing.T) {
 	}
 	before := f.mailCount()
 
-	e, err := f.svc.StartTOTP(f.ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := f.startTOTP(p)
 	if _, err := f.svc.ConfirmTOTP(f.ctx, p, code(t, e.Secret, f.clock.Now())); err != nil {
 		t.Fatal(err)
 	}

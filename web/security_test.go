@@ -58,6 +58,17 @@ func (b *browser) turnOnTOTP(site string) (string, []string) {
 	return secret, codes
 }
 
+// totpUser is an active user who has just turned the authenticator app on in b, still signed
+// in; it returns their username, the secret their phone holds and their recovery codes.
+func (e *env) totpUser() (b *browser, username, secret string, codes []string) {
+	e.t.Helper()
+	username = e.activeUser("live", "Rosa", "Park", goodPassword)
+	b = e.browser()
+	b.signIn("live", username, goodPassword)
+	secret, codes = b.turnOnTOTP("live")
+	return b, username, secret, codes
+}
+
 func (b *browser) cookie(name string) *http.Cookie {
 	u, _ := url.Parse(b.e.srv.URL)
 	for _, c := range b.c.Jar.Cookies(u) {
@@ -100,10 +111,7 @@ func TestSecuritySettingsAskThePasswordAgain(t *testing.T) {
 
 func TestTOTPSetUpThenSignInWithCodeAndRememberedDevice(t *testing.T) {
 	e := newEnv(t)
-	username := e.activeUser("live", "Rosa", "Park", goodPassword)
-	b := e.browser()
-	b.signIn("live", username, goodPassword)
-	secret, codes := b.turnOnTOTP("live")
+	b, username, secret, codes := e.totpUser()
 	b.get("/live/account/security").wantText("2-step verification is <strong>on</strong>", `id="codes-left">10<`)
 	b.post("/live/logout", nil)
 
@@ -138,10 +146,7 @@ func TestTOTPSetUpThenSignInWithCodeAndRememberedDevice(t *testing.T) {
 
 func TestSecondStepWaitsFiveMinutesAtMost(t *testing.T) {
 	e := newEnv(t)
-	username := e.activeUser("live", "Rosa", "Park", goodPassword)
-	b := e.browser()
-	b.signIn("live", username, goodPassword)
-	secret, _ := b.turnOnTOTP("live")
+	b, username, secret, _ := e.totpUser()
 	b.post("/live/logout", nil)
 	b.signIn("live", username, goodPassword).wantPath("/live/login/verify")
 	e.clock.Advance(6 * time.Minute)
@@ -151,10 +156,7 @@ func TestSecondStepWaitsFiveMinutesAtMost(t *testing.T) {
 
 func TestWrongCodesLockTheAccountLikeWrongPasswords(t *testing.T) {
 	e := newEnv(t)
-	username := e.activeUser("live", "Rosa", "Park", goodPassword)
-	b := e.browser()
-	b.signIn("live", username, goodPassword)
-	b.turnOnTOTP("live")
+	b, username, _, _ := e.totpUser()
 	b.post("/live/logout", nil)
 	b.signIn("live", username, goodPassword).wantPath("/live/login/verify")
 	b.post("/live/login/verify", url.Values{"code": {"111111"}}).wantText("That code is not right")
@@ -354,10 +356,7 @@ func TestPasswordPageAsksTheCurrentPasswordOnceTheSettingsClose(t *testing.T) {
 
 func TestSecondStepCookiesLastAsLongAsTheyWork(t *testing.T) {
 	e := newEnv(t)
-	username := e.activeUser("live", "Rosa", "Park", goodPassword)
-	b := e.browser()
-	b.signIn("live", username, goodPassword)
-	secret, _ := b.turnOnTOTP("live")
+	_, username, secret, _ := e.totpUser()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	post := func(path string, form url.Values, cookies ...*http.Cookie) *http.Response {
 		t.Helper()
