@@ -43,6 +43,12 @@ const (
 	EventMFAReset             = "mfa_reset" // the helpdesk removed every second factor
 	EventDeviceRemembered     = "device_remembered"
 	EventSessionEnded         = "session_ended" // the user ended one of their own sessions
+	// EventLoginRefusals summarises the sign-ins refused on a locked username in one window
+	// after the first, which has its own login_failed event (see RefusalWindow).
+	EventLoginRefusals = "login_refusals"
+	// EventResetDropped summarises the "forgot password" requests dropped from one address in
+	// one window after the first, which has its own reset_requested event.
+	EventResetDropped = "reset_requests_dropped"
 )
 
 // EventActions lists every audit action, in the order a filter offers them.
@@ -55,7 +61,7 @@ var EventActions = []string{
 	EventMailAbandoned, EventSessionsEnded, EventAccountInactive, EventReauthenticated,
 	EventReauthFailed, EventTOTPEnabled, EventTOTPDisabled, EventRecoveryCodesNew,
 	EventRecoveryCodeUsed, EventPasskeyAdded, EventPasskeyRemoved, EventMFAReset,
-	EventDeviceRemembered, EventSessionEnded,
+	EventDeviceRemembered, EventSessionEnded, EventLoginRefusals, EventResetDropped,
 }
 
 // Event is one entry of the audit log: who did what to whom, when and from where. The log is

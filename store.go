@@ -217,6 +217,19 @@ type Store interface {
 	// contains now, and reports whether the count is still within limit. Windows are shared by
 	// every server process on the database.
 	HitRateLimit(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (bool, error)
+	// NoteRefusal counts one refused request in the window of length window (fixed, aligned
+	// to multiples of window) that contains r.At, for (r.Site, r.Kind, r.Key), in one atomic
+	// step. The first refusal of a window appends the events ctx carries (its own audit event)
+	// and reports true; each later one is only counted, with its time and (up to
+	// RefusalValuesKept distinct) r.Value, appends nothing and reports false. Of parallel
+	// first refusals exactly one reports true.
+	NoteRefusal(ctx context.Context, r Refusal, window time.Duration) (bool, error)
+	// ClosedRefusals lists up to limit windows that ended at or before now, oldest first.
+	ClosedRefusals(ctx context.Context, now time.Time, limit int) ([]*RefusalCount, error)
+	// EndRefusals removes the window id and appends the events ctx carries (its summary) in
+	// one transaction, if it is still there: of parallel callers exactly one reports true and
+	// appends; the others change nothing.
+	EndRefusals(ctx context.Context, id int64) (bool, error)
 	// LastResetAt is when the user's newest reset token was made (zero: none live).
 	LastResetAt(ctx context.Context, userID int64, now time.Time) (time.Time, error)
 

@@ -127,6 +127,11 @@ func TestTwoProcessesShareTheRateLimits(t *testing.T) {
 	storetest.ParallelHits(t, []hmisauth.Store{open(t, path), open(t, path)}, 50, 5)
 }
 
+func TestTwoProcessesShareTheRefusalWindows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	storetest.ParallelRefusals(t, []hmisauth.Store{open(t, path), open(t, path)}, 40)
+}
+
 // Every key a client address makes gets a row; ended windows must not pile up.
 func TestEndedRateLimitWindowsAreDeleted(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hmisauth.db")

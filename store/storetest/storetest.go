@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"ResetConcurrency", resetConcurrencyTests},
 		{"Outbox", outboxTests},
 		{"RateLimit", rateLimitTests},
+		{"Refusal", refusalTests},
 		{"Profile", profileTests},
 		{"Audit", auditTests},
 		{"AuditQuery", auditQueryTests},
