@@ -58,6 +58,7 @@ type Letter struct {
 	User       *User
 	Link       string        // the reset link, for MailReset
 	ExpiresIn  time.Duration // how long the link works, for MailReset
+	Unlocks    bool          // for MailReset: the account is locked, and the reset also unlocks it
 	At         time.Time     // when it happened (the request, the change), shown in the site's timezone
 	NewEmail   string        // for MailEmailChanged
 	ExpiresOn  time.Time     // for MailPasswordExpiring

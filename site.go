@@ -86,6 +86,10 @@ type LockoutPolicy struct {
 	// AutoUnlockAfter, when not zero, unlocks a locked account that long after it locked;
 	// zero means only an administrator unlocks.
 	AutoUnlockAfter time.Duration `yaml:"auto_unlock_after"`
+	// ResetUnlocks lets a password reset through an e-mailed link also unlock the account, so
+	// a locked user can help themselves instead of calling the helpdesk. Off by default, as
+	// in the vendor systems: while locked, "Forgot password" sends no link.
+	ResetUnlocks bool `yaml:"reset_unlocks"`
 }
 
 // ResetLimits keep "forgot password" from flooding inboxes or serving as a spam cannon.

@@ -59,7 +59,7 @@ func Problems(site *hmisauth.Site, u *hmisauth.User, agency *hmisauth.Agency, no
 		add(true, hmisauth.ProblemLocked, u.LockedAt,
 			fmt.Sprintf("Locked after %d failed sign-in attempts; the last at %s.%s", u.FailedAttempts,
 				u.LastFailedAt.In(site.Loc()).Format("Jan 2 3:04 PM MST"), auto),
-			"Confirm who is calling, then unlock ("+cmd("unlock")+"), or issue a temporary password, which also unlocks.")
+			"Confirm who is calling, then unlock ("+cmd("unlock")+"), or issue a temporary password, which also unlocks."+resetUnlocks(site, u))
 	}
 	if since := inactiveSince(site, u); !since.IsZero() && since.Before(now) {
 		add(true, hmisauth.ProblemInactive, since,
@@ -128,4 +128,12 @@ func Status(u *hmisauth.User) string {
 		return "locked"
 	}
 	return "active"
+}
+
+// resetUnlocks adds, where the site lets a reset unlock, that the user can do it themselves.
+func resetUnlocks(site *hmisauth.Site, u *hmisauth.User) string {
+	if !site.Policy.Lockout.ResetUnlocks || u.Email == "" {
+		return ""
+	}
+	return " Or the person can use \"Forgot password\": on this site a reset by e-mail also unlocks."
 }

@@ -93,12 +93,13 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 		return nil, err
 	}
 	if !attempt.Allowed {
-		s.log.InfoContext(ctx, "login refused: locked", "site", site.Key, "username", key, "client", req.ClientAddr)
-		s.record(ctx, s.newEvent(ctx, site, hmisauth.EventLoginFailed, typed, "account locked"))
+		s.refusedLocked(ctx, site, typed, req.ClientAddr)
 		return nil, lockedError(site)
 	}
 	// failed ends an attempt that stays counted: the one that reached the threshold says so.
-	failed := func(reason string, userID int64) error {
+	// The lock stops new sign-ins only: sessions already open stay, so whoever types wrong
+	// passwords for a username cannot throw its owner out mid-intake.
+	failed := func(reason string) error {
 		s.log.InfoContext(ctx, "login failed", "site", site.Key, "username", key, "reason", reason,
 			"attempt", attempt.Count, "client", req.ClientAddr)
 		evs := []*hmisauth.Event{s.newEvent(ctx, site, hmisauth.EventLoginFailed, typed, reason)}
@@ -106,11 +107,6 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 			evs = append(evs, s.newEvent(ctx, site, hmisauth.EventAccountLocked, typed,
 				fmt.Sprintf("locked after %d failed attempts", attempt.Count)))
 			s.record(ctx, evs...)
-			if userID != 0 {
-				if err := s.store.DeleteUserSessions(ctx, userID, 0, hmisauth.EndedLocked, s.clock.Now()); err != nil {
-					return err
-				}
-			}
 			return lockedError(site)
 		}
 		s.record(ctx, evs...)
@@ -122,7 +118,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 		if err := slot.VerifyDummy(req.Password); err != nil {
 			return nil, err
 		}
-		return nil, failed("unknown_user", 0)
+		return nil, failed("unknown_user")
 	} else if err != nil {
 		return nil, err
 	}
@@ -131,12 +127,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 		return nil, err
 	}
 	if !ok {
-		return nil, failed("wrong_password", u.ID)
+		return nil, failed("wrong_password")
 	}
 	if reason, err := s.blockedReason(ctx, site, u, now); err != nil {
 		return nil, err
 	} else if reason != "" {
-		return nil, failed(reason, u.ID)
+		return nil, failed(reason)
 	}
 	if rehash {
 		if h, err := slot.Hash(req.Password); err == nil {

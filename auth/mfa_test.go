@@ -432,9 +432,12 @@ func TestSecuritySettingsCloseAfterTheReauthWindow(t *testing.T) {
 	}
 }
 
-func TestWrongReauthPasswordsLockAndSignOut(t *testing.T) {
+// The session that guessed its way to the lock ends; the user's other sessions stay, as for
+// any lock.
+func TestWrongReauthPasswordsLockAndEndTheGuessingSession(t *testing.T) {
 	f := newFixture(t)
 	u := f.user("Ana", "Diaz")
+	other := f.login(u.Username, goodPassword)
 	res := f.login(u.Username, goodPassword)
 	var err error
 	for range 3 {
@@ -444,6 +447,9 @@ func TestWrongReauthPasswordsLockAndSignOut(t *testing.T) {
 	_, err = f.svc.Authenticate(f.ctx, "live", res.Token)
 	if auth.SessionEndReason(err) != hmisauth.EndedLocked {
 		t.Errorf("session after the lock: %v", err)
+	}
+	if _, err := f.svc.Authenticate(f.ctx, "live", other.Token); err != nil {
+		t.Errorf("the other session after the lock: %v", err)
 	}
 }
 

@@ -62,13 +62,9 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, req Password
 	}
 	defer slot.Release()
 	if req.Current != "" {
-		ok, _, err := slot.Verify(req.Current, p.User.PasswordHash)
-		if err != nil {
+		if err := s.checkOwnPassword(s.actorContext(ctx, p), slot, p, req.Current, &hmisauth.Error{Code: hmisauth.ECurrentPasswordWrong,
+			Field: "current_password", Message: "Your current password is not right. Type it again."}); err != nil {
 			return err
-		}
-		if !ok {
-			return &hmisauth.Error{Code: hmisauth.ECurrentPasswordWrong, Field: "current_password",
-				Message: "Your current password is not right. Type it again."}
 		}
 	}
 	hash, err := s.hashNewPassword(ctx, slot, p.Site, p.User, req.New)

@@ -13,11 +13,16 @@ import (
 type ContactChange struct {
 	Email *string
 	Phone *string
+	// CurrentPassword proves it is still the user when the e-mail address changes; a fresh
+	// re-authentication (within session.reauth) stands in for it.
+	CurrentPassword string
 }
 
-// UpdateContact changes the signed-in user's e-mail and phone. When the e-mail address changes,
-// the old address is told, in the same transaction, so a hijacked account cannot quietly
-// redirect its reset e-mails.
+// UpdateContact changes the signed-in user's e-mail and phone. The e-mail address is recovery
+// information (reset links go there), so changing it needs the current password or a fresh
+// re-authentication, like the security settings: otherwise a stolen session would become a
+// permanent takeover through "forgot password". The old address is told, in the same
+// transaction, so the change cannot happen quietly. The phone number needs neither.
 func (s *Service) UpdateContact(ctx context.Context, p *Principal, c ContactChange) error {
 	if err := p.Require(""); err != nil {
 		return err
@@ -34,8 +39,13 @@ func (s *Service) UpdateContact(ctx context.Context, p *Principal, c ContactChan
 			return err
 		}
 	}
-	var notice *hmisauth.Message
 	now := s.clock.Now()
+	if !sameAddress(p.User.Email, email) {
+		if err := s.proveForEmail(ctx, p, c.CurrentPassword, now); err != nil {
+			return err
+		}
+	}
+	var notice *hmisauth.Message
 	if old := p.User.Email; old != "" && !sameAddress(old, email) {
 		notice, err = s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailEmailChanged, Site: p.Site,
 			To: old, User: p.User, NewEmail: email, At: now, ClientAddr: p.Session.ClientAddr})
@@ -65,6 +75,28 @@ func (s *Service) UpdateContact(ctx context.Context, p *Principal, c ContactChan
 	s.log.InfoContext(ctx, "contact details changed", "site", p.Site.Key, "username", p.User.Username,
 		"email_changed", notice != nil)
 	return nil
+}
+
+// proveForEmail lets an e-mail change through with the current password, or within
+// session.reauth of the password being typed.
+func (s *Service) proveForEmail(ctx context.Context, p *Principal, current string, now time.Time) error {
+	if current == "" {
+		if p.ReauthFresh(now) {
+			return nil
+		}
+		return &hmisauth.Error{Code: hmisauth.EReauthRequired, Field: "current_password",
+			Message: "To change your e-mail address, type your current password."}
+	}
+	if len(current) > maxPasswordBytes {
+		return hmisauth.FieldError("current_password", "That is longer than any password. Check what you typed.")
+	}
+	slot, err := s.hasher.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer slot.Release()
+	return s.checkOwnPassword(s.actorContext(ctx, p), slot, p, current, &hmisauth.Error{Code: hmisauth.ECurrentPasswordWrong,
+		Field: "current_password", Message: "Your current password is not right. Type it again."})
 }
 
 func sameAddress(a, b string) bool { return hmisauth.UsernameKey(a) == hmisauth.UsernameKey(b) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/password"
 )
 
 // ReauthUntil is when the security settings close again: session.reauth after the password
@@ -58,30 +59,11 @@ func (s *Service) Reauthenticate(ctx context.Context, p *Principal, password str
 	defer slot.Release()
 	site, u, now := p.Site, p.User, s.clock.Now()
 	ctx = s.actorContext(ctx, p)
-	key := hmisauth.UsernameKey(u.Username)
-	attempt, err := s.store.ReserveLoginAttempt(ctx, site.Key, key, site.Policy.Lockout.Threshold, now)
-	if err != nil {
-		return "", err
-	}
-	if !attempt.Allowed {
-		return "", lockedError(site)
-	}
-	ok, _, err := slot.Verify(password, u.PasswordHash)
-	if err != nil {
+	if err := s.checkOwnPassword(ctx, slot, p, password, &hmisauth.Error{Code: hmisauth.ECurrentPasswordWrong,
+		Field: "password", Message: "That password is not right. Type it again."}); err != nil {
 		return "", err
 	}
 	slot.Release()
-	if !ok {
-		s.log.InfoContext(ctx, "re-authentication failed", "site", site.Key, "username", u.Username, "attempt", attempt.Count)
-		if err := s.countFailure(ctx, site, u, attempt, hmisauth.EventReauthFailed, "wrong password"); err != nil {
-			return "", err
-		}
-		return "", &hmisauth.Error{Code: hmisauth.ECurrentPasswordWrong, Field: "password",
-			Message: "That password is not right. Type it again."}
-	}
-	if err := s.store.ReleaseLoginAttempt(ctx, site.Key, key, attempt); err != nil {
-		return "", err
-	}
 	var token string
 	var hash []byte
 	if rotate {
@@ -99,9 +81,42 @@ func (s *Service) Reauthenticate(ctx context.Context, p *Principal, password str
 	return token, nil
 }
 
+// checkOwnPassword checks the password a signed-in user typed to prove it is still them (to
+// open the security settings, change the password or the e-mail address). It counts toward
+// the lockout like a sign-in, since whoever holds the session may be guessing: a locked
+// account answers account_locked, a wrong password wrong (its attempt stays counted), a right
+// one gives its attempt back. The session that guesses its way to the lock ends; the user's
+// other sessions stay, as for any lock.
+func (s *Service) checkOwnPassword(ctx context.Context, slot *password.Slot, p *Principal, pw string, wrong *hmisauth.Error) error {
+	site, u := p.Site, p.User
+	key := hmisauth.UsernameKey(u.Username)
+	attempt, err := s.store.ReserveLoginAttempt(ctx, site.Key, key, site.Policy.Lockout.Threshold, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if !attempt.Allowed {
+		return lockedError(site)
+	}
+	ok, _, err := slot.Verify(pw, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return s.store.ReleaseLoginAttempt(ctx, site.Key, key, attempt)
+	}
+	s.log.InfoContext(ctx, "password typed again was wrong", "site", site.Key, "username", u.Username, "attempt", attempt.Count)
+	if err := s.countFailure(ctx, site, u, attempt, hmisauth.EventReauthFailed, "wrong password"); err != nil {
+		if endErr := s.store.EndUserSession(ctx, u.ID, p.Session.ID, hmisauth.EndedLocked, s.clock.Now()); endErr != nil {
+			return endErr
+		}
+		return err
+	}
+	return wrong
+}
+
 // countFailure records a failed proof by a known user (a wrong password typed again, a wrong
-// 2-step code) whose attempt stays counted; at the threshold it locks the account, ending its
-// sessions, and answers account_locked.
+// 2-step code) whose attempt stays counted; at the threshold it answers account_locked (the
+// count locked the account). Like a lock at sign-in, it leaves the user's sessions open.
 func (s *Service) countFailure(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, attempt hmisauth.Attempt, action, detail string) error {
 	evs := []*hmisauth.Event{s.newEvent(ctx, site, action, u.Username, detail)}
 	if attempt.Count < site.Policy.Lockout.Threshold {
@@ -111,8 +126,5 @@ func (s *Service) countFailure(ctx context.Context, site *hmisauth.Site, u *hmis
 	evs = append(evs, s.newEvent(ctx, site, hmisauth.EventAccountLocked, u.Username,
 		fmt.Sprintf("locked after %d failed attempts", attempt.Count)))
 	s.record(ctx, evs...)
-	if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedLocked, s.clock.Now()); err != nil {
-		return err
-	}
 	return lockedError(site)
 }

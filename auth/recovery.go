@@ -39,17 +39,19 @@ func (s *Service) RequestReset(ctx context.Context, req ForgotRequest) error {
 	}
 	now := s.clock.Now()
 	lim := site.Policy.ResetLimits
+	typed := strings.TrimSpace(req.Username)
 	ok, err := s.store.HitRateLimit(ctx, "forgot-addr:"+site.Key+":"+req.ClientAddr, lim.AddressWindow, lim.PerAddress, now)
-	if err != nil || !ok {
-		if !ok {
-			s.log.WarnContext(ctx, "reset requests rate-limited", "site", site.Key, "client", req.ClientAddr)
-			s.record(ctx, s.newEvent(ctx, site, hmisauth.EventResetRequested, strings.TrimSpace(req.Username),
-				"dropped: too many requests from this address"))
-		}
+	if err != nil {
 		return err
+	} else if !ok {
+		ev := s.newEvent(ctx, site, hmisauth.EventResetRequested, typed, "dropped: too many requests from this address")
+		if s.refused(ctx, site, hmisauth.Refusal{Kind: hmisauth.RefusalResetDropped, Key: req.ClientAddr, Value: typed}, ev) {
+			s.log.WarnContext(ctx, "reset requests rate-limited", "site", site.Key, "client", req.ClientAddr)
+		}
+		return nil
 	}
-	ctx = s.audit(ctx, site, hmisauth.EventResetRequested, strings.TrimSpace(req.Username), "")
-	err = s.store.QueueResetRequest(ctx, &hmisauth.ResetRequest{Site: site.Key, Username: strings.TrimSpace(req.Username),
+	ctx = s.audit(ctx, site, hmisauth.EventResetRequested, typed, "")
+	err = s.store.QueueResetRequest(ctx, &hmisauth.ResetRequest{Site: site.Key, Username: typed,
 		ClientAddr: req.ClientAddr, At: now})
 	if err == nil {
 		s.kick()
@@ -105,7 +107,7 @@ func (s *Service) processResetRequest(ctx context.Context, r *hmisauth.ResetRequ
 		return nil
 	}
 	letter := hmisauth.Letter{Site: site, To: u.Email, User: u, At: r.At, ClientAddr: r.ClientAddr}
-	if u.Locked() {
+	if u.Locked() && !site.Policy.Lockout.ResetUnlocks {
 		// No working link while locked: the e-mail says to call the helpdesk instead.
 		letter.Kind = hmisauth.MailResetLocked
 		m, err := s.letters.Compose(letter)
@@ -123,7 +125,7 @@ func (s *Service) processResetRequest(ctx context.Context, r *hmisauth.ResetRequ
 	}
 	token, hash := newToken()
 	ttl := site.Policy.ResetLinkTTL
-	letter.Kind, letter.ExpiresIn = hmisauth.MailReset, ttl
+	letter.Kind, letter.ExpiresIn, letter.Unlocks = hmisauth.MailReset, ttl, u.Locked()
 	letter.Link = fmt.Sprintf("%s/%s/reset-password?token=%s", s.publicURL, site.Key, token)
 	m, err := s.letters.Compose(letter)
 	if err != nil {
@@ -144,6 +146,18 @@ type ResetLink struct {
 	User             *hmisauth.User
 	ExpiresAt        time.Time
 	SecurityQuestion string // set when the site asks it after the link
+	// Unlocks says the account is locked and completing this reset unlocks it (the site's
+	// lockout.reset_unlocks); a locked account on any other site cannot reset.
+	Unlocks bool
+}
+
+// Refused is the error completing this reset would end in whatever is typed (the account is
+// locked and the site does not let a reset unlock it), or nil.
+func (l *ResetLink) Refused() error {
+	if l.User.Locked() && !l.Unlocks {
+		return lockedError(l.Site)
+	}
+	return nil
 }
 
 // OpenResetLink checks a reset link's token. Unknown, used, expired and superseded links are
@@ -164,7 +178,8 @@ func (s *Service) OpenResetLink(ctx context.Context, siteKey, token string) (*Re
 	if u.Disabled {
 		return nil, tokenInvalid()
 	}
-	link := &ResetLink{Site: site, User: u, ExpiresAt: t.ExpiresAt}
+	link := &ResetLink{Site: site, User: u, ExpiresAt: t.ExpiresAt,
+		Unlocks: u.Locked() && site.Policy.Lockout.ResetUnlocks}
 	if site.RequiresSecurityQuestion() {
 		if u.RecoveryQuestion == "" {
 			return nil, recoveryUnavailable(site)
@@ -208,16 +223,16 @@ type ResetRequest struct {
 
 // CompleteReset sets a new password through a reset link. On success every session of the user
 // ends, the failure count clears and a "password changed" notice is queued; the user then signs
-// in with the new password. A wrong security answer counts as a failed sign-in attempt, and a
-// locked account cannot reset.
+// in with the new password. A wrong security answer counts as a failed sign-in attempt. A
+// locked account cannot reset, unless the site lets a reset unlock it (it is then unlocked).
 func (s *Service) CompleteReset(ctx context.Context, req ResetRequest) error {
 	link, err := s.OpenResetLink(ctx, req.Site, req.Token)
 	if err != nil {
 		return err
 	}
 	site, u := link.Site, link.User
-	if u.Locked() {
-		return lockedError(site)
+	if err := link.Refused(); err != nil {
+		return err
 	}
 	if err := s.checkNewPassword(site, u, req.New, req.Confirm); err != nil {
 		return err
@@ -228,7 +243,7 @@ func (s *Service) CompleteReset(ctx context.Context, req ResetRequest) error {
 	}
 	defer slot.Release()
 	if link.SecurityQuestion != "" {
-		if err := s.checkSecurityAnswer(ctx, slot, site, u, req.SecurityAnswer); err != nil {
+		if err := s.checkSecurityAnswer(ctx, slot, link, req.SecurityAnswer); err != nil {
 			return err
 		}
 	}
@@ -243,7 +258,11 @@ func (s *Service) CompleteReset(ctx context.Context, req ResetRequest) error {
 	if err != nil {
 		return err
 	}
-	ctx = s.audit(ctx, site, hmisauth.EventResetCompleted, u.Username, "through an e-mailed link")
+	detail := "through an e-mailed link"
+	if link.Unlocks {
+		detail += ", which also unlocked the account"
+	}
+	ctx = s.audit(ctx, site, hmisauth.EventResetCompleted, u.Username, detail)
 	err = s.store.CompleteReset(ctx, HashToken(req.Token), now, hmisauth.PasswordChange{
 		UserID: u.ID, Hash: hash, At: now, History: site.Policy.Password.History, Mail: notice,
 	})
@@ -257,15 +276,37 @@ func (s *Service) CompleteReset(ctx context.Context, req ResetRequest) error {
 	return nil
 }
 
+// answerWindow is the period in which a locked account whose reset would unlock it gets its
+// threshold of security answers: the lockout cannot count them, the account being locked.
+const answerWindow = 24 * time.Hour
+
 // checkSecurityAnswer compares the answer with the stored hash, counting it like a sign-in
 // attempt: the same atomic reservation, so guessing answers locks the account just as
-// guessing passwords does. The count clears when the reset succeeds.
-func (s *Service) checkSecurityAnswer(ctx context.Context, slot *password.Slot, site *hmisauth.Site, u *hmisauth.User, answer string) error {
+// guessing passwords does. The count clears when the reset succeeds. On an account already
+// locked whose reset would unlock it, answers are counted apart instead: the threshold a day.
+func (s *Service) checkSecurityAnswer(ctx context.Context, slot *password.Slot, link *ResetLink, answer string) error {
+	site, u := link.Site, link.User
 	if strings.TrimSpace(answer) == "" {
 		return hmisauth.FieldError("security_answer", "Type the answer to your security question.")
 	}
 	key := hmisauth.UsernameKey(u.Username)
-	attempt, err := s.store.ReserveLoginAttempt(ctx, site.Key, key, site.Policy.Lockout.Threshold, s.clock.Now())
+	threshold := site.Policy.Lockout.Threshold
+	if link.Unlocks {
+		ok, err := s.store.HitRateLimit(ctx, "reset-answer:"+site.Key+":"+key, answerWindow, threshold, s.clock.Now())
+		if err != nil {
+			return err
+		} else if !ok {
+			return hmisauth.Errorf(hmisauth.EAccountLocked,
+				"Your account is locked, and the security answer was wrong too many times today. Contact the helpdesk at %s to unlock it.",
+				site.Helpdesk.Contact())
+		}
+		if ok, _, err := slot.Verify(NormalizeAnswer(answer), u.RecoveryAnswerHash); err != nil || ok {
+			return err
+		}
+		s.record(ctx, s.newEvent(ctx, site, hmisauth.EventSecurityAnswerWrong, u.Username, "account locked"))
+		return wrongAnswer()
+	}
+	attempt, err := s.store.ReserveLoginAttempt(ctx, site.Key, key, threshold, s.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -287,11 +328,12 @@ func (s *Service) checkSecurityAnswer(ctx context.Context, slot *password.Slot, 
 	}
 	s.record(ctx, evs...)
 	if attempt.Count >= site.Policy.Lockout.Threshold {
-		if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedLocked, s.clock.Now()); err != nil {
-			return err
-		}
 		return lockedError(site)
 	}
+	return wrongAnswer()
+}
+
+func wrongAnswer() error {
 	return &hmisauth.Error{Code: hmisauth.ESecurityAnswerWrong, Field: "security_answer",
 		Message: "That answer is not right. Check it and try again; too many wrong answers lock your account."}
 }

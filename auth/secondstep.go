@@ -120,7 +120,7 @@ func (s *Service) secondStep(ctx context.Context, req SecondStepRequest, prove f
 		return nil, err
 	}
 	if !attempt.Allowed {
-		s.record(ctx, s.newEvent(ctx, site, hmisauth.EventLoginFailed, u.Username, "account locked"))
+		s.refusedLocked(ctx, site, u.Username, req.ClientAddr)
 		return nil, lockedError(site)
 	}
 	if reason, err := s.blockedReason(ctx, site, u, now); err != nil {

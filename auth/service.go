@@ -95,8 +95,14 @@ func (s *Service) SyncSites(ctx context.Context) error {
 	return nil
 }
 
-// lockedError is what a locked account hears, with whom to call.
+// lockedError is what a locked account hears, with whom to call, and whether "Forgot
+// password" can help (only where a reset also unlocks).
 func lockedError(site *hmisauth.Site) error {
+	if site.Policy.Lockout.ResetUnlocks {
+		return hmisauth.Errorf(hmisauth.EAccountLocked,
+			"Your account is locked after too many failed sign-in attempts. Use \"Forgot password\" to choose a new password, which also unlocks it, or contact the helpdesk at %s.",
+			site.Helpdesk.Contact())
+	}
 	return hmisauth.Errorf(hmisauth.EAccountLocked,
 		"Your account is locked after too many failed sign-in attempts. Contact the helpdesk at %s to unlock it.",
 		site.Helpdesk.Contact())

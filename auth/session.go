@@ -95,8 +95,10 @@ func truncate(s string, n int) string {
 }
 
 // Authenticate turns a session token presented on a site into its Principal. Any token that is
-// unknown, of another site, or whose account was disabled or locked since, answers
-// EUnauthorized; a timed-out one answers ESessionExpired and is removed.
+// unknown, of another site, or whose account was disabled since, answers EUnauthorized; a
+// timed-out one answers ESessionExpired and is removed. A lock from failed sign-ins does not
+// end a session: it stops new sign-ins only (whoever types wrong passwords for a username must
+// not be able to throw its owner out).
 func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Principal, error) {
 	site, err := s.Site(siteKey)
 	if err != nil {
@@ -130,7 +132,7 @@ func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Pri
 	if err != nil {
 		return nil, err
 	}
-	if u.Disabled || u.Locked() {
+	if u.Disabled {
 		if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
 			return nil, err
 		}

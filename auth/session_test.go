@@ -61,22 +61,33 @@ func TestEverySignInGetsANewToken(t *testing.T) {
 	}
 }
 
-func TestDisableAndLockEndSessions(t *testing.T) {
+// Anyone can type three wrong passwords for a username: the lock that follows stops new
+// sign-ins, but must not throw the account's owner out of the session they have open.
+func TestALockLeavesOpenSessionsAlone(t *testing.T) {
 	f := newFixture(t)
 	f.user("John", "Doe")
 	res := f.login("jdoe", goodPassword)
 	for range 3 {
 		f.attempt("jdoe", "wrong")
 	}
-	_, err := f.svc.Authenticate(f.ctx, "live", res.Token)
-	wantCode(t, err, hmisauth.EUnauthorized)
+	if !f.reload("jdoe").Locked() {
+		t.Fatal("three wrong passwords did not lock")
+	}
+	if _, err := f.svc.Authenticate(f.ctx, "live", res.Token); err != nil {
+		t.Fatalf("the open session after the lock: %v", err)
+	}
+	_, err := f.loginWith("jdoe", goodPassword, "")
+	wantCode(t, err, hmisauth.EAccountLocked)
+}
 
-	f.svc.Unlock(f.ctx, "live", "jdoe")
-	res = f.login("jdoe", goodPassword)
+func TestDisableEndsSessions(t *testing.T) {
+	f := newFixture(t)
+	f.user("John", "Doe")
+	res := f.login("jdoe", goodPassword)
 	if _, err := f.svc.SetDisabled(f.ctx, "live", "jdoe", true); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.Authenticate(f.ctx, "live", res.Token)
+	_, err := f.svc.Authenticate(f.ctx, "live", res.Token)
 	wantCode(t, err, hmisauth.EUnauthorized)
 }
 

@@ -103,6 +103,7 @@ type letter struct {
 	Username       string
 	Link           string
 	ExpiresIn      string // "15 minutes"
+	Unlocks        bool   // the reset also unlocks the locked account
 	At             string // "Mon Nov 23, 2026 at 12:47 PM CST"
 	ExpiresOn      string // "Monday, December 7, 2026"
 	ExpiresOnShort string // "Mon Dec 7, 2026"
@@ -215,6 +216,7 @@ func (ls *Letters) letterData(l hmisauth.Letter) *letter {
 		LoginURL:   ls.publicURL + "/" + url.PathEscape(l.Site.Key) + "/login",
 	}
 	d.MFAChange, d.PasskeyName = l.MFAChange, l.PasskeyName
+	d.Unlocks = l.Unlocks
 	if d.SiteName == "" {
 		d.SiteName = l.Site.Key
 	}

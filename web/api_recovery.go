@@ -75,9 +75,12 @@ func (s *Server) apiReset(w http.ResponseWriter, r *http.Request) {
 }
 
 // contactRequest is PATCH /me: a field left out (or null) stays as it is; "" clears it.
+// Changing the e-mail address needs current_password, unless the password was typed within
+// session.reauth (403 reauth_required otherwise).
 type contactRequest struct {
-	Email *string `json:"email"`
-	Phone *string `json:"phone"`
+	Email           *string `json:"email"`
+	Phone           *string `json:"phone"`
+	CurrentPassword string  `json:"current_password"`
 }
 
 // apiUpdateContact changes the signed-in user's e-mail and phone and answers the updated
@@ -92,7 +95,7 @@ func (s *Server) apiUpdateContact(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, r, err)
 		return
 	}
-	if err := s.svc.UpdateContact(r.Context(), p, auth.ContactChange{Email: req.Email, Phone: req.Phone}); err != nil {
+	if err := s.svc.UpdateContact(r.Context(), p, auth.ContactChange{Email: req.Email, Phone: req.Phone, CurrentPassword: req.CurrentPassword}); err != nil {
 		s.writeJSONError(w, r, err)
 		return
 	}

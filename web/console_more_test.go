@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"html"
 	"mime/multipart"
 	"net/http"
@@ -92,8 +93,8 @@ func TestConsoleAuditLog(t *testing.T) {
 
 func TestConsoleAuditPaging(t *testing.T) {
 	w := newAdminWorld(t)
-	for range 20 {
-		w.lockOut("live", "nobody")
+	for i := range 20 {
+		w.lockOut("live", fmt.Sprint("nobody", i))
 	}
 	b := w.signInBrowser(w.sysName)
 	r := b.get("/live/admin/audit")

@@ -13,13 +13,16 @@ import (
 type profileView struct {
 	Email string
 	Phone string
+	// AskPassword is set when a new e-mail address needs the current password: the password
+	// was not typed within session.reauth.
+	AskPassword bool
 }
 
 func (s *Server) profileView(r *http.Request, p *auth.Principal) *view {
 	v := s.newView(r, p.Site)
 	v.Principal = p
-	v.fields = []string{"email", "phone"}
-	v.Profile = &profileView{Email: p.User.Email, Phone: p.User.Phone}
+	v.fields = []string{"email", "phone", "current_password"}
+	v.Profile = &profileView{Email: p.User.Email, Phone: p.User.Phone, AskPassword: !p.ReauthFresh(s.clock.Now())}
 	return v
 }
 
@@ -41,7 +44,7 @@ func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	site := p.Site
 	v := s.profileView(r, p)
-	var c auth.ContactChange
+	c := auth.ContactChange{CurrentPassword: r.PostFormValue("current_password")}
 	if vals, ok := r.PostForm["email"]; ok {
 		c.Email = &vals[0]
 		v.Profile.Email = vals[0]
@@ -52,7 +55,8 @@ func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	old := p.User.Email
 	if err := s.svc.UpdateContact(r.Context(), p, c); err != nil {
-		s.formError(w, r, "profile", v, err, nil)
+		// The window may have closed while the form was open: ask for the password now.
+		s.formError(w, r, "profile", v, err, func(v *view) { v.Profile.AskPassword = v.Profile.AskPassword || v.FieldError("current_password") != "" })
 		return
 	}
 	notice := "contact_saved"

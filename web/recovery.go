@@ -57,9 +57,13 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 // forgotMessage is the API's one answer to every forgot-password request; the page words the
 // same thing in forgot.html.
 func forgotMessage(site *hmisauth.Site) string {
+	locked := "If the account is locked, no link is sent: the helpdesk must unlock it first."
+	if site.Policy.Lockout.ResetUnlocks {
+		locked = "If the account is locked, choosing a new password with the link also unlocks it."
+	}
 	return fmt.Sprintf("If %s has an account with that username and an e-mail address on file, we have sent a link "+
-		"to reset the password. It can take a few minutes; check your spam or junk folder. The link works for %s. "+
-		"Not received it? Contact the helpdesk at %s.", site.Name, duration(site.Policy.ResetLinkTTL), site.Helpdesk.Contact())
+		"to reset the password. It can take a few minutes; check your spam or junk folder. The link works for %s. %s "+
+		"Not received it? Contact the helpdesk at %s.", site.Name, duration(site.Policy.ResetLinkTTL), locked, site.Helpdesk.Contact())
 }
 
 // resetView is the page behind a reset link.
@@ -77,7 +81,9 @@ type resetView struct {
 	Dead        bool
 	Locked      bool
 	Unavailable bool
-	Message     string
+	// Unlocks says the account is locked and saving a new password here unlocks it.
+	Unlocks bool
+	Message string
 }
 
 // resetPage opens a reset link: the form for a live one, with whose account it is and the
@@ -94,7 +100,7 @@ func (s *Server) resetPage(w http.ResponseWriter, r *http.Request) {
 		s.resetRefused(w, r, site, err)
 		return
 	}
-	if link.User.Locked() {
+	if link.Refused() != nil {
 		// The form could only end in "locked": say so before anyone types a password.
 		v := s.newView(r, site)
 		v.Reset = &resetView{Locked: true}
@@ -109,7 +115,7 @@ func (s *Server) resetView(r *http.Request, link *auth.ResetLink, token string) 
 	v := s.newView(r, site)
 	v.Rules = password.Rules(site.Policy.Password)
 	v.fields = []string{"new_password", "confirm_password"}
-	v.Reset = &resetView{Token: token, Username: link.User.Username, Question: link.SecurityQuestion,
+	v.Reset = &resetView{Token: token, Username: link.User.Username, Question: link.SecurityQuestion, Unlocks: link.Unlocks,
 		ExpiresAt: clockTime(link.ExpiresAt.In(site.Loc()), s.clock.Now().In(site.Loc()))}
 	if link.SecurityQuestion != "" {
 		v.fields = append(v.fields, "security_answer")

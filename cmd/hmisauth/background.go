@@ -15,6 +15,7 @@ const (
 	requestPoll  = 2 * time.Second  // reset requests left by another process or a CLI command
 	expiryCheck  = time.Hour        // password-expiry warnings
 	sessionSweep = 10 * time.Minute // deleting timed-out sessions (they are refused anyway)
+	refusalCheck = time.Minute      // summarising refusal windows that closed (hmisauth.RefusalWindow)
 	dailyJobs    = 24 * time.Hour   // license/agreement reminders and the inactivity record
 )
 
@@ -35,6 +36,8 @@ func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) {
 		expiry := time.NewTicker(expiryCheck)
 		sweep := time.NewTicker(sessionSweep)
 		daily := time.NewTicker(dailyJobs)
+		refusals := time.NewTicker(refusalCheck)
+		defer refusals.Stop()
 		defer daily.Stop()
 		defer poll.Stop()
 		defer expiry.Stop()
@@ -56,6 +59,8 @@ func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) {
 				a.sweepSessions(ctx)
 			case <-daily.C:
 				a.runDailyJobs(ctx, outbox)
+			case <-refusals.C:
+				a.summarizeRefusals(ctx)
 			}
 		}
 	}()
@@ -88,6 +93,13 @@ func (a *app) runDailyJobs(ctx context.Context, outbox *mail.Worker) {
 		a.log.Error("daily jobs", "err", err)
 	}
 	outbox.Kick()
+}
+
+// summarizeRefusals writes the audit log's summary of each refusal window that closed.
+func (a *app) summarizeRefusals(ctx context.Context) {
+	if _, err := a.svc.SummarizeRefusals(ctx); err != nil {
+		a.log.Error("refusal summaries", "err", err)
+	}
 }
 
 func (a *app) sweepSessions(ctx context.Context) {
