@@ -38,6 +38,8 @@ const (
 	ETokenInvalid         = "token_invalid"         // a reset link that is unknown, used, expired or superseded
 	ESecurityAnswerWrong  = "security_answer_wrong" // counts as a failed sign-in attempt
 	ERecoveryUnavailable  = "recovery_unavailable"  // the site needs recovery information the user never set
+	ECodeReplayed         = "code_replayed"         // an authorization code redeemed a second time
+	ERefreshReused        = "refresh_reused"        // a rotated refresh token used again
 )
 
 // Error is an application error: a stable Code for programs and a Message written for the

@@ -62,6 +62,9 @@ var EventActions = []string{
 	EventReauthFailed, EventTOTPEnabled, EventTOTPDisabled, EventRecoveryCodesNew,
 	EventRecoveryCodeUsed, EventPasskeyAdded, EventPasskeyRemoved, EventMFAReset,
 	EventDeviceRemembered, EventSessionEnded, EventLoginRefusals, EventResetDropped,
+	EventAppSignIn, EventTokensIssued, EventTokensRefreshed, EventTokenRevoked, EventCodeReplayed,
+	EventRefreshReused, EventAppLogout, EventBackchannelSent, EventBackchannelLost, EventClientCreated,
+	EventClientUpdated, EventClientSecret, EventClientRemoved, EventSigningKeyRotate,
 }
 
 // Event is one entry of the audit log: who did what to whom, when and from where. The log is

@@ -15,6 +15,13 @@ type Session struct {
 	ReauthAt   time.Time // last re-entry of the password
 	ClientAddr string
 	UserAgent  string
+	// SID is the session's public, random identifier: the sid claim of the ID tokens issued
+	// from it, and of the back-channel logout tokens when it ends.
+	SID string
+	// AMR says how the user proved who they are at sign-in: "pwd", then "otp" (an
+	// authenticator app or recovery code), "hwk" or "swk" (a passkey) and "mfa" when there
+	// were two steps.
+	AMR []string
 }
 
 // Clock tells the time. Every time rule takes it from a Clock so tests can move time.

@@ -108,8 +108,9 @@ type Store interface {
 	SessionByToken(ctx context.Context, tokenHash []byte) (*Session, error)
 	// TouchSession records use of the session at the given time.
 	TouchSession(ctx context.Context, id int64, at time.Time) error
-	// DeleteSession ends one session (a sign-out, a time-out): no reason is kept.
-	DeleteSession(ctx context.Context, id int64) error
+	// DeleteSession ends one session: a sign-out (signOut: its applications are told, see
+	// below) or a time-out. No reason is kept.
+	DeleteSession(ctx context.Context, id int64, signOut bool) error
 	// DeleteUserSessions ends every session of the user except keepID (0: all), keeping reason
 	// (one of the Ended* constants) as of at, for their browsers to be told.
 	DeleteUserSessions(ctx context.Context, userID, keepID int64, reason string, at time.Time) error
@@ -275,6 +276,100 @@ type Store interface {
 	// none is written, and the error says which, by its index in us (an *Error whose Field is
 	// "row N", counting from 1).
 	CreateUsers(ctx context.Context, us []*User) error
+
+	// UserBySubject finds an account by its OpenID Connect sub on a site.
+	UserBySubject(ctx context.Context, site, subject string) (*User, error)
+
+	// OpenID Connect clients. CreateClient inserts c (ECONFLICT when the site has that
+	// client ID); UpdateClient saves every field of c but its ID, site and CreatedAt
+	// (ENOTFOUND when absent); DeleteClient removes it with its tokens. Each appends the
+	// events ctx carries in its transaction.
+	CreateClient(ctx context.Context, c *Client) error
+	UpdateClient(ctx context.Context, c *Client) error
+	DeleteClient(ctx context.Context, site, id string) error
+	Client(ctx context.Context, site, id string) (*Client, error)
+	// Clients lists a site's clients by name.
+	Clients(ctx context.Context, site string) ([]*Client, error)
+
+	// CreateAuthRequest stores a new authorization request.
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	// AuthRequest finds an authorization request by ID, whether or not it expired (the
+	// caller decides, by its clock).
+	AuthRequest(ctx context.Context, id string) (*AuthRequest, error)
+	// CompleteAuthRequest records who signed in for the request (user, session, auth time,
+	// AMR) at at, once: a request already done, expired at at, or whose session has ended is
+	// ENOTFOUND and changes nothing. It also records that the session signed in to the client
+	// (SessionClients), and appends the events ctx carries, in one transaction.
+	CompleteAuthRequest(ctx context.Context, id string, userID, sessionID int64, authTime time.Time, amr []string, at time.Time) error
+	// SaveAuthCode gives a done request the hash of its code, once (ECONFLICT if it has one).
+	SaveAuthCode(ctx context.Context, id string, codeHash []byte) error
+	// UseAuthCode redeems a code: the request whose code hash it is, done, unexpired at now and
+	// never redeemed, is marked redeemed and returned. Of parallel uses exactly one succeeds.
+	// A code redeemed before is a replay: the request is marked replayed, every token issued
+	// from it (and their refresh families) is revoked with the events ctx carries, and the
+	// answer is ECodeReplayed. Any other code is ENOTFOUND.
+	UseAuthCode(ctx context.Context, codeHash []byte, now time.Time) (*AuthRequest, error)
+
+	// IssueTokens stores an access token and, when rt is not nil, a refresh token, and
+	// appends the events ctx carries, in one transaction. It is refused with ENOTFOUND,
+	// storing nothing, when the session at.SessionID has ended, or at.AuthRequestID was
+	// replayed: a token never outlives its session, and a replayed code gets nothing more.
+	IssueTokens(ctx context.Context, at *AccessToken, rt *RefreshToken) error
+	// RefreshToken finds a refresh token by hash, rotated or not (ENOTFOUND when unknown).
+	RefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// RotateRefreshToken uses the refresh token oldHash: it is marked rotated at now, next
+	// (its family's new token) and at are stored, and the events ctx carries appended, in
+	// one transaction. Of parallel uses of one token exactly one succeeds. A token already
+	// rotated is reuse: its whole family (refresh and access tokens) is revoked and the answer
+	// is ERefreshReused; a token unknown, expired at now or whose session ended is ENOTFOUND.
+	// Neither of those appends ctx's events.
+	RotateRefreshToken(ctx context.Context, oldHash []byte, now time.Time, next *RefreshToken, at *AccessToken) error
+	// RevokeFamily removes every refresh and access token of a refresh family and appends the
+	// events ctx carries, in one transaction; it reports whether there was anything.
+	RevokeFamily(ctx context.Context, site, family string) (bool, error)
+	// AccessToken finds an access token's record (ENOTFOUND when unknown or revoked; expiry is
+	// the caller's to check).
+	AccessToken(ctx context.Context, id string) (*AccessToken, error)
+	// RevokeAccessToken removes one access token's record, appending ctx's events when there
+	// was one; it reports whether there was.
+	RevokeAccessToken(ctx context.Context, site, id string) (bool, error)
+	// SessionClients lists, for each of the user's sessions, the clients it signed in to
+	// (client IDs, in the order first signed in).
+	SessionClients(ctx context.Context, userID int64) (map[int64][]string, error)
+
+	// Ending a session (DeleteSession with signOut, DeleteUserSessions, EndUserSession,
+	// SetPassword, SetDisabled, ResetSecondFactors, a single-session CreateSession) revokes
+	// its tokens and queues, in the same transaction, one LogoutNotice for each client with a
+	// back-channel logout URI that the session signed in to. A session that times out
+	// (DeleteExpiredSessions, or DeleteSession without signOut) loses its tokens but queues
+	// nothing: an application the user is still working in is not interrupted.
+
+	// ClaimLogouts leases up to limit notices due at now (unsent, not abandoned, next attempt
+	// reached, not leased by another worker) until now+lease and returns them, oldest first.
+	ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*LogoutNotice, error)
+	// LogoutSent records delivery; LogoutFailed a failed attempt and when to try again;
+	// AbandonLogout gives up. Each appends the events ctx carries.
+	LogoutSent(ctx context.Context, id int64, at time.Time) error
+	LogoutFailed(ctx context.Context, id int64, next time.Time, reason string) error
+	AbandonLogout(ctx context.Context, id int64, at time.Time, reason string) error
+	// LogoutNotices lists the newest notices first (for tests and the operator).
+	LogoutNotices(ctx context.Context, limit int) ([]*LogoutNotice, error)
+
+	// SigningKeys lists a site's signing keys, oldest UseFrom first.
+	SigningKeys(ctx context.Context, site string) ([]*SigningKey, error)
+	// AddSigningKey stores k unless the site already has a key with UseFrom at or after
+	// k.UseFrom (then it reports false and stores nothing): of several processes adding the
+	// next key at once, one does. It appends ctx's events when it stores.
+	AddSigningKey(ctx context.Context, k *SigningKey) (bool, error)
+	// UseSigningKeyFrom moves the UseFrom of the site's key id (a rotation forced now).
+	UseSigningKeyFrom(ctx context.Context, site, id string, from time.Time) error
+	// DeleteSigningKeys removes the site's keys whose UseFrom is before before, except the
+	// newest of them (it may still be the one signing).
+	DeleteSigningKeys(ctx context.Context, site string, before time.Time) error
+
+	// DeleteExpiredOIDC removes authorization requests expired before before, access tokens
+	// and refresh tokens expired at now, and logout notices sent or abandoned before before.
+	DeleteExpiredOIDC(ctx context.Context, now, before time.Time) error
 
 	// AppendEvents appends events that record no state change of their own (a failed sign-in,
 	// after its attempt was counted), then any ctx carries, in one transaction.

@@ -42,6 +42,9 @@ type User struct {
 	AgencyID  int64 // 0: no agency
 	Role      Role
 	CreatedAt time.Time
+	// Subject is the account's OpenID Connect sub: random, stable, unique per site, never the
+	// username (which an administrator may change). The store makes one when it is "".
+	Subject string
 
 	Disabled   bool
 	DisabledAt time.Time

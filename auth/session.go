@@ -123,7 +123,7 @@ func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Pri
 	}
 	now := s.clock.Now()
 	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(site.Policy.Session.Idle)) {
-		if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
+		if err := s.store.DeleteSession(ctx, sess.ID, false); err != nil {
 			return nil, err
 		}
 		return nil, &hmisauth.Error{Code: hmisauth.ESessionExpired, Message: "Your session timed out. Please sign in again."}
@@ -133,7 +133,7 @@ func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Pri
 		return nil, err
 	}
 	if u.Disabled {
-		if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
+		if err := s.store.DeleteSession(ctx, sess.ID, false); err != nil {
 			return nil, err
 		}
 		return nil, unauthorized("Please sign in.")
@@ -163,7 +163,7 @@ func (s *Service) principal(site *hmisauth.Site, u *hmisauth.User, sess *hmisaut
 
 // Logout ends the principal's session.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
-	return s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, ""), p.Session.ID)
+	return s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, ""), p.Session.ID, true)
 }
 
 // RequiredActions lists what the user must do, in CONTRACT order, before their session opens
@@ -216,5 +216,5 @@ func (s *Service) Discard(ctx context.Context, siteKey, token string) error {
 	} else if err != nil {
 		return err
 	}
-	return s.store.DeleteSession(ctx, sess.ID)
+	return s.store.DeleteSession(ctx, sess.ID, true)
 }
