@@ -276,12 +276,13 @@ func importRowMessage(line int, req NewUser, err error) (string, error) {
 	if e == nil || e.Code != hmisauth.EINVALID {
 		return "", err
 	}
+	_, unprintable := hmisauth.UnprintableRune(req.Agency)
 	switch {
 	case e.Field == "first" && strings.TrimSpace(req.FirstName) == "":
 		return fmt.Sprintf("row %d: no first name", line), nil
 	case e.Field == "last" && strings.TrimSpace(req.LastName) == "":
 		return fmt.Sprintf("row %d: no last name", line), nil
-	case e.Field == "agency" && strings.TrimSpace(req.Agency) != "":
+	case e.Field == "agency" && strings.TrimSpace(req.Agency) != "" && !unprintable:
 		return fmt.Sprintf("row %d: there is no agency called %q — create it first", line, truncateRunes(strings.TrimSpace(req.Agency), 60)), nil
 	}
 	return fmt.Sprintf("row %d: %s", line, lowerFirst(e.Message)), nil
