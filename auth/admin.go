@@ -62,7 +62,12 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 	}
 	if req.Username != "" {
 		u.Username = req.Username
-		if err := s.store.CreateUser(created(u), u); err != nil {
+		err := s.store.CreateUser(created(u), u)
+		if hmisauth.ErrorCode(err) == hmisauth.ECONFLICT {
+			// The store's "already taken" would do for the helpdesk, but the same answer must
+			// serve an agency administrator, who may not learn more than that it is in use.
+			return nil, s.usernameUnavailable(ctx, site, req.Username, u.FirstName, u.LastName, nil)
+		} else if err != nil {
 			return nil, err
 		}
 	} else {

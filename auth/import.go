@@ -121,9 +121,13 @@ func (s *Service) parseImport(ctx context.Context, site *hmisauth.Site, r io.Rea
 }
 
 // planUsernames gives every row its username. Usernames chosen in the file are checked first,
-// so a generated one never takes a name the file asks for further down.
+// so a generated one never takes a name the file asks for further down. A chosen username
+// someone on the site has is answered as CreateUser answers it, with the next free name made
+// from the row's names (once every other row has its name, so the offer is free in the file
+// too), never with whose it is.
 func (s *Service) planUsernames(ctx context.Context, site *hmisauth.Site, plan *ImportPlan, reqs []NewUser) error {
 	planned := map[string]int{} // username key → line that has it
+	var unavailable []int       // rows whose chosen username someone has
 	for i := range plan.Rows {
 		row, name := &plan.Rows[i], strings.TrimSpace(reqs[i].Username)
 		if name == "" {
@@ -138,7 +142,7 @@ func (s *Service) planUsernames(ctx context.Context, site *hmisauth.Site, plan *
 		} else if taken, err := s.usernameTaken(ctx, site, name); err != nil {
 			return err
 		} else if taken {
-			row.Errors = append(row.Errors, fmt.Sprintf("row %d: the username %s is already taken", row.Line, name))
+			unavailable = append(unavailable, i)
 		} else {
 			planned[key] = row.Line
 		}
@@ -171,6 +175,22 @@ func (s *Service) planUsernames(ctx context.Context, site *hmisauth.Site, plan *
 			}
 		}
 		next[base] = n
+	}
+	for _, i := range unavailable {
+		row := &plan.Rows[i]
+		free, err := s.freeUsername(ctx, site, BaseUsername(row.FirstName, row.LastName), func(name string) bool {
+			_, ok := planned[hmisauth.UsernameKey(name)]
+			return ok
+		})
+		if err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("row %d: the username %s cannot be used — choose another, or leave the username empty to have one made", row.Line, row.Username)
+		if free != "" {
+			msg = fmt.Sprintf("row %d: the username %s cannot be used; %s is free — or leave the username empty to have one made", row.Line, row.Username, free)
+			planned[free] = row.Line // offered once
+		}
+		row.Errors = append(row.Errors, msg)
 	}
 	for i, u := range plan.users {
 		if u != nil {
