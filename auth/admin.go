@@ -62,7 +62,12 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 	}
 	if req.Username != "" {
 		u.Username = req.Username
-		if err := s.store.CreateUser(created(u), u); err != nil {
+		err := s.store.CreateUser(created(u), u)
+		if hmisauth.ErrorCode(err) == hmisauth.ECONFLICT {
+			// The store's "already taken" would do for the helpdesk, but the same answer must
+			// serve an agency administrator, who may not learn more than that it is in use.
+			return nil, s.usernameUnavailable(ctx, site, req.Username, u.FirstName, u.LastName, nil)
+		} else if err != nil {
 			return nil, err
 		}
 	} else {
@@ -96,6 +101,12 @@ func (s *Service) newTemporaryPassword(ctx context.Context) (temp, hash string, 
 // (nil for none).
 func (s *Service) fillProfile(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, req NewUser) (*hmisauth.Agency, error) {
 	u.FirstName, u.LastName = strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName)
+	if err := ValidateText("first", "first name", u.FirstName); err != nil {
+		return nil, err
+	}
+	if err := ValidateText("last", "last name", u.LastName); err != nil {
+		return nil, err
+	}
 	switch {
 	case u.FirstName == "":
 		return nil, hmisauth.FieldError("first", "Enter the person's first name.")
@@ -119,6 +130,9 @@ func (s *Service) fillProfile(ctx context.Context, site *hmisauth.Site, u *hmisa
 	u.Email, u.Phone, u.Role, u.AgencyID = email, phone, role, 0
 	var agency *hmisauth.Agency
 	if name := strings.TrimSpace(req.Agency); name != "" {
+		if err := ValidateText("agency", "agency name", name); err != nil {
+			return nil, err
+		}
 		agency, err = s.store.AgencyByName(ctx, site.Key, name)
 		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 			return nil, hmisauth.FieldError("agency", "There is no agency called \""+name+"\" on "+site.Name+". Create the agency first.")
@@ -139,6 +153,9 @@ func ValidateEmail(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
+	if err := ValidateText("email", "e-mail address", s); err != nil {
+		return "", err
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") || len(s) > 254 {
 		return "", hmisauth.FieldError("email", "Enter an e-mail address like name@agency.org.")
@@ -149,6 +166,9 @@ func ValidateEmail(s string) (string, error) {
 // ValidatePhone checks a phone number from outside input; "" is allowed.
 func ValidatePhone(s string) (string, error) {
 	s = strings.TrimSpace(s)
+	if err := ValidateText("phone", "phone number", s); err != nil {
+		return "", err
+	}
 	if len(s) > 32 {
 		return "", hmisauth.FieldError("phone", "A phone number can be at most 32 characters.")
 	}

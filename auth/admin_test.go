@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -45,6 +46,13 @@ func TestChosenUsernameMustBeFree(t *testing.T) {
 	f.create(auth.NewUser{Site: "live", FirstName: "Jane", LastName: "Doe", Username: "JaneD"})
 	_, err := f.svc.CreateUser(f.ctx, auth.NewUser{Site: "live", FirstName: "J", LastName: "D", Username: "janed"})
 	wantCode(t, err, hmisauth.ECONFLICT)
+	// The answer offers a free name made from the person's names, and says nothing of the
+	// account that has the chosen one.
+	var unavailable *auth.UsernameUnavailable
+	if !errors.As(err, &unavailable) || unavailable.Free != "jd" || unavailable.Err.Field != "username" ||
+		unavailable.Err.Message != "The username janed cannot be used. jd is free for this person; use it, or choose another." {
+		t.Errorf("taken username answered %v", err)
+	}
 	_, err = f.svc.CreateUser(f.ctx, auth.NewUser{Site: "live", FirstName: "J", LastName: "D", Username: "jane doe"})
 	wantCode(t, err, hmisauth.EINVALID)
 }

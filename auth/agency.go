@@ -79,6 +79,9 @@ func (s *Service) Agencies(ctx context.Context, siteKey string) ([]*hmisauth.Age
 func applyAgencyChange(a *hmisauth.Agency, c AgencyChange) error {
 	if c.Name != nil {
 		name := strings.TrimSpace(*c.Name)
+		if err := ValidateText("name", "agency name", name); err != nil {
+			return err
+		}
 		if name == "" || utf8.RuneCountInString(name) > 200 {
 			return hmisauth.FieldError("name", "An agency name must be 1 to 200 characters.")
 		}

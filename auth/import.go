@@ -1,9 +1,7 @@
 package auth
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -16,30 +14,9 @@ import (
 	"github.com/hmisauth/hmisauth"
 )
 
-// Limits of one import file: a spreadsheet of a large agency's staff fits easily, and the
-// preview stays quick.
-const (
-	MaxImportRows  = 5000
-	MaxImportBytes = 10 << 20
-)
-
 // importHashWorkers is how many temporary passwords an import hashes at once: enough to import
 // thousands of users in reasonable time, few enough to leave the hashing pool to sign-ins.
 const importHashWorkers = 4
-
-// importColumns maps a header cell, normalised by columnKey, to the field it fills. Spreadsheet
-// users write headers in many ways; these are the common ones.
-var importColumns = map[string]string{
-	"first": "first", "first name": "first", "firstname": "first", "given name": "first",
-	"last": "last", "last name": "last", "lastname": "last", "surname": "last", "family name": "last",
-	"email": "email", "e mail": "email", "email address": "email", "e mail address": "email",
-	"phone": "phone", "phone number": "phone", "telephone": "phone",
-	"agency": "agency", "agency name": "agency", "role": "role",
-	"username": "username", "user name": "username",
-}
-
-// importHeaderHelp says what the header row must look like.
-const importHeaderHelp = "The first row of the file must name the columns: first, last, email, phone, agency, role (and, if you choose usernames yourself, username)."
 
 // ImportPlan is the preview of a bulk import: every row of the file with the username it
 // would get and what is wrong with it. Nothing is written until Import.
@@ -144,9 +121,13 @@ func (s *Service) parseImport(ctx context.Context, site *hmisauth.Site, r io.Rea
 }
 
 // planUsernames gives every row its username. Usernames chosen in the file are checked first,
-// so a generated one never takes a name the file asks for further down.
+// so a generated one never takes a name the file asks for further down. A chosen username
+// someone on the site has is answered as CreateUser answers it, with the next free name made
+// from the row's names (once every other row has its name, so the offer is free in the file
+// too), never with whose it is.
 func (s *Service) planUsernames(ctx context.Context, site *hmisauth.Site, plan *ImportPlan, reqs []NewUser) error {
 	planned := map[string]int{} // username key → line that has it
+	var unavailable []int       // rows whose chosen username someone has
 	for i := range plan.Rows {
 		row, name := &plan.Rows[i], strings.TrimSpace(reqs[i].Username)
 		if name == "" {
@@ -161,7 +142,7 @@ func (s *Service) planUsernames(ctx context.Context, site *hmisauth.Site, plan *
 		} else if taken, err := s.usernameTaken(ctx, site, name); err != nil {
 			return err
 		} else if taken {
-			row.Errors = append(row.Errors, fmt.Sprintf("row %d: the username %s is already taken", row.Line, name))
+			unavailable = append(unavailable, i)
 		} else {
 			planned[key] = row.Line
 		}
@@ -194,6 +175,22 @@ func (s *Service) planUsernames(ctx context.Context, site *hmisauth.Site, plan *
 			}
 		}
 		next[base] = n
+	}
+	for _, i := range unavailable {
+		row := &plan.Rows[i]
+		free, err := s.freeUsername(ctx, site, BaseUsername(row.FirstName, row.LastName), func(name string) bool {
+			_, ok := planned[hmisauth.UsernameKey(name)]
+			return ok
+		})
+		if err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("row %d: the username %s cannot be used — choose another, or leave the username empty to have one made", row.Line, row.Username)
+		if free != "" {
+			msg = fmt.Sprintf("row %d: the username %s cannot be used; %s is free — or leave the username empty to have one made", row.Line, row.Username, free)
+			planned[free] = row.Line // offered once
+		}
+		row.Errors = append(row.Errors, msg)
 	}
 	for i, u := range plan.users {
 		if u != nil {
@@ -276,12 +273,13 @@ func importRowMessage(line int, req NewUser, err error) (string, error) {
 	if e == nil || e.Code != hmisauth.EINVALID {
 		return "", err
 	}
+	_, unprintable := hmisauth.UnprintableRune(req.Agency)
 	switch {
 	case e.Field == "first" && strings.TrimSpace(req.FirstName) == "":
 		return fmt.Sprintf("row %d: no first name", line), nil
 	case e.Field == "last" && strings.TrimSpace(req.LastName) == "":
 		return fmt.Sprintf("row %d: no last name", line), nil
-	case e.Field == "agency" && strings.TrimSpace(req.Agency) != "":
+	case e.Field == "agency" && strings.TrimSpace(req.Agency) != "" && !unprintable:
 		return fmt.Sprintf("row %d: there is no agency called %q — create it first", line, truncateRunes(strings.TrimSpace(req.Agency), 60)), nil
 	}
 	return fmt.Sprintf("row %d: %s", line, lowerFirst(e.Message)), nil
@@ -290,148 +288,6 @@ func importRowMessage(line int, req NewUser, err error) (string, error) {
 func lowerFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToLower(r)) + s[n:]
-}
-
-// importRecord is one data row of the file, by column.
-type importRecord struct {
-	line   int
-	fields map[string]string
-	extra  bool // cells with something in them beyond the named columns
-}
-
-func (rec importRecord) newUser(site string) (NewUser, []string) {
-	f := rec.fields
-	// Spreadsheet users write roles as "User" or "Agency admin".
-	role := strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(strings.TrimSpace(f["role"])))
-	req := NewUser{Site: site, FirstName: f["first"], LastName: f["last"], Email: f["email"], Phone: f["phone"],
-		Agency: f["agency"], Role: role, Username: f["username"]}
-	var errs []string
-	if rec.extra {
-		errs = append(errs, fmt.Sprintf("row %d: has something in a column without a name in the first row", rec.line))
-	}
-	return req, errs
-}
-
-// readImportFile reads the whole CSV file: its header, then every non-blank row.
-func readImportFile(r io.Reader) ([]importRecord, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxImportBytes {
-		return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file is larger than 10 MiB. Split it into smaller files.")
-	}
-	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
-	if !utf8.Valid(data) {
-		line := 1 + bytes.Count(data[:firstInvalidUTF8(data)], []byte("\n"))
-		return nil, hmisauth.Errorf(hmisauth.EINVALID,
-			"Line %d of the file is not UTF-8 text. Save the spreadsheet as \"CSV UTF-8\" and try again.", line)
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = -1
-	var columns []string
-	var out []importRecord
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, hmisauth.Errorf(hmisauth.EINVALID,
-				"Line %d of the file is not valid CSV (%v). Save the spreadsheet as CSV again, or put cells that contain quotes or commas in double quotes.",
-				pe.Line, pe.Err)
-		} else if err != nil {
-			return nil, err
-		}
-		if strings.TrimSpace(strings.Join(rec, "")) == "" {
-			continue // blank, or only commas: spreadsheets write empty rows like that
-		}
-		if columns == nil {
-			if columns, err = importHeader(rec); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if len(out) == MaxImportRows {
-			return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file has more than %d users. Split it into smaller files.", MaxImportRows)
-		}
-		line, _ := cr.FieldPos(0)
-		ir := importRecord{line: line, fields: map[string]string{}}
-		for i, cell := range rec {
-			switch {
-			case i < len(columns) && columns[i] != "":
-				ir.fields[columns[i]] = cell
-			case strings.TrimSpace(cell) != "":
-				ir.extra = true
-			}
-		}
-		out = append(out, ir)
-	}
-	if columns == nil {
-		return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file is empty. %s", importHeaderHelp)
-	}
-	if len(out) == 0 {
-		return nil, hmisauth.Errorf(hmisauth.EINVALID, "The file has a header row but no users.")
-	}
-	return out, nil
-}
-
-// importHeader maps each header cell to its field ("" for an unnamed column).
-func importHeader(rec []string) ([]string, error) {
-	columns := make([]string, len(rec))
-	seen := map[string]bool{}
-	for i, cell := range rec {
-		name := strings.TrimSpace(cell)
-		if name == "" {
-			continue
-		}
-		field, ok := importColumns[columnKey(name)]
-		if !ok {
-			hint := ""
-			if len(rec) == 1 && strings.ContainsAny(name, ";\t") {
-				hint = " The columns seem to be separated by semicolons or tabs: save the spreadsheet as CSV with commas."
-			}
-			return nil, hmisauth.Errorf(hmisauth.EINVALID, "The first row has a column %q that is not one we know. %s%s",
-				truncateRunes(name, 40), importHeaderHelp, hint)
-		}
-		if seen[field] {
-			return nil, hmisauth.Errorf(hmisauth.EINVALID, "The first row has the %s column twice (as %q). Keep one of them.",
-				field, truncateRunes(name, 40))
-		}
-		seen[field], columns[i] = true, field
-	}
-	for _, need := range []string{"first", "last"} {
-		if !seen[need] {
-			return nil, hmisauth.Errorf(hmisauth.EINVALID, "The first row has no %s-name column. %s", need, importHeaderHelp)
-		}
-	}
-	return columns, nil
-}
-
-// columnKey normalises a header cell: "E-mail Address", "email_address" and "Email  address"
-// are all "email address".
-func columnKey(s string) string {
-	s = strings.NewReplacer("_", " ", "-", " ").Replace(strings.ToLower(s))
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func firstInvalidUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return i
-		}
-		i += n
-	}
-	return len(b)
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 // Import creates every user of a plan from ParseImport, each with a temporary password, in

@@ -180,7 +180,7 @@ func TestImportAvoidsExistingUsernames(t *testing.T) {
 		t.Fatalf("John Doe planned as %s", got)
 	}
 	want := []string{
-		"row 3: the username JDOE is already taken",
+		"row 3: the username JDOE cannot be used; jdoe3 is free — or leave the username empty to have one made",
 		"row 5: the username JB is also on row 4",
 		"row 6: a username may use only letters (a-z), digits, and . - _ (not first).",
 	}

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -295,11 +294,12 @@ func passkeyReason(err error) string {
 // passkeyName checks the name the user gave a passkey; an empty one becomes "Passkey n".
 func passkeyName(name string, n int) (string, error) {
 	name = strings.Join(strings.Fields(name), " ")
+	if err := ValidateText("name", "name of the passkey", name); err != nil {
+		return "", err
+	}
 	switch {
 	case name == "":
 		return "Passkey " + strconv.Itoa(n), nil
-	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", hmisauth.FieldError("name", "Use letters, numbers and spaces in the name, like “Office laptop”.")
 	case utf8.RuneCountInString(name) > maxPasskeyName:
 		return "", hmisauth.FieldError("name", fmt.Sprintf(
 			"Make the name %d characters or fewer, like “Office laptop”.", maxPasskeyName))

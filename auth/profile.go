@@ -115,6 +115,9 @@ func (s *Service) SetRecovery(ctx context.Context, p *Principal, r Recovery) err
 		return err
 	}
 	q, a := NormalizeSpaces(r.Question), NormalizeAnswer(r.Answer)
+	if err := ValidateText("question", "question", q); err != nil {
+		return err
+	}
 	switch {
 	case utf8.RuneCountInString(q) < 10:
 		return hmisauth.FieldError("question", "Write a question of at least 10 characters, one only you can answer.")

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -77,4 +79,57 @@ func ValidateUsername(u string) error {
 		}
 	}
 	return nil
+}
+
+// UsernameUnavailable is the answer to a chosen username that someone on the site has. It is
+// an ECONFLICT about the username field that offers Free, the next free name made from the
+// person's own names, and says nothing else: usernames are unique per site, so an agency
+// administrator must hear that a name cannot be used, but not that (or whose) it is in
+// another agency.
+type UsernameUnavailable struct {
+	Err  *hmisauth.Error
+	Free string // "" when none of the names made from the person's names is free
+}
+
+func (e *UsernameUnavailable) Error() string { return e.Err.Error() }
+func (e *UsernameUnavailable) Unwrap() error { return e.Err }
+
+// usernameUnavailable answers a chosen username that is taken, offering the next free one made
+// from first and last; skip, when not nil, holds names to pass over (ones an import plans).
+func (s *Service) usernameUnavailable(ctx context.Context, site *hmisauth.Site, chosen, first, last string, skip func(string) bool) error {
+	free, err := s.freeUsername(ctx, site, BaseUsername(first, last), skip)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("The username %s cannot be used. %s is free for this person; use it, or choose another.", chosen, free)
+	if free == "" {
+		msg = fmt.Sprintf("The username %s cannot be used. Choose another.", chosen)
+	}
+	return &UsernameUnavailable{Err: &hmisauth.Error{Code: hmisauth.ECONFLICT, Message: msg, Field: "username"}, Free: free}
+}
+
+// freeUsername is the first of base, base2, base3, … that no one on the site has and skip
+// does not hold, or "" when there is none within maxUsernameTries.
+func (s *Service) freeUsername(ctx context.Context, site *hmisauth.Site, base string, skip func(string) bool) (string, error) {
+	for n := 1; n <= maxUsernameTries; n++ {
+		cand := usernameCandidate(base, n)
+		if len(cand) > MaxUsernameLength {
+			break
+		}
+		if skip != nil && skip(cand) {
+			continue
+		}
+		taken, err := s.usernameTaken(ctx, site, cand)
+		if err != nil || !taken {
+			return cand, err
+		}
+	}
+	return "", nil
+}
+
+// FreeUsername is the username CreateUser would make for a person of these names now: the
+// first of jdoe, jdoe2, … that no one on the site has. It tells an agency administrator no more
+// than creating the account would: that the names before it are in use somewhere on the site.
+func (a *Admin) FreeUsername(ctx context.Context, first, last string) (string, error) {
+	return a.svc.freeUsername(ctx, a.p.Site, BaseUsername(first, last), nil)
 }

@@ -203,33 +203,37 @@ func checkLetter(l hmisauth.Letter) error {
 	return nil
 }
 
+// letterData is what the templates see of l. Every value that comes from stored data or the
+// configuration passes through oneLine, so a name saved before names were checked (or a
+// passkey's name, an agency's) cannot start a line of its own in the text part: no "Click
+// here" line that seems to come from the helpdesk.
 func (ls *Letters) letterData(l hmisauth.Letter) *letter {
 	loc := siteLocation(l.Site)
 	d := &letter{
-		SiteName:   l.Site.Name,
+		SiteName:   oneLine(l.Site.Name),
 		Training:   l.Site.Training,
-		Helpdesk:   l.Site.Helpdesk.Contact(),
+		Helpdesk:   oneLine(l.Site.Helpdesk.Contact()),
 		Link:       l.Link,
 		At:         l.At.In(loc).Format(atLayout),
-		NewEmail:   l.NewEmail,
-		ClientAddr: l.ClientAddr,
+		NewEmail:   oneLine(l.NewEmail),
+		ClientAddr: oneLine(l.ClientAddr),
 		LoginURL:   ls.publicURL + "/" + url.PathEscape(l.Site.Key) + "/login",
 	}
-	d.MFAChange, d.PasskeyName = l.MFAChange, l.PasskeyName
+	d.MFAChange, d.PasskeyName = l.MFAChange, oneLine(l.PasskeyName)
 	d.Unlocks = l.Unlocks
 	if d.SiteName == "" {
 		d.SiteName = l.Site.Key
 	}
 	if l.User != nil {
-		d.FirstName, d.Username = l.User.FirstName, l.User.Username
+		d.FirstName, d.Username = oneLine(l.User.FirstName), oneLine(l.User.Username)
 	}
 	if l.Agency != nil {
-		d.AgencyName = l.Agency.Name
+		d.AgencyName = oneLine(l.Agency.Name)
 	}
 	if l.About != nil {
-		d.AboutUsername, d.AboutName = l.About.Username, l.About.FullName()
+		d.AboutUsername, d.AboutName = oneLine(l.About.Username), oneLine(l.About.FullName())
 		if d.AboutName == "" {
-			d.AboutName = l.About.Username
+			d.AboutName = d.AboutUsername
 		}
 	}
 	if l.ExpiresIn > 0 {
@@ -240,6 +244,15 @@ func (ls *Letters) letterData(l hmisauth.Letter) *letter {
 		d.ExpiresOnShort = l.ExpiresOn.In(loc).Format(shortDateLayout)
 	}
 	return d
+}
+
+// oneLine is s with each run of line breaks, control characters, bidirectional controls and
+// bytes that are not UTF-8 (hmisauth.IsUnprintable) turned into one space.
+func oneLine(s string) string {
+	if _, bad := hmisauth.UnprintableRune(s); !bad {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(strings.ToValidUTF8(s, "\x00"), hmisauth.IsUnprintable), " ")
 }
 
 // siteLocation is the site's timezone: the loaded one, else its name loaded now, else UTC.

@@ -334,6 +334,54 @@ func TestSubjectStaysOneLine(t *testing.T) {
 	}
 }
 
+// TestStoredNamesCannotStartALine: a first name saved before names were checked, like an
+// agency's or a passkey's name, holds a line break and a line that looks like the helpdesk's
+// advice. In every letter it stays on the line it is on, without its control characters, and
+// the HTML part still escapes it.
+func TestStoredNamesCannotStartALine(t *testing.T) {
+	const evil = "Jane\r\nClick http://evil.example <b>now</b>\x1b[2J\u202e\u2028"
+	site := liveSite(t)
+	for kind, l := range letters(site) {
+		t.Run(kind, func(t *testing.T) {
+			u := *l.User
+			u.FirstName, u.Username = evil, "jdoe\nClick"
+			l.User = &u
+			if l.About != nil {
+				about := *l.About
+				about.FirstName, about.Username = evil, "jdoe\nClick"
+				l.About = &about
+			}
+			if l.Agency != nil {
+				l.Agency = &hmisauth.Agency{Site: site.Key, Name: evil}
+			}
+			if l.PasskeyName != "" {
+				l.PasskeyName = evil
+			}
+			if l.NewEmail != "" {
+				l.NewEmail = "jane@new.example\r\nClick http://evil.example"
+			}
+			if l.ClientAddr != "" {
+				l.ClientAddr = "203.0.113.7\nClick http://evil.example"
+			}
+			m := compose(t, l)
+			for _, line := range strings.Split(m.Text, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "Click") {
+					t.Errorf("a stored value starts the line %q:\n%s", line, m.Text)
+				}
+			}
+			if i := strings.IndexFunc(m.Text+m.HTML, func(r rune) bool { return r != '\n' && hmisauth.IsUnprintable(r) }); i >= 0 {
+				t.Errorf("a control character reached the letter at %d:\n%q", i, m.Text)
+			}
+			if strings.Contains(m.Text, "Jane") && !strings.Contains(m.Text, "Jane Click http://evil.example <b>now</b>") {
+				t.Errorf("the first name is not kept on one line:\n%s", m.Text)
+			}
+			if strings.Contains(m.HTML, "<b>now") || !strings.Contains(m.HTML, "Jane Click http://evil.example &lt;b&gt;now&lt;/b&gt;") {
+				t.Errorf("HTML part does not escape the name on one line:\n%s", m.HTML)
+			}
+		})
+	}
+}
+
 func TestMFALetterSaysWhatChangedAndWhere(t *testing.T) {
 	ls := letters(liveSite(t))
 	subjects := map[string]bool{}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -711,7 +712,10 @@ func (s *Server) consoleCreateUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f.Username == "" || f.Username == f.Generated {
-			f.Username = s.freeUsername(r, a, auth.BaseUsername(f.First, f.Last))
+			if f.Username, err = a.FreeUsername(r.Context(), f.First, f.Last); err != nil {
+				s.consoleFormError(w, r, "admin_user_new", v, err)
+				return
+			}
 			f.Generated = f.Username
 		}
 		f.Previewed = true
@@ -726,6 +730,12 @@ func (s *Server) consoleCreateUser(w http.ResponseWriter, r *http.Request) {
 	c, err := a.CreateUser(r.Context(), auth.NewUser{FirstName: f.First, LastName: f.Last, Email: f.Email,
 		Phone: f.Phone, Agency: f.Agency, Role: f.Role, Username: username})
 	if err != nil {
+		var unavailable *auth.UsernameUnavailable
+		if errors.As(err, &unavailable) && unavailable.Free != "" {
+			// The offer goes into the field, as a generated name: pressing "Create" again takes
+			// it (or the next one free by then).
+			f.Username, f.Generated = unavailable.Free, unavailable.Free
+		}
 		f.Previewed = f.Username != ""
 		s.consoleFormError(w, r, "admin_user_new", v, err)
 		return
@@ -733,26 +743,4 @@ func (s *Server) consoleCreateUser(w http.ResponseWriter, r *http.Request) {
 	v.Temp = s.tempView(r, a, c, true)
 	v.Done = "The account " + c.User.Username + " was created."
 	s.consoleRender(w, r, http.StatusCreated, "admin_temp", v)
-}
-
-// freeUsername is the username CreateUser would generate from base: the first of jdoe, jdoe2,
-// … that is not taken. Only a sysadmin can see every account; an agency admin is shown the
-// base, and CreateUser numbers it on a clash when they keep it.
-func (s *Server) freeUsername(r *http.Request, a *auth.Admin, base string) string {
-	if !a.IsSysadmin() {
-		return base
-	}
-	for n := 1; n <= 50; n++ {
-		candidate := base
-		if n > 1 {
-			candidate = fmt.Sprint(base, n)
-		}
-		_, err := a.User(r.Context(), candidate)
-		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
-			return candidate
-		} else if err != nil {
-			return base
-		}
-	}
-	return base
 }

@@ -39,7 +39,7 @@ func (v agencyView) String() string {
 	if v.LicenseExpires != "" {
 		exp = "license expires " + string(v.LicenseExpires)
 	}
-	return fmt.Sprintf("%s — %s, %s\n", v.Name, seats, exp)
+	return fmt.Sprintf("%s — %s, %s\n", printable(v.Name), seats, exp)
 }
 
 // agencyFlags are the flags create and update share; only flags given change anything.

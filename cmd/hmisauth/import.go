@@ -42,7 +42,7 @@ only time the passwords are shown.`,
 					return err
 				}
 				for _, p := range problems {
-					fmt.Fprintln(g.stderr, p)
+					fmt.Fprintln(g.stderr, printable(p))
 				}
 				return hmisauth.Errorf(hmisauth.EINVALID, "Nothing was imported: fix the rows above and run the command again.")
 			}
@@ -96,11 +96,11 @@ func (g *globals) printPlan(plan *auth.ImportPlan) error {
 		if views[i].Errors == nil {
 			views[i].Errors = []string{}
 		}
-		name := dash(strings.TrimSpace(cell(r.FirstName + " " + r.LastName)))
+		name := dash(strings.TrimSpace(printable(r.FirstName + " " + r.LastName)))
 		if len(r.Errors) > 0 {
 			name += " (has problems)"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Line, dash(cell(r.Username)), name, dash(cell(r.Email)), dash(cell(r.Agency)), dash(cell(r.Role)))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Line, dash(printable(r.Username)), name, dash(printable(r.Email)), dash(printable(r.Agency)), dash(printable(r.Role)))
 	}
 	tw.Flush()
 	if plan.OK() {
@@ -134,7 +134,7 @@ func (g *globals) printImported(plan *auth.ImportPlan, created []*auth.Created) 
 	for i, c := range created {
 		r := plan.Rows[i]
 		views[i] = importedView{r.Line, c.User.Username, c.User.FirstName, c.User.LastName, c.User.Email, r.Agency, c.TemporaryPassword}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.User.Username, cell(c.User.FullName()), c.TemporaryPassword)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.User.Username, printable(c.User.FullName()), c.TemporaryPassword)
 	}
 	tw.Flush()
 	b.WriteString("\n" + handOutNote)
@@ -142,12 +142,6 @@ func (g *globals) printImported(plan *auth.ImportPlan, created []*auth.Created) 
 		fmt.Fprint(g.stderr, handOutNote) // stdout is the one JSON document
 	}
 	return g.print(views, b.String())
-}
-
-// cell keeps a value from the file on one table line: a quoted CSV cell may hold line breaks
-// and tabs.
-func cell(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }), " ")
 }
 
 func users(n int) string {

@@ -14,6 +14,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -150,24 +151,70 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// print writes v as JSON with --json, else the human text.
+// print writes v as JSON with --json, else the human text. JSON keeps stored values as they
+// are (its encoding escapes control characters); the text is for a terminal.
 func (g *globals) print(v any, text string) error {
 	if g.json {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	_, err := fmt.Fprint(g.stdout, text)
+	_, err := fmt.Fprint(g.stdout, terminalText(text))
 	return err
 }
 
-// oneLine turns an error into the one-line reason the CONTRACT promises on stderr.
+// printable is a stored value as a terminal may show it: each rune hmisauth.IsUnprintable finds
+// (and each byte that is not UTF-8) is written as an escape instead, ESC as \x1b, a line feed
+// as \n, a bidirectional override as \u202e. Names are checked when they are typed, but rows
+// written before that, or straight into the database, are not: an agency administrator's
+// "\x1b[2J" must not clear the screen of the sysadmin who lists users, nor "\nusername: admin"
+// print a line of its own. Every stored value put into human text goes through it.
+func printable(s string) string {
+	if _, bad := hmisauth.UnprintableRune(s); !bad {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x80 && hmisauth.IsUnprintable(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case hmisauth.IsUnprintable(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// terminalText is the safety net under printable: a value someone forgot to pass through it
+// still cannot reach the terminal raw, short of its line feeds, which the text's own lines need.
+func terminalText(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		lines[i] = printable(line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// oneLine turns an error into the one-line reason the CONTRACT promises on stderr, with
+// anything unprintable in it (a name from the database) escaped.
 func oneLine(err error) string {
 	msg := err.Error()
 	if e := hmisauth.AsError(err); e != nil {
 		msg = e.Message
 	}
-	return strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; ")
+	return printable(strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; "))
 }
 
 // withApp adapts a command that needs the wired program: it opens the configuration and data,

@@ -199,13 +199,17 @@ func TestUserStepCommands(t *testing.T) {
 
 // serveInBackground runs `hmisauth serve` in-process on c's data until the test ends, and
 // returns its base URL once it is ready.
-func (c *cli) serveInBackground() string {
+func (c *cli) serveInBackground() string { return c.serveInBackgroundOn("127.0.0.1") }
+
+// serveInBackgroundOn is serveInBackground listening on a free port of host.
+func (c *cli) serveInBackgroundOn(host string) string {
 	t := c.t
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	addr := net.JoinHostPort(host, port)
 	ln.Close()
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)

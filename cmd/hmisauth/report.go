@@ -52,7 +52,7 @@ a spreadsheet would run as a formula gets a leading apostrophe); --json one JSON
 				tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "USERNAME\tNAME\tAGENCY\tWHAT\tDATE")
 				for _, r := range rows {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Username, r.Name, r.Agency, r.What, r.Date)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", printable(r.Username), printable(r.Name), printable(r.Agency), printable(r.What), printable(r.Date))
 				}
 				tw.Flush()
 			}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -52,6 +54,10 @@ func newServeCmd(g *globals) *cobra.Command {
 const memoryHeadroom = 32 << 20
 
 func (a *app) serve(ctx context.Context, g *globals) error {
+	// Before anything is created or opened to the network.
+	if err := devInboxExposed(a.cfg.Mail.Transport, a.cfg.Listen, a.cfg.PublicURL); err != nil {
+		return err
+	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		// The pool's Argon2id buffers stay allocated for the life of the process, so Go's
 		// default pacing (collect when the heap doubles) would let other garbage grow to their
@@ -107,6 +113,37 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 	}
 	a.log.Info("stopped")
 	return nil
+}
+
+// devInboxExposed refuses to serve the development inbox beyond this machine. With the dev
+// transport, /dev/mail shows every e-mail, reset links included, to whoever opens it: fine on
+// a laptop, a takeover of any account once others can reach it. They can when public_url is
+// https (users are sent there) or the server listens on anything but a loopback address. The
+// check is here and not in the configuration's validation because only serve serves the page:
+// the other commands run as before on the same configuration.
+func devInboxExposed(transport, listen, publicURL string) error {
+	if transport != "dev" {
+		return nil
+	}
+	const why = "mail.transport is dev, which shows every e-mail (reset links included) at /dev/mail to anyone: " +
+		"set mail.transport to smtp or file before "
+	if u, err := url.Parse(publicURL); err == nil && strings.EqualFold(u.Scheme, "https") {
+		return errors.New(why + "serving public_url " + publicURL)
+	}
+	if host, _, err := net.SplitHostPort(listen); err != nil || !loopback(host) {
+		return errors.New(why + "listening on " + listen)
+	}
+	return nil
+}
+
+// loopback reports whether a listen address's host is reachable from this machine only:
+// localhost, 127.0.0.0/8 or ::1. An empty host (":8080") is every interface.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // announceAdministrators creates each site's first system administrator on first start and

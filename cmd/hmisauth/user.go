@@ -249,8 +249,9 @@ func (g *globals) showUser(a *app, ctx context.Context, site, username string) e
 		v.Agency = d.Agency.Name
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s) on %s — %s\n", u.Username, u.FullName(), d.Site.Name, v.Status)
-	fmt.Fprintf(&b, "  e-mail: %s  phone: %s  role: %s  agency: %s\n", dash(u.Email), dash(u.Phone), u.Role, dash(v.Agency))
+	fmt.Fprintf(&b, "%s (%s) on %s — %s\n", printable(u.Username), printable(u.FullName()), printable(d.Site.Name), v.Status)
+	fmt.Fprintf(&b, "  e-mail: %s  phone: %s  role: %s  agency: %s\n", dash(printable(u.Email)), dash(printable(u.Phone)),
+		printable(string(u.Role)), dash(printable(v.Agency)))
 	when := func(t time.Time) string {
 		if t.IsZero() {
 			return "never"
@@ -267,7 +268,7 @@ func (g *globals) showUser(a *app, ctx context.Context, site, username string) e
 		if !p.Since.IsZero() {
 			since = " (since " + when(p.Since) + ")"
 		}
-		fmt.Fprintf(&b, "\n* %s%s: %s\n  Fix: %s\n", p.Code, since, p.Message, p.Fix)
+		fmt.Fprintf(&b, "\n* %s%s: %s\n  Fix: %s\n", p.Code, since, printable(p.Message), printable(p.Fix))
 	}
 	return g.print(v, b.String())
 }
