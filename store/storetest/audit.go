@@ -117,7 +117,7 @@ var auditTests = []test{
 			{"SetPassword", func(ctx context.Context) error {
 				return s.SetPassword(ctx, hmisauth.PasswordChange{UserID: u.ID, Hash: "h1", At: at(4), History: 5})
 			}},
-			{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, sess.ID) }},
+			{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, sess.ID, true) }},
 			{"QueueResetRequest", func(ctx context.Context) error {
 				return s.QueueResetRequest(ctx, &hmisauth.ResetRequest{Site: live, Username: "jdoe", At: at(5)})
 			}},

@@ -91,9 +91,9 @@ var sessionTests = []test{
 		u := newUser(t, s, live, "jdoe")
 		a := newSession(t, s, u, "a", false)
 		newSession(t, s, u, "b", false)
-		must(t, s.DeleteSession(t.Context(), a.ID))
+		must(t, s.DeleteSession(t.Context(), a.ID, true))
 		wantSessions(t, s, map[string]bool{"a": false, "b": true})
-		must(t, s.DeleteSession(t.Context(), a.ID)) // two tabs signing out at once
+		must(t, s.DeleteSession(t.Context(), a.ID, true)) // two tabs signing out at once
 	}},
 	{"DeleteUserSessionsKeepsOne", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")

@@ -52,7 +52,7 @@ var sessionEndTests = []test{
 		sess := &hmisauth.Session{Site: live, UserID: u.ID, TokenHash: tokenHash("timed-out"),
 			CreatedAt: t0, LastSeenAt: t0, ExpiresAt: at(60)}
 		must(t, s.CreateSession(t.Context(), sess, false))
-		must(t, s.DeleteSession(t.Context(), out.ID))
+		must(t, s.DeleteSession(t.Context(), out.ID, true))
 		n, err := s.DeleteExpiredSessions(t.Context(), at(60), time.Time{})
 		must(t, err)
 		if n != 1 {
