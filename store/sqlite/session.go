@@ -18,11 +18,12 @@ func (s *Store) CreateSession(ctx context.Context, sess *hmisauth.Session, singl
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO sessions (site, user_id, token_hash, created_at, last_seen_at, expires_at,
-				reauth_at, client_addr, user_agent)
-			SELECT site, id, ?, ?, ?, ?, ?, ?, ? FROM users WHERE id = ? AND site = ? AND disabled = 0
+				reauth_at, client_addr, user_agent, sid, amr)
+			SELECT site, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM users WHERE id = ? AND site = ? AND disabled = 0
 			RETURNING id`,
 			sess.TokenHash, micros(sess.CreatedAt), micros(sess.LastSeenAt), micros(sess.ExpiresAt),
-			micros(sess.ReauthAt), sess.ClientAddr, sess.UserAgent, sess.UserID, sess.Site,
+			micros(sess.ReauthAt), sess.ClientAddr, sess.UserAgent, textArg(sess.SID), listArg(sess.AMR),
+			sess.UserID, sess.Site,
 		).Scan(&sess.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return whyNoSession(ctx, tx, sess)
@@ -39,10 +40,15 @@ func (s *Store) CreateSession(ctx context.Context, sess *hmisauth.Session, singl
 }
 
 // endSessions ends the sessions matching where (a condition on sessions with ? arguments),
-// keeping reason under each one's token hash for its browser to be told, and counts them. It
-// must run in the transaction of the change that ends them; at is when (by the caller's
-// clock, like every time the store keeps).
+// keeping reason under each one's token hash for its browser to be told, queueing the
+// back-channel logouts their applications are owed, and counts them. It must run in the
+// transaction of the change that ends them; at is when (by the caller's clock, like every time
+// the store keeps). Their tokens, client links and authorization requests go with them (ON
+// DELETE CASCADE).
 func endSessions(ctx context.Context, tx *sql.Tx, reason string, at time.Time, where string, args ...any) (int64, error) {
+	if err := queueLogouts(ctx, tx, at, where, args...); err != nil {
+		return 0, err
+	}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO session_ends (token_hash, user_id, reason, ended_at)
 		SELECT token_hash, user_id, ?, ? FROM sessions WHERE `+where+`
@@ -55,6 +61,24 @@ func endSessions(ctx context.Context, tx *sql.Tx, reason string, at time.Time, w
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// queueLogouts queues, for each session matching where that is about to end, one logout
+// notice per client it signed in to that has a back-channel logout URI, due at once. It must
+// run in the transaction that deletes the sessions, before the delete: the client links go
+// with them.
+func queueLogouts(ctx context.Context, tx *sql.Tx, at time.Time, where string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO oidc_logout_notices (site, client_id, uri, subject, sid, created_at, next_attempt_at)
+		SELECT c.site, c.id, c.backchannel_logout_uri, coalesce(u.subject, ''), coalesce(s.sid, ''), ?, ?
+		FROM (SELECT id, user_id, sid FROM sessions WHERE `+where+`) s
+		JOIN oidc_session_clients sc ON sc.session_id = s.id
+		JOIN oidc_clients c ON c.site = sc.site AND c.id = sc.client_id
+		JOIN users u ON u.id = s.user_id
+		WHERE c.backchannel_logout_uri <> ''
+		ORDER BY s.id, sc.first_at, sc.rowid`,
+		append([]any{micros(at), micros(at)}, args...)...)
+	return err
 }
 
 // checkReason refuses a session end without its reason: the browser would be told nothing.
@@ -82,13 +106,13 @@ func whyNoSession(ctx context.Context, tx *sql.Tx, sess *hmisauth.Session) error
 }
 
 const sessionColumns = `id, site, user_id, token_hash, created_at, last_seen_at, expires_at,
-	reauth_at, client_addr, user_agent FROM sessions`
+	reauth_at, client_addr, user_agent, coalesce(sid, ''), amr FROM sessions`
 
 func scanSession(row scanner) (*hmisauth.Session, error) {
 	sess := new(hmisauth.Session)
 	err := row.Scan(&sess.ID, &sess.Site, &sess.UserID, &sess.TokenHash, timeCol{&sess.CreatedAt},
 		timeCol{&sess.LastSeenAt}, timeCol{&sess.ExpiresAt}, timeCol{&sess.ReauthAt},
-		&sess.ClientAddr, &sess.UserAgent)
+		&sess.ClientAddr, &sess.UserAgent, &sess.SID, listCol{&sess.AMR})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, noSession()
 	}
@@ -136,12 +160,23 @@ func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time) (err e
 	})
 }
 
-// DeleteSession ends one session. Ending one that has already ended is not an error: two tabs
-// signing out at once both succeed.
-func (s *Store) DeleteSession(ctx context.Context, id int64) (err error) {
+// DeleteSession ends one session, its tokens with it. Ending one that has already ended is not
+// an error: two tabs signing out at once both succeed. A sign-out (signOut) queues its
+// back-channel logouts in the same transaction, made and due at the store's own clock (now()):
+// the method is given no time. A time-out queues none.
+func (s *Store) DeleteSession(ctx context.Context, id int64, signOut bool) (err error) {
 	defer wrap(&err, "delete session")
-	return s.exec(ctx, func(w dbtx) error {
-		_, err := w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	if !signOut {
+		return s.exec(ctx, func(w dbtx) error {
+			_, err := w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+			return err
+		})
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if err := queueLogouts(ctx, tx, now(), `id = ?`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 		return err
 	})
 }
@@ -206,7 +241,8 @@ func (s *Store) Reauthenticated(ctx context.Context, id int64, at time.Time, new
 }
 
 // DeleteExpiredSessions removes sessions whose absolute limit is at or before now, or last
-// seen before idleBefore, and counts them. A zero idleBefore removes none for idleness (no idle
+// seen before idleBefore, and counts them; their tokens go with them, and no application is
+// told (a time-out). A zero idleBefore removes none for idleness (no idle
 // limit). With them go login challenges and remembered devices expired at now, and the reasons
 // of sessions ended more than SessionEndKept before now. The statements need no transaction
 // together: each removes only what no one can use any more.

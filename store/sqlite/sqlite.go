@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -165,6 +166,37 @@ func (s *Store) writeEvents(ctx context.Context, evs []*hmisauth.Event, fn func(
 	return nil
 }
 
+// decide runs fn in one write transaction for a write whose outcome is decided inside it.
+// fn answers whether it changed something, which appends the events ctx carries after it;
+// an answer, an error for the caller that does not undo the transaction (a replayed code, a
+// reused refresh token: the revocation must stay); and err, which rolls everything back.
+func (s *Store) decide(ctx context.Context, fn func(tx *sql.Tx) (changed bool, answer, err error)) error {
+	evs := hmisauth.EventsOf(ctx)
+	var answer error
+	logged := false
+	err := s.writeEvents(ctx, nil, func(tx *sql.Tx) error {
+		changed, ans, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		answer = ans
+		if changed && len(evs) > 0 {
+			if err := appendEvents(ctx, tx, evs); err != nil {
+				return err
+			}
+			logged = true
+		}
+		return nil
+	})
+	if err != nil {
+		if logged {
+			forgetEvents(evs) // appended, then the commit failed
+		}
+		return err
+	}
+	return answer
+}
+
 // dbtx is the writer connection or a transaction on it.
 type dbtx interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -303,6 +335,47 @@ func (c dateCol) Scan(v any) error {
 		return fmt.Errorf("date column holds %T", v)
 	}
 	return nil
+}
+
+// listArg stores a list of strings as a JSON array; nil and empty alike are "[]".
+func listArg(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		panic(err) // a []string always marshals
+	}
+	return string(b)
+}
+
+// listCol scans a JSON array of strings into *l; an empty array is nil.
+type listCol struct{ l *[]string }
+
+func (c listCol) Scan(v any) error {
+	var b []byte
+	switch v := v.(type) {
+	case nil:
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("list column holds %T", v)
+	}
+	*c.l = nil
+	if len(b) == 0 || string(b) == "[]" {
+		return nil
+	}
+	return json.Unmarshal(b, c.l)
+}
+
+// textArg stores "" ("none") as NULL, for columns whose NULL means none.
+func textArg(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // idArg stores 0 ("none") as NULL so foreign keys hold.

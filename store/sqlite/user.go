@@ -9,16 +9,22 @@ import (
 	"github.com/hmisauth/hmisauth"
 )
 
-// CreateUser inserts u and sets u.ID (and u.CreatedAt if the caller left it zero). The seat
-// check, the insert and the clearing of stale lockout state are one transaction, so parallel
-// creations can neither overfill an agency nor inherit guesses made at the name beforehand.
+// CreateUser inserts u and sets u.ID (and u.CreatedAt if the caller left it zero, and
+// u.Subject, made in SQL from 128 random bits, if it was ""). The seat check, the insert and
+// the clearing of stale lockout state are one transaction, so parallel creations can neither
+// overfill an agency nor inherit guesses made at the name beforehand.
 func (s *Store) CreateUser(ctx context.Context, u *hmisauth.User) (err error) {
 	defer wrap(&err, "create user")
 	key, err := prepareUser(u)
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, u, key) })
+	subject := u.Subject
+	err = s.write(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, u, key) })
+	if err != nil {
+		u.Subject = subject
+	}
+	return err
 }
 
 // prepareUser checks u before its insert and fills the defaults (role, creation time). It
@@ -51,25 +57,42 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *hmisauth.User, key string) e
 			password_hash, password_changed_at, password_temporary, temporary_used_at,
 			must_change_password, terms_version, terms_accepted_at, last_login_at,
 			agreement_signed_on, agreement_supervisor_signed_on, agreement_director_signed_on,
-			agreement_expires_on, recovery_question, recovery_answer_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		RETURNING id`,
+			agreement_expires_on, recovery_question, recovery_answer_hash, subject)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			coalesce(nullif(?, ''), lower(hex(randomblob(16)))))
+		RETURNING id, subject`,
 		u.Site, u.Username, key, u.FirstName, u.LastName, u.Email, u.Phone,
 		idArg(u.AgencyID), string(u.Role), micros(u.CreatedAt), u.Disabled, micros(u.DisabledAt),
 		u.PasswordHash, micros(u.PasswordChangedAt), u.PasswordTemporary, micros(u.TemporaryUsedAt),
 		u.MustChangePassword, u.TermsVersion, micros(u.TermsAcceptedAt), micros(u.LastLoginAt),
 		dateArg(u.AgreementSignedOn), dateArg(u.AgreementSupervisorSignedOn),
 		dateArg(u.AgreementDirectorSignedOn), dateArg(u.AgreementExpiresOn),
-		u.RecoveryQuestion, u.RecoveryAnswerHash,
-	).Scan(&u.ID)
+		u.RecoveryQuestion, u.RecoveryAnswerHash, u.Subject,
+	).Scan(&u.ID, &u.Subject)
 	if isUnique(err) {
-		return hmisauth.Errorf(hmisauth.ECONFLICT, "The username %s is already taken on this site.", u.Username)
+		return whyTaken(ctx, tx, u, key)
 	}
 	if err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM lockouts WHERE site = ? AND username_key = ?`, u.Site, key)
 	return err
+}
+
+// whyTaken tells which unique key of users an insert clashed on: the username, or the subject
+// the caller gave (a generated one is 128 random bits).
+func whyTaken(ctx context.Context, tx *sql.Tx, u *hmisauth.User, key string) error {
+	var taken bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE site = ? AND username_key = ?)`,
+		u.Site, key).Scan(&taken)
+	switch {
+	case err != nil:
+		return err
+	case taken:
+		return hmisauth.Errorf(hmisauth.ECONFLICT, "The username %s is already taken on this site.", u.Username)
+	}
+	return &hmisauth.Error{Code: hmisauth.ECONFLICT, Field: "subject",
+		Message: "That OpenID Connect subject is already another account's on this site."}
 }
 
 // checkSeat refuses when the agency (which must be on the site) has seats and all are taken.
@@ -101,7 +124,7 @@ const userColumns = `
 	u.password_hash, u.password_changed_at, u.password_temporary, u.temporary_used_at,
 	u.must_change_password, u.terms_version, u.terms_accepted_at, u.last_login_at,
 	u.agreement_signed_on, u.agreement_supervisor_signed_on, u.agreement_director_signed_on,
-	u.agreement_expires_on, u.recovery_question, u.recovery_answer_hash,
+	u.agreement_expires_on, u.recovery_question, u.recovery_answer_hash, coalesce(u.subject, ''),
 	EXISTS (SELECT 1 FROM totp t WHERE t.user_id = u.id AND t.secret IS NOT NULL)
 		OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id),
 	coalesce(l.failed_attempts, 0), l.last_failed_at, l.locked_at
@@ -118,7 +141,7 @@ func scanUser(row scanner) (*hmisauth.User, error) {
 		&u.MustChangePassword, &u.TermsVersion, timeCol{&u.TermsAcceptedAt}, timeCol{&u.LastLoginAt},
 		dateCol{&u.AgreementSignedOn}, dateCol{&u.AgreementSupervisorSignedOn},
 		dateCol{&u.AgreementDirectorSignedOn}, dateCol{&u.AgreementExpiresOn},
-		&u.RecoveryQuestion, &u.RecoveryAnswerHash, &u.MFAEnabled,
+		&u.RecoveryQuestion, &u.RecoveryAnswerHash, &u.Subject, &u.MFAEnabled,
 		&u.FailedAttempts, timeCol{&u.LastFailedAt}, timeCol{&u.LockedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, noUser()
@@ -142,6 +165,16 @@ func (s *Store) User(ctx context.Context, site, username string) (_ *hmisauth.Us
 func (s *Store) UserByID(ctx context.Context, id int64) (_ *hmisauth.User, err error) {
 	defer wrap(&err, "user by id")
 	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` WHERE u.id = ?`, id))
+}
+
+// UserBySubject finds an account by its OpenID Connect sub on a site (the (site, subject)
+// unique index).
+func (s *Store) UserBySubject(ctx context.Context, site, subject string) (_ *hmisauth.User, err error) {
+	defer wrap(&err, "user by subject")
+	if subject == "" {
+		return nil, noUser()
+	}
+	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` WHERE u.site = ? AND u.subject = ?`, site, subject))
 }
 
 // UpdateUserProfile saves names, e-mail, phone, agency and role. The agency must be on the

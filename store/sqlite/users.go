@@ -80,15 +80,17 @@ func escapeLike(s string) string {
 // CreateUsers inserts all of us in one transaction, each exactly as CreateUser would (seat
 // check, username clash, stale lockout cleared); a seat check counts the rows inserted before
 // it in the same call. The first user that fails rolls the whole call back: its error comes
-// back with Field "row N" (N counting from 1), and every u.ID is put back as it was (the
+// back with Field "row N" (N counting from 1), and every u.ID and u.Subject is put back as it
+// was (the
 // defaults filled in, role and creation time, stay, as CreateUser leaves them). The events
 // ctx carries are appended once, with the inserts.
 func (s *Store) CreateUsers(ctx context.Context, us []*hmisauth.User) (err error) {
 	defer wrap(&err, "create users")
 	ids := make([]int64, len(us))
+	subjects := make([]string, len(us))
 	for i, u := range us {
 		if u != nil {
-			ids[i] = u.ID
+			ids[i], subjects[i] = u.ID, u.Subject
 		}
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
@@ -100,10 +102,11 @@ func (s *Store) CreateUsers(ctx context.Context, us []*hmisauth.User) (err error
 		return nil
 	})
 	if err != nil {
-		// Nothing was written: the IDs the rolled-back inserts handed out mean nothing.
+		// Nothing was written: the IDs and subjects the rolled-back inserts handed out mean
+		// nothing.
 		for i, u := range us {
 			if u != nil {
-				u.ID = ids[i]
+				u.ID, u.Subject = ids[i], subjects[i]
 			}
 		}
 	}

@@ -1,0 +1,130 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+func noClient() error {
+	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such application."}
+}
+
+func clientChanged(res sql.Result, err error) error { return changed(res, err, noClient) }
+
+// CreateClient inserts c (and stamps c.CreatedAt if the caller left it zero); a client ID the
+// site has already is ECONFLICT.
+func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error) {
+	defer wrap(&err, "create client")
+	if c.ID == "" {
+		return hmisauth.FieldError("client_id", "Client ID is required.")
+	}
+	created := c.CreatedAt
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now()
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO oidc_clients (site, id, name, home_url, redirect_uris, post_logout_redirect_uris,
+				backchannel_logout_uri, public, secret_hash, old_secret_hash, scopes, access_token_format,
+				access_token_lifetime_ns, refresh_tokens, from_config, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Site, c.ID, c.Name, c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
+			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, listArg(c.Scopes),
+			c.AccessTokenFormat, int64(c.AccessTokenLifetime), c.RefreshTokens, c.FromConfig,
+			micros(c.CreatedAt), micros(c.UpdatedAt))
+		if isUnique(err) {
+			return hmisauth.Errorf(hmisauth.ECONFLICT, "This site already has an application with client ID %s.", c.ID)
+		}
+		return err
+	})
+	if err != nil {
+		c.CreatedAt = created
+	}
+	return err
+}
+
+// UpdateClient saves every field of c but its ID, site and CreatedAt, stamping c.UpdatedAt if
+// the caller left it zero.
+func (s *Store) UpdateClient(ctx context.Context, c *hmisauth.Client) (err error) {
+	defer wrap(&err, "update client")
+	updated := c.UpdatedAt
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = now()
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		return clientChanged(tx.ExecContext(ctx, `
+			UPDATE oidc_clients SET name = ?, home_url = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
+				backchannel_logout_uri = ?, public = ?, secret_hash = ?, old_secret_hash = ?, scopes = ?,
+				access_token_format = ?, access_token_lifetime_ns = ?, refresh_tokens = ?, from_config = ?,
+				updated_at = ?
+			WHERE site = ? AND id = ?`,
+			c.Name, c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
+			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, listArg(c.Scopes),
+			c.AccessTokenFormat, int64(c.AccessTokenLifetime), c.RefreshTokens, c.FromConfig,
+			micros(c.UpdatedAt), c.Site, c.ID))
+	})
+	if err != nil {
+		c.UpdatedAt = updated
+	}
+	return err
+}
+
+// DeleteClient removes the client; its authorization requests, tokens and session links go
+// with it (ON DELETE CASCADE). Logout notices already owed to it stay: they record what was
+// owed, and carry what their delivery needs.
+func (s *Store) DeleteClient(ctx context.Context, site, id string) (err error) {
+	defer wrap(&err, "delete client")
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return clientChanged(tx.ExecContext(ctx, `DELETE FROM oidc_clients WHERE site = ? AND id = ?`, site, id))
+	})
+}
+
+const clientColumns = `site, id, name, home_url, redirect_uris, post_logout_redirect_uris,
+	backchannel_logout_uri, public, secret_hash, old_secret_hash, scopes, access_token_format,
+	access_token_lifetime_ns, refresh_tokens, from_config, created_at, updated_at FROM oidc_clients`
+
+func scanClient(row scanner) (*hmisauth.Client, error) {
+	c := new(hmisauth.Client)
+	var lifetime int64
+	err := row.Scan(&c.Site, &c.ID, &c.Name, &c.HomeURL, listCol{&c.RedirectURIs},
+		listCol{&c.PostLogoutRedirectURIs}, &c.BackchannelLogoutURI, &c.Public, &c.SecretHash,
+		&c.OldSecretHash, listCol{&c.Scopes}, &c.AccessTokenFormat, &lifetime, &c.RefreshTokens,
+		&c.FromConfig, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noClient()
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.AccessTokenLifetime = time.Duration(lifetime)
+	return c, nil
+}
+
+// Client finds a site's client by ID.
+func (s *Store) Client(ctx context.Context, site, id string) (_ *hmisauth.Client, err error) {
+	defer wrap(&err, "client")
+	return scanClient(s.r.QueryRowContext(ctx, `SELECT `+clientColumns+` WHERE site = ? AND id = ?`, site, id))
+}
+
+// Clients lists a site's clients by name (then client ID).
+func (s *Store) Clients(ctx context.Context, site string) (_ []*hmisauth.Client, err error) {
+	defer wrap(&err, "clients")
+	rows, err := s.r.QueryContext(ctx, `SELECT `+clientColumns+` WHERE site = ? ORDER BY name, id`, site)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*hmisauth.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
