@@ -46,6 +46,9 @@ type LoginResult struct {
 	RecoveryCodeUsed  bool
 	RecoveryCodesLeft int
 	DeviceRemembered  bool
+	// factor is the second step's method for the session's AMR: "otp" (app or recovery
+	// code), "hwk" or "swk" (a passkey); "" for none.
+	factor string
 }
 
 // Login checks a username and password against the site's rules.
@@ -172,6 +175,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 			if err != nil {
 				return nil, err
 			}
+			res.factor = "otp"
 			recovery, left, err := s.checkCode(ctx, u, f, req.Code, now)
 			if hmisauth.ErrorCode(err) == hmisauth.ETOTPWrong {
 				if lockErr := s.countFailure(ctx, site, u, attempt, hmisauth.EventLoginFailed, "wrong 2-step code"); lockErr != nil {
@@ -212,7 +216,11 @@ func (s *Service) finishLogin(ctx context.Context, site *hmisauth.Site, u *hmisa
 	if err := s.store.LoginSucceeded(s.audit(ctx, site, hmisauth.EventLoginSucceeded, u.Username, detail), u.ID, now); err != nil {
 		return err
 	}
-	token, sess, err := s.newSession(ctx, site, u, now, addr, agent)
+	amr := []string{"pwd"}
+	if res.factor != "" {
+		amr = append(amr, res.factor, "mfa")
+	}
+	token, sess, err := s.newSession(ctx, site, u, now, addr, agent, amr)
 	if err != nil {
 		return err
 	}
@@ -234,6 +242,14 @@ func validateCredentials(username, password string) error {
 		return hmisauth.FieldError("password", "That is longer than any password. Check what you typed.")
 	}
 	return nil
+}
+
+// Blocked says why the user may not sign in now, in the words of the log ("" when nothing
+// blocks): disabled, inactive, or an expired agreement or agency license. An application
+// gets no code, and no refreshed token, for such a user, even from a session opened before. A
+// lock is not among the reasons: it stops new sign-ins, not the sessions already open.
+func (s *Service) Blocked(ctx context.Context, site *hmisauth.Site, u *hmisauth.User) (string, error) {
+	return s.blockedReason(ctx, site, u, s.clock.Now())
 }
 
 // blockedReason says why a user with the right password may still not sign in, in the words

@@ -452,6 +452,12 @@ func (s *Service) VerifyPasskeyLogin(ctx context.Context, req SecondStepRequest,
 			return err
 		}
 		res.RecoveryCodesLeft = c.factors.RecoveryCodesLeft
+		// A passkey that may be copied to other devices (synced) is a software key; one
+		// bound to its device, a hardware key (RFC 8176).
+		res.factor = "hwk"
+		if cred.Flags.BackupEligible {
+			res.factor = "swk"
+		}
 		return nil
 	})
 }

@@ -100,7 +100,7 @@ func (s *Service) VerifyLogin(ctx context.Context, req SecondStepRequest) (*Logi
 	}
 	return s.secondStep(ctx, req, func(c *Challenge, now time.Time, res *LoginResult) error {
 		recovery, left, err := s.checkCode(ctx, c.user, c.factors, req.Code, now)
-		res.RecoveryCodeUsed, res.RecoveryCodesLeft = recovery, left
+		res.RecoveryCodeUsed, res.RecoveryCodesLeft, res.factor = recovery, left, "otp"
 		return err
 	})
 }

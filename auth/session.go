@@ -73,13 +73,16 @@ func HashToken(token string) []byte {
 	return h[:]
 }
 
-func (s *Service) newSession(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, now time.Time, addr, agent string) (string, *hmisauth.Session, error) {
+func (s *Service) newSession(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, now time.Time, addr, agent string, amr []string) (string, *hmisauth.Session, error) {
 	token, hash := newToken()
+	sid := make([]byte, 16)
+	rand.Read(sid)
 	sess := &hmisauth.Session{
 		Site: site.Key, UserID: u.ID, TokenHash: hash,
 		CreatedAt: now, LastSeenAt: now, ReauthAt: now,
 		ExpiresAt:  now.Add(site.Policy.Session.Absolute),
 		ClientAddr: addr, UserAgent: truncate(agent, 256),
+		SID: base64.RawURLEncoding.EncodeToString(sid), AMR: amr,
 	}
 	if err := s.store.CreateSession(ctx, sess, site.Policy.Session.Single); err != nil {
 		return "", nil, err
@@ -161,9 +164,14 @@ func (s *Service) principal(site *hmisauth.Site, u *hmisauth.User, sess *hmisaut
 	}
 }
 
-// Logout ends the principal's session.
+// Logout ends the principal's session; the applications it signed in to are told.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
 	return s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, ""), p.Session.ID, true)
+}
+
+// LogoutFrom is Logout asked for by an application (OpenID Connect RP-initiated logout).
+func (s *Service) LogoutFrom(ctx context.Context, p *Principal, app string) error {
+	return s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, "asked by "+app), p.Session.ID, true)
 }
 
 // RequiredActions lists what the user must do, in CONTRACT order, before their session opens

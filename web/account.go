@@ -58,7 +58,7 @@ func (s *Server) termsSubmit(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, "terms", s.termsView(r, p), err, nil)
 		return
 	}
-	redirect(w, r, nextPage(p))
+	redirect(w, r, s.nextAfterSignIn(r, p))
 }
 
 // passwordPage is both the forced change (a temporary or expired password) and the voluntary
@@ -101,7 +101,7 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, "password", v, err, nil)
 		return
 	}
-	next := nextPage(p)
+	next := s.nextAfterSignIn(r, p)
 	if next == sitePath(site, "account") {
 		next += "?notice=password_changed"
 	}

@@ -26,19 +26,38 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	q := s.signInRequest(r, site)
 	if token := s.cookieToken(r, site); token != "" {
+		// Someone signed in goes on, unless an application asks them to sign in again
+		// (prompt=login, max_age): then the form is shown all the same.
 		if p, err := s.svc.Authenticate(r.Context(), site.Key, token); err == nil {
-			redirect(w, r, nextPage(p))
-			return
+			if q == nil || !q.NeedsSignIn(p, s.clock.Now()) {
+				redirect(w, r, s.nextAfterSignIn(r, p))
+				return
+			}
+		} else {
+			s.clearSession(w, site)
 		}
-		s.clearSession(w, site)
 	}
-	s.render(w, r, http.StatusOK, "login", s.loginView(r, site))
+	v := s.loginView(r, site)
+	if q != nil {
+		v.Username = q.LoginHint()
+	}
+	s.render(w, r, http.StatusOK, "login", v)
 }
 
+// loginView is the sign-in form; when the browser is signing in for an application (the
+// continue cookie), it names the application.
 func (s *Server) loginView(r *http.Request, site *hmisauth.Site) *view {
 	v := s.newView(r, site)
 	v.fields = []string{"username", "password"}
+	if q := s.signInRequest(r, site); q != nil {
+		v.App = &continueView{AppName: q.Client.Name, AppHome: q.Client.HomeURL}
+	} else if id := s.cookieValue(r, site, continueCookie); id != "" && s.opt.OIDC != nil {
+		if q, err := s.opt.OIDC.Request(r.Context(), site.Key, id, s.cookieValue(r, site, browserCookie)); err == nil {
+			v.App = &continueView{AppName: q.Client.Name, AppHome: q.Client.HomeURL}
+		}
+	}
 	return v
 }
 
@@ -83,7 +102,7 @@ func (s *Server) signedInHere(w http.ResponseWriter, r *http.Request, site *hmis
 		s.setCookie(w, site, deviceCookie, res.DeviceToken, res.DeviceExpiresAt)
 	}
 	s.setSession(w, site, res.Token)
-	next := nextPage(res.Principal)
+	next := s.nextAfterSignIn(r, res.Principal)
 	if res.RecoveryCodeUsed && next == sitePath(site, "account") {
 		next = sitePath(site, "account/security?notice=recovery_code_used")
 	}

@@ -124,7 +124,7 @@ func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, "recovery", v, err, func(v *view) { v.Recovery.Question = question })
 		return
 	}
-	next := nextPage(p)
+	next := s.nextAfterSignIn(r, p)
 	if next == sitePath(site, "account") {
 		next += "?notice=recovery_saved"
 	}

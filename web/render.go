@@ -27,7 +27,7 @@ var staticFS embed.FS
 var pageNames = []string{"index", "notfound", "error", "login", "forgot", "reset", "terms", "password", "account",
 	"profile", "recovery", "devmail", "admin_users", "admin_user", "admin_user_new", "admin_temp", "admin_disable",
 	"admin_agencies", "admin_forbidden", "admin_audit", "admin_reports", "admin_import", "verify", "security",
-	"security_totp", "recovery_codes", "sessions"}
+	"security_totp", "recovery_codes", "sessions", "logout"}
 
 // pages holds one parsed template set per page, each with the base layout.
 type pages struct {
@@ -104,6 +104,8 @@ type view struct {
 	Verify    *verifyView
 	Security  *securityView
 	Sessions  []sessionRow
+	// App is the application a sign-in is for (single sign-on).
+	App *continueView
 	// Timeout says, on every signed-in page, when the session will time out (filled by render).
 	Timeout *timeoutView
 	// Wide pages (the helpdesk console's tables) use more of a large screen.

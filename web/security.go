@@ -28,6 +28,9 @@ type securityView struct {
 	SecretGroups string
 	// Codes are new recovery codes, shown once.
 	Codes []string
+	// Continue is set when the codes come in the middle of a sign-in for an application: the
+	// page's link goes on to it.
+	Continue bool
 	// Passkeys lists the user's passkeys with their dates worded.
 	Passkeys []passkeyRow
 	// PasskeyScript is the address of the script that adds passkeys; "" when they cannot be
@@ -200,7 +203,7 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showCodes(w http.ResponseWriter, r *http.Request, p *auth.Principal, codes []string) {
 	v := s.newView(r, p.Site)
 	v.Principal = p
-	v.Security = &securityView{Codes: codes}
+	v.Security = &securityView{Codes: codes, Continue: s.cookieValue(r, p.Site, continueCookie) != ""}
 	s.render(w, r, http.StatusOK, "recovery_codes", v)
 }
 

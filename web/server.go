@@ -8,6 +8,7 @@ import (
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
+	"github.com/hmisauth/hmisauth/oidc"
 )
 
 // maxBody bounds every request body (forms and JSON): nothing we accept comes near it.
@@ -38,6 +39,8 @@ type Options struct {
 	// (the "dev" mail transport). nil serves no /dev/mail at all: never set it in production,
 	// where the page would show anyone the reset links of every user.
 	DevInbox func(ctx context.Context, limit int) ([]*hmisauth.Message, error)
+	// OIDC is the sites' OpenID Connect provider; nil serves none.
+	OIDC *oidc.Provider
 	// PublicURL is the base of links in e-mails (the configuration's public_url). The
 	// development inbox makes links to it clickable, besides links to the address it was
 	// opened at; "" means only the latter.
@@ -83,6 +86,11 @@ func (s *Server) routes() http.Handler {
 	site.HandleFunc("POST /{site}/login/passkey/options", s.passkeyLoginOptions)
 	site.HandleFunc("POST /{site}/login/passkey", s.passkeyLoginSubmit)
 	site.HandleFunc("POST /{site}/logout", s.logoutSubmit)
+	site.HandleFunc("GET /{site}/logout", s.logoutConfirmPage)
+	site.HandleFunc("GET /{site}/continue", s.continueSignIn)
+	site.HandleFunc("GET /{site}/next", s.nextStep)
+	site.HandleFunc("/{site}/oidc/", s.oidcEndpoint)
+	site.HandleFunc("GET /{site}/.well-known/openid-configuration", s.oidcEndpoint)
 	site.HandleFunc("GET /{site}/forgot-password", s.forgotPage)
 	site.HandleFunc("POST /{site}/forgot-password", s.forgotSubmit)
 	site.HandleFunc("GET /{site}/reset-password", s.resetPage)

@@ -1,0 +1,455 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
+)
+
+// ClientSpec is what an administrator decides about a client (the command line's flags, the
+// console's form, a configuration file's clients: entry).
+type ClientSpec struct {
+	Name                   string
+	HomeURL                string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	BackchannelLogoutURI   string
+	// Public clients (single-page and native apps) get no secret and must use PKCE; it is
+	// chosen when the client is added.
+	Public              bool
+	Scopes              []string // beyond openid; empty: all the site offers
+	AccessTokenFormat   string   // hmisauth.TokenOpaque (default) or hmisauth.TokenJWT
+	AccessTokenLifetime time.Duration
+	RefreshTokens       bool
+}
+
+// Limits on a client.
+const (
+	maxURIs             = 10
+	maxURILength        = 2000
+	minAccessLifetime   = time.Minute
+	maxAccessLifetime   = 24 * time.Hour
+	maxClientNameLength = 100
+)
+
+// SpecOf is the spec of an existing client, to change a field or two.
+func SpecOf(c *hmisauth.Client) ClientSpec {
+	return ClientSpec{Name: c.Name, HomeURL: c.HomeURL, RedirectURIs: slices.Clone(c.RedirectURIs),
+		PostLogoutRedirectURIs: slices.Clone(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
+		Public: c.Public, Scopes: slices.Clone(c.Scopes), AccessTokenFormat: c.AccessTokenFormat,
+		AccessTokenLifetime: c.AccessTokenLifetime, RefreshTokens: c.RefreshTokens}
+}
+
+// check validates a spec and fills its defaults, with messages an administrator understands.
+func (p *Provider) check(spec *ClientSpec) error {
+	spec.Name = strings.TrimSpace(spec.Name)
+	switch {
+	case spec.Name == "":
+		return hmisauth.FieldError("name", "Enter the application's name, as users know it (\"HMIS\").")
+	case utf8.RuneCountInString(spec.Name) > maxClientNameLength:
+		return hmisauth.FieldError("name", "An application's name can be at most 100 characters.")
+	}
+	if err := auth.ValidateText("name", "application's name", spec.Name); err != nil {
+		return err
+	}
+	var err error
+	if spec.RedirectURIs, err = p.checkURIs("redirect_uri", "sign-in return address", spec.RedirectURIs, 1); err != nil {
+		return err
+	}
+	if spec.PostLogoutRedirectURIs, err = p.checkURIs("post_logout_redirect_uri", "sign-out return address", spec.PostLogoutRedirectURIs, 0); err != nil {
+		return err
+	}
+	if spec.BackchannelLogoutURI = strings.TrimSpace(spec.BackchannelLogoutURI); spec.BackchannelLogoutURI != "" {
+		if err := p.checkURI("backchannel_logout_uri", "back-channel logout address", spec.BackchannelLogoutURI); err != nil {
+			return err
+		}
+	}
+	if spec.HomeURL = strings.TrimSpace(spec.HomeURL); spec.HomeURL != "" {
+		if u, err := url.Parse(spec.HomeURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			len(spec.HomeURL) > maxURILength {
+			return hmisauth.FieldError("home_url", "The home address must be a web address like https://hmis.example.org/.")
+		}
+	}
+	for _, s := range spec.Scopes {
+		if s == oidc.ScopeOpenID {
+			continue
+		}
+		if !slices.Contains(supportedScopes, s) {
+			return hmisauth.FieldError("scopes", fmt.Sprintf("%q is not a scope this server offers; choose from %s.",
+				s, strings.Join(supportedScopes[1:], ", ")))
+		}
+	}
+	switch spec.AccessTokenFormat {
+	case "":
+		spec.AccessTokenFormat = hmisauth.TokenOpaque
+	case hmisauth.TokenOpaque, hmisauth.TokenJWT:
+	default:
+		return hmisauth.FieldError("access_token_format", "The access-token format must be opaque or jwt.")
+	}
+	switch {
+	case spec.AccessTokenLifetime == 0:
+		spec.AccessTokenLifetime = defaultAccessTokenLifetime
+	case spec.AccessTokenLifetime < minAccessLifetime || spec.AccessTokenLifetime > maxAccessLifetime:
+		return hmisauth.FieldError("access_token_lifetime", "Access tokens must live between 1 minute and 24 hours (10 minutes is usual).")
+	}
+	return nil
+}
+
+// checkURIs trims and checks a list of addresses (at least least of them).
+func (p *Provider) checkURIs(field, label string, uris []string, least int) ([]string, error) {
+	var out []string
+	for _, u := range uris {
+		if u = strings.TrimSpace(u); u != "" && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	switch {
+	case len(out) < least:
+		return nil, hmisauth.FieldError(field, "Enter the application's "+label+": where it receives the user back, like https://hmis.example.org/oidc/callback.")
+	case len(out) > maxURIs:
+		return nil, hmisauth.FieldError(field, fmt.Sprintf("An application can have at most %d of these addresses.", maxURIs))
+	}
+	for _, u := range out {
+		if err := p.checkURI(field, label, u); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// checkURI accepts an absolute https address without a fragment, or http on this machine
+// (loopback, for development and tests) or when this server itself runs on http.
+func (p *Provider) checkURI(field, label, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || len(raw) > maxURILength || u.User != nil {
+		return hmisauth.FieldError(field, fmt.Sprintf("The %s %q is not a complete web address like https://hmis.example.org/oidc/callback.", label, raw))
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return hmisauth.FieldError(field, fmt.Sprintf("The %s %q must not have a # part.", label, raw))
+	}
+	if _, bad := hmisauth.UnprintableRune(raw); bad || strings.ContainsAny(raw, " *") {
+		return hmisauth.FieldError(field, fmt.Sprintf("The %s must be one exact address, without spaces or wildcards.", label))
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if loopback(u.Hostname()) || strings.HasPrefix(p.publicURL, "http://") {
+			return nil
+		}
+		return hmisauth.FieldError(field, fmt.Sprintf("The %s %q must use https (http only on this machine).", label, raw))
+	}
+	return hmisauth.FieldError(field, fmt.Sprintf("The %s %q must start with https://.", label, raw))
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// clientIDs are made of a slug of the name and random letters: hmis-7k2mq4.
+var idEncoding = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)
+
+func newClientID(name string) string {
+	var words []string
+	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return r == ' ' || r == '-' || r == '_' }) {
+		if w = auth.FoldASCII(w); w != "" {
+			words = append(words, w)
+		}
+	}
+	slug := strings.Join(words, "-")
+	if len(slug) > 24 {
+		slug = slug[:24]
+	}
+	b := make([]byte, 5)
+	rand.Read(b)
+	if slug == "" {
+		slug = "app"
+	}
+	return slug + "-" + idEncoding.EncodeToString(b)[:6]
+}
+
+// ValidateClientID checks a client ID chosen in the configuration: 2 to 64 letters, digits,
+// dot, hyphen and underscore.
+func ValidateClientID(id string) error {
+	if len(id) < 2 || len(id) > 64 {
+		return hmisauth.FieldError("client_id", "A client ID must be 2 to 64 characters.")
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return hmisauth.FieldError("client_id", "A client ID may use only letters, digits, and . - _.")
+		}
+	}
+	return nil
+}
+
+// AddClient registers a client on a site and returns it with its secret, which is shown this
+// once and stored only as a hash ("" for a public client).
+func (p *Provider) AddClient(ctx context.Context, site string, spec ClientSpec) (*hmisauth.Client, string, error) {
+	if _, err := p.site(site); err != nil {
+		return nil, "", err
+	}
+	if err := p.check(&spec); err != nil {
+		return nil, "", err
+	}
+	c, secret := p.newClient(site, newClientID(spec.Name), spec)
+	ctx = p.audit(ctx, site, hmisauth.EventClientCreated, clientLabel(c)+kindText(c))
+	if err := p.store.CreateClient(ctx, c); err != nil {
+		return nil, "", err
+	}
+	p.changed(site)
+	return c, secret, nil
+}
+
+func kindText(c *hmisauth.Client) string {
+	if c.Public {
+		return ", public (PKCE, no secret)"
+	}
+	return ", confidential"
+}
+
+// newClient builds a client record with a fresh secret (none for a public client).
+func (p *Provider) newClient(site, id string, spec ClientSpec) (*hmisauth.Client, string) {
+	now := p.clock.Now()
+	c := &hmisauth.Client{Site: site, ID: id, CreatedAt: now, UpdatedAt: now}
+	apply(c, spec)
+	var secret string
+	if !c.Public {
+		secret = randomToken()
+		c.SecretHash = hashOf(secret)
+	}
+	return c, secret
+}
+
+// apply copies a checked spec onto a client.
+func apply(c *hmisauth.Client, spec ClientSpec) {
+	c.Name, c.HomeURL, c.RedirectURIs, c.PostLogoutRedirectURIs = spec.Name, spec.HomeURL, spec.RedirectURIs, spec.PostLogoutRedirectURIs
+	c.BackchannelLogoutURI, c.Public, c.Scopes = spec.BackchannelLogoutURI, spec.Public, spec.Scopes
+	c.AccessTokenFormat, c.AccessTokenLifetime, c.RefreshTokens = spec.AccessTokenFormat, spec.AccessTokenLifetime, spec.RefreshTokens
+}
+
+// Client finds a client of a site.
+func (p *Provider) Client(ctx context.Context, site, id string) (*hmisauth.Client, error) {
+	if _, err := p.site(site); err != nil {
+		return nil, err
+	}
+	c, err := p.store.Client(ctx, site, strings.TrimSpace(id))
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+		return nil, hmisauth.Errorf(hmisauth.ENOTFOUND, "There is no application with the client ID %q on this site.", id)
+	}
+	return c, err
+}
+
+// Clients lists a site's clients.
+func (p *Provider) Clients(ctx context.Context, site string) ([]*hmisauth.Client, error) {
+	if _, err := p.site(site); err != nil {
+		return nil, err
+	}
+	return p.store.Clients(ctx, site)
+}
+
+// editable finds a client the command line or console may change: not one the configuration
+// file declares (start-up would undo the change).
+func (p *Provider) editable(ctx context.Context, site, id string) (*hmisauth.Client, error) {
+	c, err := p.Client(ctx, site, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.FromConfig {
+		return nil, hmisauth.Errorf(hmisauth.EFORBIDDEN,
+			"The application %s is declared in the configuration file: change it there and restart.", clientLabel(c))
+	}
+	return c, nil
+}
+
+// UpdateClient replaces a client's settings with spec (its kind, public or confidential,
+// stays as it was added).
+func (p *Provider) UpdateClient(ctx context.Context, site, id string, spec ClientSpec) (*hmisauth.Client, error) {
+	c, err := p.editable(ctx, site, id)
+	if err != nil {
+		return nil, err
+	}
+	spec.Public = c.Public
+	if err := p.check(&spec); err != nil {
+		return nil, err
+	}
+	apply(c, spec)
+	c.UpdatedAt = p.clock.Now()
+	if err := p.store.UpdateClient(p.audit(ctx, site, hmisauth.EventClientUpdated, clientLabel(c)), c); err != nil {
+		return nil, err
+	}
+	p.changed(site)
+	return c, nil
+}
+
+// RotateSecret gives a confidential client a new secret, shown once. The old secret keeps
+// working until FinishRotation, so the application can be changed over without a gap.
+func (p *Provider) RotateSecret(ctx context.Context, site, id string) (string, error) {
+	c, err := p.editable(ctx, site, id)
+	if err != nil {
+		return "", err
+	}
+	if c.Public {
+		return "", hmisauth.Errorf(hmisauth.EINVALID, "The application %s is public: it has no secret.", clientLabel(c))
+	}
+	secret := randomToken()
+	c.OldSecretHash, c.SecretHash, c.UpdatedAt = c.SecretHash, hashOf(secret), p.clock.Now()
+	ctx = p.audit(ctx, site, hmisauth.EventClientSecret, clientLabel(c)+": new secret; the old one works until the rotation is finished")
+	if err := p.store.UpdateClient(ctx, c); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// FinishRotation stops the old secret of a rotation.
+func (p *Provider) FinishRotation(ctx context.Context, site, id string) error {
+	c, err := p.editable(ctx, site, id)
+	if err != nil {
+		return err
+	}
+	if c.OldSecretHash == nil {
+		return hmisauth.Errorf(hmisauth.EINVALID, "The application %s has no secret rotation under way.", clientLabel(c))
+	}
+	c.OldSecretHash, c.UpdatedAt = nil, p.clock.Now()
+	return p.store.UpdateClient(p.audit(ctx, site, hmisauth.EventClientSecret, clientLabel(c)+": the old secret no longer works"), c)
+}
+
+// RemoveClient removes a client with everything it holds: its tokens stop working at once.
+func (p *Provider) RemoveClient(ctx context.Context, site, id string) error {
+	c, err := p.editable(ctx, site, id)
+	if err != nil {
+		return err
+	}
+	if err := p.store.DeleteClient(p.audit(ctx, site, hmisauth.EventClientRemoved, clientLabel(c)), site, c.ID); err != nil {
+		return err
+	}
+	p.changed(site)
+	return nil
+}
+
+// DeclaredClient is a client of the configuration file, with its secret read from its
+// secret_file ("" for a public client).
+type DeclaredClient struct {
+	ID     string
+	Spec   ClientSpec
+	Secret string
+}
+
+// SyncClients makes a site's configuration-file clients what the file says: new ones are
+// added, changed ones updated (the secret too), and those no longer in the file removed.
+// Clients added on the command line or console are left alone.
+func (p *Provider) SyncClients(ctx context.Context, site string, declared []DeclaredClient) error {
+	existing, err := p.Clients(ctx, site)
+	if err != nil {
+		return err
+	}
+	have := map[string]*hmisauth.Client{}
+	for _, c := range existing {
+		have[c.ID] = c
+	}
+	for _, d := range declared {
+		spec := d.Spec
+		if err := ValidateClientID(d.ID); err != nil {
+			return fmt.Errorf("client %s: %s", d.ID, hmisauth.ErrorMessage(err))
+		}
+		if err := p.check(&spec); err != nil {
+			return fmt.Errorf("client %s: %s", d.ID, hmisauth.ErrorMessage(err))
+		}
+		if !spec.Public && len(d.Secret) < 16 {
+			return fmt.Errorf("client %s: its secret must be at least 16 characters", d.ID)
+		}
+		c := have[d.ID]
+		if c != nil && !c.FromConfig {
+			return fmt.Errorf("client %s: an application with this ID was added on the command line or console; remove it first", d.ID)
+		}
+		next, _ := p.newClient(site, d.ID, spec)
+		next.FromConfig = true
+		if !spec.Public {
+			next.SecretHash = hashOf(d.Secret)
+		} else {
+			next.SecretHash = nil
+		}
+		if c == nil {
+			if err := p.store.CreateClient(p.audit(ctx, site, hmisauth.EventClientCreated, clientLabel(next)+kindText(next)+", from the configuration"), next); err != nil {
+				return err
+			}
+			continue
+		}
+		next.CreatedAt = c.CreatedAt
+		if sameClient(c, next) {
+			continue
+		}
+		if err := p.store.UpdateClient(p.audit(ctx, site, hmisauth.EventClientUpdated, clientLabel(next)+", from the configuration"), next); err != nil {
+			return err
+		}
+	}
+	for _, c := range existing {
+		if c.FromConfig && !slices.ContainsFunc(declared, func(d DeclaredClient) bool { return d.ID == c.ID }) {
+			if err := p.store.DeleteClient(p.audit(ctx, site, hmisauth.EventClientRemoved, clientLabel(c)+", no longer in the configuration"), site, c.ID); err != nil {
+				return err
+			}
+		}
+	}
+	p.changed(site)
+	return nil
+}
+
+// sameClient reports whether two records agree on everything a configuration sets.
+func sameClient(a, b *hmisauth.Client) bool {
+	return a.Name == b.Name && a.HomeURL == b.HomeURL && slices.Equal(a.RedirectURIs, b.RedirectURIs) &&
+		slices.Equal(a.PostLogoutRedirectURIs, b.PostLogoutRedirectURIs) && a.BackchannelLogoutURI == b.BackchannelLogoutURI &&
+		a.Public == b.Public && slices.Equal(a.Scopes, b.Scopes) && a.AccessTokenFormat == b.AccessTokenFormat &&
+		a.AccessTokenLifetime == b.AccessTokenLifetime && a.RefreshTokens == b.RefreshTokens &&
+		string(a.SecretHash) == string(b.SecretHash) && a.OldSecretHash == nil
+}
+
+// RotateKeys makes a site's next signing key the one that signs now, and a new next key.
+func (p *Provider) RotateKeys(ctx context.Context, site string) (string, error) {
+	if _, err := p.site(site); err != nil {
+		return "", err
+	}
+	kid, err := p.signing.rotate(ctx, site)
+	if err != nil {
+		return "", err
+	}
+	ev := p.event(ctx, site, hmisauth.EventSigningKeyRotate, "the key "+kid+" signs from now on")
+	if err := p.store.AppendEvents(ctx, ev); err != nil {
+		return "", err
+	}
+	return kid, nil
+}
+
+// EnsureKeys makes sure every site has its signing keys (at start, and daily: a next key is
+// made when the current one takes over).
+func (p *Provider) EnsureKeys(ctx context.Context) error { return p.Probe(ctx) }
+
+// changed forgets what this process cached about a site's clients.
+func (p *Provider) changed(site string) {
+	if sp, ok := p.sites[site]; ok {
+		sp.origins.forget()
+	}
+}
+
+func (p *Provider) event(ctx context.Context, site, action, detail string) *hmisauth.Event {
+	a := auth.ActorOf(ctx)
+	return &hmisauth.Event{Site: site, At: p.clock.Now(), Actor: a.Username, Action: action, ClientAddr: a.ClientAddr, Detail: detail}
+}
+
+func (p *Provider) audit(ctx context.Context, site, action, detail string) context.Context {
+	return hmisauth.WithEvent(ctx, p.event(ctx, site, action, detail))
+}
