@@ -45,6 +45,8 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"AuditQuery", auditQueryTests},
 		{"AuditConcurrency", auditConcurrencyTests},
 		{"Reminders", reminderTests},
+		{"OIDCIdentity", identityTests},
+		{"OIDCClient", clientTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
