@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"Reminders", reminderTests},
 		{"OIDCIdentity", identityTests},
 		{"OIDCClient", clientTests},
+		{"OIDCCode", codeTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
