@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"OIDCIdentity", identityTests},
 		{"OIDCClient", clientTests},
 		{"OIDCCode", codeTests},
+		{"OIDCToken", tokenTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
