@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"OIDCClient", clientTests},
 		{"OIDCCode", codeTests},
 		{"OIDCToken", tokenTests},
+		{"OIDCLogout", logoutTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
