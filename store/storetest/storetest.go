@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"OIDCCode", codeTests},
 		{"OIDCToken", tokenTests},
 		{"OIDCLogout", logoutTests},
+		{"OIDCSigningKey", signingKeyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
