@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"OIDCToken", tokenTests},
 		{"OIDCLogout", logoutTests},
 		{"OIDCSigningKey", signingKeyTests},
+		{"OIDCAudit", oidcAuditTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
