@@ -18,6 +18,10 @@ type Site struct {
 	Timezone string   `yaml:"timezone"`
 	Helpdesk Helpdesk `yaml:"helpdesk"`
 	Policy   Policy   `yaml:"policy"`
+	// Clients are the applications the configuration file declares for the site, by client
+	// ID; start-up makes the stored clients match (others are added on the command line or
+	// console).
+	Clients map[string]*ClientConfig `yaml:"clients"`
 
 	// Location is Timezone loaded; set by the configuration loader.
 	Location *time.Location `yaml:"-"`
@@ -178,4 +182,28 @@ func (s *Site) RequiresSecurityQuestion() bool {
 		}
 	}
 	return false
+}
+
+// ClientConfig is an application declared in the configuration file (sites.<site>.clients.<id>).
+type ClientConfig struct {
+	Name                   string   `yaml:"name"`
+	HomeURL                string   `yaml:"home_url"`
+	RedirectURIs           []string `yaml:"redirect_uris"`
+	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
+	BackchannelLogoutURI   string   `yaml:"backchannel_logout_uri"`
+	// SecretFile holds a confidential client's secret (at least 16 characters); Public
+	// clients have none and must use PKCE.
+	SecretFile    string            `yaml:"secret_file"`
+	Public        bool              `yaml:"public"`
+	Scopes        []string          `yaml:"scopes"`
+	AccessToken   ClientTokenConfig `yaml:"access_token"`
+	RefreshTokens bool              `yaml:"refresh_tokens"`
+	// Secret is SecretFile's content, read by the loader.
+	Secret string `yaml:"-"`
+}
+
+// ClientTokenConfig says what access tokens a declared client gets.
+type ClientTokenConfig struct {
+	Format   string        `yaml:"format"`   // opaque (default) or jwt
+	Lifetime time.Duration `yaml:"lifetime"` // default 10m
 }

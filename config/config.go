@@ -35,6 +35,7 @@ type Config struct {
 	SecretKey     string                    `yaml:"secret_key"`
 	SecretKeyFile string                    `yaml:"secret_key_file"`
 	Log           Log                       `yaml:"log"`
+	OIDC          OIDC                      `yaml:"oidc"`
 	Sites         map[string]*hmisauth.Site `yaml:"sites"`
 
 	// DataDir is where the default database and mail directory live (the --data flag).
@@ -70,6 +71,12 @@ type DKIM struct {
 	Domain         string `yaml:"domain"`
 	Selector       string `yaml:"selector"`
 	PrivateKeyFile string `yaml:"private_key_file"`
+}
+
+// OIDC configures the OpenID Connect provider every site is.
+type OIDC struct {
+	// KeyRotation is how long a signing key signs before the next one takes over.
+	KeyRotation time.Duration `yaml:"key_rotation"`
 }
 
 // Log says what the server logs and how.
@@ -131,6 +138,7 @@ func defaults(dataDir string) *Config {
 		},
 		PasswordHash: password.DefaultOptions(),
 		Log:          Log{Level: "info", Format: "text"},
+		OIDC:         OIDC{KeyRotation: 90 * 24 * time.Hour},
 		Sites:        map[string]*hmisauth.Site{"live": defaultSite("live"), "training": defaultSite("training")},
 		DataDir:      dataDir,
 	}
@@ -239,5 +247,6 @@ func (l *loader) finish(c *Config, baseDir string) {
 			s.Location = loc
 		}
 		l.loadTerms(prefix+"policy.terms.text_file", &s.Policy.Terms, baseDir)
+		l.loadClientSecrets(prefix+"clients.", s.Clients, baseDir)
 	}
 }

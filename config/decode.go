@@ -40,6 +40,7 @@ func (l *loader) bad(path, format string, args ...any) {
 var (
 	durationType = reflect.TypeOf(time.Duration(0))
 	sitesType    = reflect.TypeOf(map[string]*hmisauth.Site(nil))
+	clientsType  = reflect.TypeOf(map[string]*hmisauth.ClientConfig(nil))
 )
 
 func reflectValue(c *Config) reflect.Value { return reflect.ValueOf(c).Elem() }
@@ -165,6 +166,8 @@ func (l *loader) decodeValue(path string, n *yaml.Node, v reflect.Value) {
 	switch {
 	case v.Type() == sitesType:
 		l.decodeSites(path, n, v)
+	case v.Type() == clientsType:
+		l.decodeClients(path, n, v)
 	case v.Kind() == reflect.Struct:
 		l.decodeStruct(path, n, v)
 	case isNull(resolve(n)):

@@ -60,6 +60,9 @@ func (l *loader) validate(c *Config) {
 	for _, key := range c.SiteKeys {
 		l.checkSite("sites."+key+".", c.Sites[key])
 	}
+	if c.OIDC.KeyRotation < 24*time.Hour {
+		l.bad("oidc.key_rotation", "must be at least 1d (90d is usual)")
+	}
 }
 
 func validPort(port string, min int) bool {

@@ -31,7 +31,7 @@ const (
 	logoutFirstWait = 30 * time.Second // the first retry; doubles up to logoutMaxWait
 	logoutMaxWait   = 30 * time.Minute //
 	logoutTokenLife = 2 * time.Minute  // a logout token is checked on arrival
-	logoutPoll      = 30 * time.Second // when nothing kicks the worker
+	logoutPoll      = 5 * time.Second  // how often the queue is looked at
 	logoutTypeJWT   = "logout+jwt"     // its typ header, so it cannot pass for an ID token
 	backchannelType = "application/x-www-form-urlencoded"
 )

@@ -72,15 +72,17 @@ func (q *Request) PromptNone() bool { return slices.Contains(q.r.Prompt, oidc.Pr
 
 // NeedsSignIn reports whether the browser must sign in (again) before the request can be
 // finished: it has no session (p nil), the application asked for a fresh sign-in
-// (prompt=login: one after the request was made), the last sign-in is older than max_age, or
-// the id_token_hint names someone else.
+// (prompt=login), the last sign-in is older than max_age, or the id_token_hint names someone
+// else. A sign-in made after the request began is always fresh enough.
 func (q *Request) NeedsSignIn(p *auth.Principal, now time.Time) bool {
+	if p == nil {
+		return true
+	}
+	fresh := !p.Session.CreatedAt.Before(q.r.CreatedAt)
 	switch {
-	case p == nil:
+	case slices.Contains(q.r.Prompt, oidc.PromptLogin) && !fresh:
 		return true
-	case slices.Contains(q.r.Prompt, oidc.PromptLogin) && p.Session.CreatedAt.Before(q.r.CreatedAt):
-		return true
-	case q.r.MaxAge >= 0 && now.Sub(p.Session.CreatedAt) > q.r.MaxAge:
+	case q.r.MaxAge >= 0 && !fresh && now.Sub(p.Session.CreatedAt) > q.r.MaxAge:
 		return true
 	case q.r.HintSubject != "" && q.r.HintSubject != p.User.Subject:
 		return true

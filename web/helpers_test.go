@@ -21,6 +21,7 @@ import (
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
 	"github.com/hmisauth/hmisauth/mail"
+	"github.com/hmisauth/hmisauth/oidc"
 	"github.com/hmisauth/hmisauth/password"
 	"github.com/hmisauth/hmisauth/store/sqlite"
 	"github.com/hmisauth/hmisauth/web"
@@ -83,6 +84,7 @@ type env struct {
 	srv    *httptest.Server
 	logs   *syncBuffer
 	worker *mail.Worker
+	oidc   *oidc.Provider
 	// lastMail is the newest message newMail has returned.
 	lastMail int64
 }
@@ -151,12 +153,20 @@ func newEnvAt(t testing.TB, sites []*hmisauth.Site, localhost bool, configure ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := auth.NewService(auth.Deps{Store: st, Clock: clock, Hasher: hasher, Sites: sites,
+	keys, err := auth.NewKeys(auth.NewServerKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := auth.NewService(auth.Deps{Store: st, Clock: clock, Hasher: hasher, Sites: sites, Keys: keys,
 		Letters: letters, PublicURL: publicURL, Log: log})
 	if err := svc.SyncSites(ctx); err != nil {
 		t.Fatal(err)
 	}
-	opts := web.Options{Log: log, Ready: st.Ping, Clock: clock, DevInbox: st.RecentMail, PublicURL: publicURL}
+	provider, err := oidc.New(oidc.Deps{Store: st, Auth: svc, Keys: keys, Clock: clock, PublicURL: publicURL, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := web.Options{Log: log, Ready: st.Ping, Clock: clock, DevInbox: st.RecentMail, PublicURL: publicURL, OIDC: provider}
 	for _, f := range configure {
 		f(&opts)
 	}
@@ -174,7 +184,7 @@ func newEnvAt(t testing.TB, sites []*hmisauth.Site, localhost bool, configure ..
 			t.Logf("server log:\n%s", logs)
 		}
 	})
-	return &env{t: t, clock: clock, store: st, svc: svc, srv: srv, logs: logs,
+	return &env{t: t, clock: clock, store: st, svc: svc, srv: srv, logs: logs, oidc: provider,
 		worker: mail.NewWorker(st, mailer, clock, log, mail.WorkerOptions{KeepBody: true})}
 }
 

@@ -31,6 +31,7 @@ func mailOptions(m config.Mail) mail.Options {
 // warnings and the session sweep, until ctx ends.
 func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) {
 	go outbox.Run(ctx)
+	go a.oidc.RunLogouts(ctx, nil)
 	go func() {
 		poll := time.NewTicker(requestPoll)
 		expiry := time.NewTicker(expiryCheck)
@@ -92,6 +93,9 @@ func (a *app) runDailyJobs(ctx context.Context, outbox *mail.Worker) {
 	if err := a.svc.RunDailyJobs(ctx); err != nil {
 		a.log.Error("daily jobs", "err", err)
 	}
+	if err := a.oidc.EnsureKeys(ctx); err != nil {
+		a.log.Error("signing keys", "err", err)
+	}
 	outbox.Kick()
 }
 
@@ -114,6 +118,11 @@ func (a *app) sweepSessions(ctx context.Context) {
 		a.log.Warn("session sweep failed", "err", err)
 	} else if n > 0 {
 		a.log.Info("timed-out sessions removed", "count", n)
+	}
+	// Authorization requests and codes are kept a day past their end, so a replayed code is
+	// still recognised; delivered logout notices likewise.
+	if err := a.store.DeleteExpiredOIDC(ctx, now, now.Add(-24*time.Hour)); err != nil {
+		a.log.Warn("OpenID Connect sweep failed", "err", err)
 	}
 }
 

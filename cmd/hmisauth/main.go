@@ -22,6 +22,7 @@ import (
 	"github.com/hmisauth/hmisauth/auth"
 	"github.com/hmisauth/hmisauth/config"
 	"github.com/hmisauth/hmisauth/mail"
+	"github.com/hmisauth/hmisauth/oidc"
 	"github.com/hmisauth/hmisauth/password"
 	"github.com/hmisauth/hmisauth/store/sqlite"
 )
@@ -67,6 +68,7 @@ type app struct {
 	cfg    *config.Config
 	store  *sqlite.Store
 	svc    *auth.Service
+	oidc   *oidc.Provider
 	hasher *password.Hasher
 	log    *slog.Logger
 	// wake is signalled when the rules queue reset requests or e-mail, so serve's background
@@ -126,6 +128,16 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 	a.svc = auth.NewService(auth.Deps{Store: st, Clock: hmisauth.SystemClock{}, Hasher: a.hasher, Keys: keys, Sites: sites,
 		Letters: letters, PublicURL: cfg.PublicURL, Kick: a.kick, Log: log})
 	if err := a.svc.SyncSites(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.oidc, err = oidc.New(oidc.Deps{Store: st, Auth: a.svc, Keys: keys, Clock: hmisauth.SystemClock{},
+		PublicURL: cfg.PublicURL, KeyRotation: cfg.OIDC.KeyRotation, Log: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := a.syncClients(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -78,6 +78,7 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 			Log:       a.log,
 			Ready:     a.store.Ping,
 			DevInbox:  a.devInbox(),
+			OIDC:      a.oidc,
 			PublicURL: a.cfg.PublicURL,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -92,6 +93,9 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 	}
 	outbox := mail.NewWorker(a.store, mailer, hmisauth.SystemClock{}, a.log,
 		mail.WorkerOptions{KeepBody: a.cfg.Mail.Transport == "dev", OnAbandon: a.auditAbandoned})
+	if err := a.oidc.EnsureKeys(ctx); err != nil {
+		return err
+	}
 	a.startBackground(ctx, outbox)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
