@@ -453,3 +453,44 @@ func (p *Provider) event(ctx context.Context, site, action, detail string) *hmis
 func (p *Provider) audit(ctx context.Context, site, action, detail string) context.Context {
 	return hmisauth.WithEvent(ctx, p.event(ctx, site, action, detail))
 }
+
+// EnsureClient makes the site have a client with this ID, spec and secret, adding or updating
+// it (not one the configuration file declares): for a program that registers itself, like
+// the demo application.
+func (p *Provider) EnsureClient(ctx context.Context, site, id string, spec ClientSpec, secret string) (*hmisauth.Client, error) {
+	if _, err := p.site(site); err != nil {
+		return nil, err
+	}
+	if err := ValidateClientID(id); err != nil {
+		return nil, err
+	}
+	if err := p.check(&spec); err != nil {
+		return nil, err
+	}
+	if !spec.Public && len(secret) < 16 {
+		return nil, hmisauth.FieldError("secret", "A client secret must be at least 16 characters.")
+	}
+	next, _ := p.newClient(site, id, spec)
+	next.SecretHash = nil
+	if !spec.Public {
+		next.SecretHash = hashOf(secret)
+	}
+	c, err := p.store.Client(ctx, site, id)
+	switch {
+	case hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND:
+		err = p.store.CreateClient(p.audit(ctx, site, hmisauth.EventClientCreated, clientLabel(next)+kindText(next)), next)
+	case err != nil:
+	case c.FromConfig:
+		return nil, hmisauth.Errorf(hmisauth.ECONFLICT, "The application %s is declared in the configuration file.", clientLabel(c))
+	case sameClient(c, next):
+		return c, nil
+	default:
+		next.CreatedAt = c.CreatedAt
+		err = p.store.UpdateClient(p.audit(ctx, site, hmisauth.EventClientUpdated, clientLabel(next)), next)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.changed(site)
+	return next, nil
+}
