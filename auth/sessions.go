@@ -15,6 +15,8 @@ type SessionInfo struct {
 	Current       bool   // the session asking
 	Browser       string // "Chrome on Windows", from the user agent
 	IdleExpiresAt time.Time
+	// Apps are the applications this session signed in to (single sign-on), by name.
+	Apps []string
 }
 
 // Sessions lists the signed-in user's live sessions, newest first.
@@ -23,6 +25,10 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, er
 		return nil, err
 	}
 	all, err := s.store.UserSessions(ctx, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := s.sessionApps(ctx, p.Site, p.User.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +41,48 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, er
 			continue // timed out, not yet swept
 		}
 		out = append(out, SessionInfo{Session: sess, Current: sess.ID == p.Session.ID,
-			Browser: BrowserName(sess.UserAgent), IdleExpiresAt: sess.LastSeenAt.Add(idle)})
+			Browser: BrowserName(sess.UserAgent), IdleExpiresAt: sess.LastSeenAt.Add(idle), Apps: apps[sess.ID]})
+	}
+	return out, nil
+}
+
+// sessionApps names, for each of the user's sessions, the applications it signed in to.
+func (s *Service) sessionApps(ctx context.Context, site *hmisauth.Site, userID int64) (map[int64][]string, error) {
+	ids, err := s.store.SessionClients(ctx, userID)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	clients, err := s.store.Clients(ctx, site.Key)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, c := range clients {
+		names[c.ID] = c.Name
+	}
+	out := map[int64][]string{}
+	for sess, list := range ids {
+		for _, id := range list {
+			if name, ok := names[id]; ok {
+				out[sess] = append(out[sess], name)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Applications lists the site's applications a user can go on to from the account page:
+// those with a home address.
+func (s *Service) Applications(ctx context.Context, p *Principal) ([]*hmisauth.Client, error) {
+	all, err := s.store.Clients(ctx, p.Site.Key)
+	if err != nil {
+		return nil, err
+	}
+	var out []*hmisauth.Client
+	for _, c := range all {
+		if c.HomeURL != "" {
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }

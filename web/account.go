@@ -117,6 +117,14 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, p.Site)
 	v.Principal = p
 	v.Account = newAccountView(p, s.clock.Now())
+	apps, err := s.svc.Applications(r.Context(), p)
+	if err != nil {
+		s.errorPage(w, r, p.Site, err)
+		return
+	}
+	for _, c := range apps {
+		v.Account.Apps = append(v.Account.Apps, continueView{AppName: c.Name, AppHome: c.HomeURL})
+	}
 	s.render(w, r, http.StatusOK, "account", v)
 }
 
@@ -134,6 +142,9 @@ type accountView struct {
 	PasswordExpires  string
 	PasswordDaysLeft int
 	PasswordWarn     bool
+
+	// Apps are the site's applications, to go on to after signing in here.
+	Apps []continueView
 }
 
 func newAccountView(p *auth.Principal, now time.Time) *accountView {

@@ -113,6 +113,7 @@ type sessionListJSON struct {
 	ClientAddr    string    `json:"client_addr"`
 	UserAgent     string    `json:"user_agent"`
 	Browser       string    `json:"browser"`
+	Applications  []string  `json:"applications"`
 }
 
 func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +130,7 @@ func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request) {
 	for _, x := range list {
 		out = append(out, sessionListJSON{ID: x.ID, Current: x.Current, CreatedAt: x.CreatedAt.UTC(),
 			LastSeenAt: x.LastSeenAt.UTC(), ExpiresAt: x.ExpiresAt.UTC(), IdleExpiresAt: x.IdleExpiresAt.UTC(),
-			ClientAddr: x.ClientAddr, UserAgent: x.UserAgent, Browser: x.Browser})
+			ClientAddr: x.ClientAddr, UserAgent: x.UserAgent, Browser: x.Browser, Applications: append([]string{}, x.Apps...)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }

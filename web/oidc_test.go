@@ -62,6 +62,9 @@ func TestAnApplicationSignsItsUserInThroughTheSite(t *testing.T) {
 	if s.token.RefreshToken == "" {
 		t.Error("offline_access was asked for, but no refresh token came")
 	}
+	// The account page offers the application; the sessions page says this session is in it.
+	b.get("/live/account").wantText(`<a href="` + rp.srv.URL + `/">Test HMIS</a>`)
+	b.get("/live/account/sessions").wantText("<td>Test HMIS</td>")
 
 	info, err := rp.provider.UserInfo(context.Background(), oauth2.StaticTokenSource(s.token))
 	if err != nil {

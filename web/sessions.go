@@ -17,6 +17,7 @@ type sessionRow struct {
 	Started  string
 	LastUsed string
 	Ends     string // when it times out: idle or absolute, whichever first
+	Apps     []string
 }
 
 // sessionsPage lists the user's sessions, each with a button to end it.
@@ -48,7 +49,7 @@ func (s *Server) sessionsView(r *http.Request, p *auth.Principal) (*view, error)
 		}
 		v.Sessions = append(v.Sessions, sessionRow{ID: x.ID, Current: x.Current, Browser: x.Browser,
 			Address: x.ClientAddr, Started: untilText(p.Site, x.CreatedAt, now),
-			LastUsed: untilText(p.Site, x.LastSeenAt, now), Ends: untilText(p.Site, ends, now)})
+			LastUsed: untilText(p.Site, x.LastSeenAt, now), Ends: untilText(p.Site, ends, now), Apps: x.Apps})
 	}
 	return v, nil
 }
