@@ -59,7 +59,8 @@ func newRootCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	pf.StringVar(&g.config, "config", "", "configuration file (YAML); without it, the built-in defaults")
 	pf.StringVar(&g.data, "data", "./hmisauth-data", "data folder (the SQLite database and generated files)")
 	pf.BoolVar(&g.json, "json", false, "print one JSON document on standard output")
-	root.AddCommand(newServeCmd(g), newMigrateCmd(g), newUserCmd(g), newAgencyCmd(g), newAuditCmd(g), newReportCmd(g))
+	root.AddCommand(newServeCmd(g), newMigrateCmd(g), newUserCmd(g), newAgencyCmd(g), newAuditCmd(g), newReportCmd(g),
+		newClientCmd(g), newOIDCCmd(g))
 	return root
 }
 
