@@ -24,23 +24,40 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, er
 	if err := p.Require(""); err != nil {
 		return nil, err
 	}
-	all, err := s.store.UserSessions(ctx, p.User.ID)
+	return s.liveSessions(ctx, p.Site, p.User.ID, p.Session)
+}
+
+// UserSessions lists the live sessions of a user in scope, newest first, each with the
+// applications it signed in to: where the person is signed in right now, for the helpdesk.
+func (a *Admin) UserSessions(ctx context.Context, username string) ([]SessionInfo, error) {
+	u, err := a.target(ctx, username)
 	if err != nil {
 		return nil, err
 	}
-	apps, err := s.sessionApps(ctx, p.Site, p.User.ID)
+	return a.svc.liveSessions(ctx, a.p.Site, u.ID, nil)
+}
+
+// liveSessions lists a user's sessions that have not timed out; current is the asking
+// session (nil for none), shown as it is now.
+func (s *Service) liveSessions(ctx context.Context, site *hmisauth.Site, userID int64, current *hmisauth.Session) ([]SessionInfo, error) {
+	all, err := s.store.UserSessions(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	now, idle := s.clock.Now(), p.Site.Policy.Session.Idle
+	apps, err := s.sessionApps(ctx, site, userID)
+	if err != nil {
+		return nil, err
+	}
+	now, idle := s.clock.Now(), site.Policy.Session.Idle
 	var out []SessionInfo
 	for _, sess := range all {
-		if sess.ID == p.Session.ID {
-			sess = p.Session
+		isCurrent := current != nil && sess.ID == current.ID
+		if isCurrent {
+			sess = current
 		} else if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(idle)) {
 			continue // timed out, not yet swept
 		}
-		out = append(out, SessionInfo{Session: sess, Current: sess.ID == p.Session.ID,
+		out = append(out, SessionInfo{Session: sess, Current: isCurrent,
 			Browser: BrowserName(sess.UserAgent), IdleExpiresAt: sess.LastSeenAt.Add(idle), Apps: apps[sess.ID]})
 	}
 	return out, nil
