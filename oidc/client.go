@@ -3,8 +3,7 @@ package oidc
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
-	"net/http"
+		"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -92,9 +91,12 @@ func secretMatches(c *hmisauth.Client, secret string) bool {
 	return cur|old == 1
 }
 
-// errUnknownClient is what the library hears for an unknown client or a wrong secret: a plain
-// error, which it answers as invalid_client (an *oidc.Error would be passed on as it is).
-var errUnknownClient = errors.New("unknown client or wrong secret")
+// errUnknownClient is what the library hears for an unknown client or a wrong secret. It must
+// be an *oidc.Error: the library passes a plain error from some paths (the refresh grant's
+// client lookup) through as a server error.
+func errUnknownClient() error {
+	return oidc.ErrInvalidClient().WithDescription("unknown client or wrong secret")
+}
 
 // originCache is the set of browser origins a site's clients redirect to, for CORS: only they
 // may call the token, userinfo and keys endpoints from a web page.
@@ -149,11 +151,11 @@ func originOf(raw string) string {
 // loadClient finds a client of the site; ENOTFOUND as errUnknownClient.
 func (sp *siteProvider) loadClient(ctx context.Context, id string) (*hmisauth.Client, error) {
 	if id == "" || len(id) > 200 {
-		return nil, errUnknownClient
+		return nil, errUnknownClient()
 	}
 	c, err := sp.p.store.Client(ctx, sp.site.Key, id)
 	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
-		return nil, errUnknownClient
+		return nil, errUnknownClient()
 	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}

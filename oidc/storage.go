@@ -454,7 +454,7 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 		return err
 	}
 	if !secretMatches(c, secret) {
-		return errUnknownClient
+		return errUnknownClient()
 	}
 	return nil
 }
