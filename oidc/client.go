@@ -3,7 +3,7 @@ package oidc
 import (
 	"context"
 	"crypto/subtle"
-		"net/http"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
