@@ -17,7 +17,7 @@ import (
 // precision, stamping now when zero). The chain head is read inside tx: the transaction holds
 // the write lock from its BEGIN IMMEDIATE, so no other writer, in this process or another,
 // can append between the read and the inserts, and ids follow the chain without gaps.
-func appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Event) (err error) {
+func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Event) (err error) {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -42,7 +42,7 @@ func appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Event) (err e
 		}
 	}()
 	var prev []byte
-	err = tx.QueryRowContext(ctx, `SELECT hash FROM events ORDER BY id DESC LIMIT 1`).Scan(&prev)
+	err = s.txRow(ctx, tx, chainHead).Scan(&prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("append events: read the chain head: %w", err)
 	}
@@ -53,9 +53,7 @@ func appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Event) (err e
 		ev.At = ev.At.UTC().Truncate(time.Microsecond)
 		ev.PrevHash = prev
 		ev.Hash = hmisauth.EventHash(prev, ev)
-		err := tx.QueryRowContext(ctx, `
-			INSERT INTO events (site, at, actor, subject, subject_key, action, client_addr, detail, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		err := s.txRow(ctx, tx, insertEvent,
 			ev.Site, ev.At.UnixMicro(), ev.Actor, ev.Subject, hmisauth.UsernameKey(ev.Subject), ev.Action,
 			ev.ClientAddr, ev.Detail, prev, ev.Hash).Scan(&ev.ID)
 		if err != nil {
@@ -65,6 +63,14 @@ func appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Event) (err e
 	}
 	return nil
 }
+
+// The statements appendEvents runs, prepared once (writeEvents warms them).
+const (
+	chainHead   = `SELECT hash FROM events ORDER BY id DESC LIMIT 1`
+	insertEvent = `
+		INSERT INTO events (site, at, actor, subject, subject_key, action, client_addr, detail, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+)
 
 // forgetEvents undoes what appendEvents set on events whose transaction did not commit, so
 // the caller's copies do not claim a place in the log.

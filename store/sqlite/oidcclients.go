@@ -73,12 +73,20 @@ func (s *Store) UpdateClient(ctx context.Context, c *hmisauth.Client) (err error
 	return err
 }
 
-// DeleteClient removes the client; its authorization requests, tokens and session links go
+// DeleteClient removes the client in one transaction: its tokens, found through the sessions
+// that signed in to it, then the client, whose authorization requests and session links go
 // with it (ON DELETE CASCADE). Logout notices already owed to it stay: they record what was
 // owed, and carry what their delivery needs.
 func (s *Store) DeleteClient(ctx context.Context, site, id string) (err error) {
 	defer wrap(&err, "delete client")
 	return s.write(ctx, func(tx *sql.Tx) error {
+		for _, table := range []string{"oidc_access_tokens", "oidc_refresh_tokens"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE site = ?1 AND client_id = ?2
+				AND session_id IN (SELECT session_id FROM oidc_session_clients WHERE site = ?1 AND client_id = ?2)`,
+				site, id); err != nil {
+				return err
+			}
+		}
 		return clientChanged(tx.ExecContext(ctx, `DELETE FROM oidc_clients WHERE site = ? AND id = ?`, site, id))
 	})
 }
@@ -107,7 +115,7 @@ func scanClient(row scanner) (*hmisauth.Client, error) {
 // Client finds a site's client by ID.
 func (s *Store) Client(ctx context.Context, site, id string) (_ *hmisauth.Client, err error) {
 	defer wrap(&err, "client")
-	return scanClient(s.r.QueryRowContext(ctx, `SELECT `+clientColumns+` WHERE site = ? AND id = ?`, site, id))
+	return scanClient(s.readRow(ctx, `SELECT `+clientColumns+` WHERE site = ? AND id = ?`, site, id))
 }
 
 // Clients lists a site's clients by name (then client ID).

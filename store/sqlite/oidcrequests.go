@@ -84,7 +84,7 @@ func scanAuthRequest(row scanner, notFound func() error) (*hmisauth.AuthRequest,
 // AuthRequest finds an authorization request by ID, expired or not.
 func (s *Store) AuthRequest(ctx context.Context, id string) (_ *hmisauth.AuthRequest, err error) {
 	defer wrap(&err, "auth request")
-	return scanAuthRequest(s.r.QueryRowContext(ctx,
+	return scanAuthRequest(s.readRow(ctx,
 		`SELECT `+authRequestFields+` FROM oidc_auth_requests WHERE id = ?`, id), noAuthRequest)
 }
 
@@ -172,17 +172,18 @@ func (s *Store) UseAuthCode(ctx context.Context, codeHash []byte, now time.Time)
 			return err == nil, nil, err
 		}
 		var id string
+		var session int64
 		err = tx.QueryRowContext(ctx, `
 			UPDATE oidc_auth_requests SET replayed_at = coalesce(replayed_at, ?1)
 			WHERE code_hash = ?2 AND code_used_at IS NOT NULL
-			RETURNING id`, micros(now), codeHash).Scan(&id)
+			RETURNING id, session_id`, micros(now), codeHash).Scan(&id, &session)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil, noCode()
 		}
 		if err != nil {
 			return false, nil, err
 		}
-		if err := revokeRequest(ctx, tx, id); err != nil {
+		if err := revokeRequest(ctx, tx, id, session); err != nil {
 			return false, nil, err
 		}
 		return true, codeReplayed(), nil
@@ -194,16 +195,16 @@ func (s *Store) UseAuthCode(ctx context.Context, codeHash []byte, now time.Time)
 }
 
 // revokeRequest removes every token issued from the authorization request: its access tokens,
-// and the refresh families it began, with every access token refreshed in them.
-func revokeRequest(ctx context.Context, tx *sql.Tx, id string) error {
+// and the refresh families it began, with every access token refreshed in them. They are all
+// the request's session's (IssueTokens sees to it), so they are found through it.
+func revokeRequest(ctx context.Context, tx *sql.Tx, id string, session int64) error {
 	for _, q := range []string{
-		`DELETE FROM oidc_access_tokens WHERE auth_request_id = ?1`,
-		`DELETE FROM oidc_access_tokens WHERE family IN (
-			SELECT family FROM oidc_refresh_tokens WHERE auth_request_id = ?1)`,
-		`DELETE FROM oidc_refresh_tokens WHERE family IN (
-			SELECT family FROM oidc_refresh_tokens WHERE auth_request_id = ?1)`,
+		`DELETE FROM oidc_access_tokens WHERE session_id = ?2 AND (auth_request_id = ?1 OR family IN (
+			SELECT family FROM oidc_refresh_tokens WHERE session_id = ?2 AND auth_request_id = ?1))`,
+		`DELETE FROM oidc_refresh_tokens WHERE session_id = ?2 AND family IN (
+			SELECT family FROM oidc_refresh_tokens WHERE session_id = ?2 AND auth_request_id = ?1)`,
 	} {
-		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+		if _, err := tx.ExecContext(ctx, q, id, session); err != nil {
 			return err
 		}
 	}

@@ -17,7 +17,8 @@ func noRefreshToken() error {
 	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "The refresh token is unknown, expired or revoked."}
 }
 
-// noGrant refuses a token whose sign-in is over: its session ended, or its code was replayed.
+// noGrant refuses a token whose sign-in is over (its session ended, or its code was replayed)
+// or was never this one's (another session's, or a client the session did not sign in to).
 func noGrant() error {
 	return &hmisauth.Error{Code: hmisauth.ENOTFOUND,
 		Message: "The sign-in these tokens were for has ended. Sign in again."}
@@ -54,23 +55,39 @@ func checkRefreshToken(rt *hmisauth.RefreshToken) error {
 
 // grantLive is the condition, on arguments ?2 site, ?3 client, ?4 user, ?5 session and
 // ?6 authorization request, under which a token may be stored: the session is still there and
-// is the user's on the site, the client is the site's, and the request (if any) was not
-// replayed. Checked by the insert itself, under the write lock, so no session end or replay
-// can come between the check and the token.
+// is the user's on the site, it signed in to the client (so the client is the site's, and the
+// client's tokens are found through its sessions), and the request (if any) was not replayed
+// and is the session's (so a request's tokens are found through its session). Checked by the
+// insert itself, under the write lock, so no session end or replay can come between the check
+// and the token.
 const grantLive = `
 	WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?5 AND user_id = ?4 AND site = ?2)
-		AND EXISTS (SELECT 1 FROM oidc_clients WHERE site = ?2 AND id = ?3)
-		AND NOT EXISTS (SELECT 1 FROM oidc_auth_requests WHERE id = ?6 AND replayed_at IS NOT NULL)`
+		AND EXISTS (SELECT 1 FROM oidc_session_clients WHERE session_id = ?5 AND client_id = ?3 AND site = ?2)
+		AND NOT EXISTS (SELECT 1 FROM oidc_auth_requests
+			WHERE id = ?6 AND (replayed_at IS NOT NULL OR session_id IS NOT ?5))`
+
+// The statements of IssueTokens and RotateRefreshToken, prepared before their transactions.
+const (
+	insertAccess = `
+		INSERT INTO oidc_access_tokens (id, site, client_id, user_id, session_id, auth_request_id,
+			family, scopes, created_at, expires_at)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10` + grantLive
+	insertRefresh = `
+		INSERT INTO oidc_refresh_tokens (hash, site, client_id, user_id, session_id, auth_request_id,
+			family, scopes, auth_time, amr, created_at, expires_at)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12` + grantLive
+	rotateRefresh = `
+		UPDATE oidc_refresh_tokens SET rotated_at = ?1
+		WHERE hash = ?2 AND rotated_at IS NULL AND expires_at > ?1
+		RETURNING family, site, client_id, user_id, session_id, auth_request_id`
+)
 
 // insertAccessToken stores at if its grant is live (noGrant otherwise), stamping CreatedAt.
-func insertAccessToken(ctx context.Context, tx *sql.Tx, at *hmisauth.AccessToken) error {
+func (s *Store) insertAccessToken(ctx context.Context, tx *sql.Tx, at *hmisauth.AccessToken) error {
 	if at.CreatedAt.IsZero() {
 		at.CreatedAt = now()
 	}
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO oidc_access_tokens (id, site, client_id, user_id, session_id, auth_request_id,
-			family, scopes, created_at, expires_at)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10`+grantLive,
+	res, err := s.txExec(ctx, tx, insertAccess,
 		at.ID, at.Site, at.ClientID, at.UserID, at.SessionID, at.AuthRequestID, at.Family,
 		listArg(at.Scopes), micros(at.CreatedAt), micros(at.ExpiresAt))
 	if isUnique(err) {
@@ -81,7 +98,7 @@ func insertAccessToken(ctx context.Context, tx *sql.Tx, at *hmisauth.AccessToken
 
 // insertRefreshToken stores rt, not rotated, if its grant is live (noGrant otherwise),
 // stamping CreatedAt.
-func insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *hmisauth.RefreshToken) error {
+func (s *Store) insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *hmisauth.RefreshToken) error {
 	if rt.Family == "" {
 		return hmisauth.FieldError("refresh_token", "A refresh token needs its family.")
 	}
@@ -89,10 +106,7 @@ func insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *hmisauth.RefreshTok
 		rt.CreatedAt = now()
 	}
 	rt.RotatedAt = time.Time{}
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO oidc_refresh_tokens (hash, site, client_id, user_id, session_id, auth_request_id,
-			family, scopes, auth_time, amr, created_at, expires_at)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12`+grantLive,
+	res, err := s.txExec(ctx, tx, insertRefresh,
 		rt.Hash, rt.Site, rt.ClientID, rt.UserID, rt.SessionID, rt.AuthRequestID, rt.Family,
 		listArg(rt.Scopes), micros(rt.AuthTime), listArg(rt.AMR), micros(rt.CreatedAt), micros(rt.ExpiresAt))
 	if isUnique(err) {
@@ -113,11 +127,14 @@ func (s *Store) IssueTokens(ctx context.Context, at *hmisauth.AccessToken, rt *h
 			return err
 		}
 	}
+	if err := s.warm(ctx, insertAccess, insertRefresh); err != nil {
+		return err
+	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := insertAccessToken(ctx, tx, at); err != nil || rt == nil {
+		if err := s.insertAccessToken(ctx, tx, at); err != nil || rt == nil {
 			return err
 		}
-		return insertRefreshToken(ctx, tx, rt)
+		return s.insertRefreshToken(ctx, tx, rt)
 	})
 }
 
@@ -128,7 +145,7 @@ const refreshTokenFields = `hash, family, site, client_id, user_id, session_id, 
 func (s *Store) RefreshToken(ctx context.Context, hash []byte) (_ *hmisauth.RefreshToken, err error) {
 	defer wrap(&err, "refresh token")
 	rt := new(hmisauth.RefreshToken)
-	err = s.r.QueryRowContext(ctx, `SELECT `+refreshTokenFields+` FROM oidc_refresh_tokens WHERE hash = ?`, hash).
+	err = s.readRow(ctx, `SELECT `+refreshTokenFields+` FROM oidc_refresh_tokens WHERE hash = ?`, hash).
 		Scan(&rt.Hash, &rt.Family, &rt.Site, &rt.ClientID, &rt.UserID, &rt.SessionID, &rt.AuthRequestID,
 			listCol{&rt.Scopes}, timeCol{&rt.AuthTime}, listCol{&rt.AMR}, timeCol{&rt.CreatedAt},
 			timeCol{&rt.ExpiresAt}, timeCol{&rt.RotatedAt})
@@ -155,13 +172,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time
 	if err := checkAccessToken(at); err != nil {
 		return err
 	}
+	if err := s.warm(ctx, rotateRefresh, insertAccess, insertRefresh); err != nil {
+		return err
+	}
 	return s.decide(ctx, func(tx *sql.Tx) (bool, error, error) {
 		var g hmisauth.RefreshToken
-		err := tx.QueryRowContext(ctx, `
-			UPDATE oidc_refresh_tokens SET rotated_at = ?1
-			WHERE hash = ?2 AND rotated_at IS NULL AND expires_at > ?1
-			RETURNING family, site, client_id, user_id, session_id, auth_request_id`, micros(now), oldHash).
-			Scan(&g.Family, &g.Site, &g.ClientID, &g.UserID, &g.SessionID, &g.AuthRequestID)
+		err := s.txRow(ctx, tx, rotateRefresh, micros(now), oldHash).Scan(&g.Family, &g.Site, &g.ClientID, &g.UserID, &g.SessionID, &g.AuthRequestID)
 		if errors.Is(err, sql.ErrNoRows) {
 			var site, family string
 			var rotated bool
@@ -186,19 +202,23 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time
 		next.UserID, next.SessionID, next.AuthRequestID = g.UserID, g.SessionID, g.AuthRequestID
 		at.Family, at.Site, at.ClientID = g.Family, g.Site, g.ClientID
 		at.UserID, at.SessionID, at.AuthRequestID = g.UserID, g.SessionID, g.AuthRequestID
-		if err := insertRefreshToken(ctx, tx, next); err != nil {
+		if err := s.insertRefreshToken(ctx, tx, next); err != nil {
 			return false, nil, err
 		}
-		return true, nil, insertAccessToken(ctx, tx, at)
+		return true, nil, s.insertAccessToken(ctx, tx, at)
 	})
 }
 
-// revokeFamily removes a site's refresh family and its access tokens, and counts them.
+// revokeFamily removes a site's refresh family and its access tokens, and counts them. The
+// access tokens are found in the sessions of the family's refresh tokens (a family is one
+// session's): an access token never outlives its session, so never its family's refresh
+// tokens either.
 func revokeFamily(ctx context.Context, tx *sql.Tx, site, family string) (int64, error) {
 	var total int64
 	for _, q := range []string{
-		`DELETE FROM oidc_access_tokens WHERE family = ? AND site = ?`,
-		`DELETE FROM oidc_refresh_tokens WHERE family = ? AND site = ?`,
+		`DELETE FROM oidc_access_tokens WHERE family = ?1 AND site = ?2
+			AND session_id IN (SELECT session_id FROM oidc_refresh_tokens WHERE family = ?1)`,
+		`DELETE FROM oidc_refresh_tokens WHERE family = ?1 AND site = ?2`,
 	} {
 		res, err := tx.ExecContext(ctx, q, family, site)
 		if err != nil {
@@ -232,7 +252,7 @@ func (s *Store) RevokeFamily(ctx context.Context, site, family string) (revoked 
 func (s *Store) AccessToken(ctx context.Context, id string) (_ *hmisauth.AccessToken, err error) {
 	defer wrap(&err, "access token")
 	at := new(hmisauth.AccessToken)
-	err = s.r.QueryRowContext(ctx, `
+	err = s.readRow(ctx, `
 		SELECT id, site, client_id, user_id, session_id, auth_request_id, family, scopes, created_at, expires_at
 		FROM oidc_access_tokens WHERE id = ?`, id).
 		Scan(&at.ID, &at.Site, &at.ClientID, &at.UserID, &at.SessionID, &at.AuthRequestID, &at.Family,

@@ -50,7 +50,7 @@ func (s *Store) NoteRefusal(ctx context.Context, r hmisauth.Refusal, window time
 		}
 		if count == 0 {
 			first = true
-			return appendEvents(ctx, tx, hmisauth.EventsOf(ctx))
+			return s.appendEvents(ctx, tx, hmisauth.EventsOf(ctx))
 		}
 		_, err := tx.ExecContext(ctx, keepRefusalValue, id, r.Value, hmisauth.RefusalValuesKept)
 		return err
@@ -124,7 +124,7 @@ func (s *Store) EndRefusals(ctx context.Context, id int64) (ended bool, err erro
 			return err
 		}
 		ended = true
-		return appendEvents(ctx, tx, hmisauth.EventsOf(ctx))
+		return s.appendEvents(ctx, tx, hmisauth.EventsOf(ctx))
 	})
 	if err != nil && ended {
 		forgetEvents(hmisauth.EventsOf(ctx))

@@ -125,7 +125,7 @@ func scanSession(row scanner) (*hmisauth.Session, error) {
 // SessionByToken finds a session by the hash of its token.
 func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (_ *hmisauth.Session, err error) {
 	defer wrap(&err, "session by token")
-	return scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` WHERE token_hash = ?`, tokenHash))
+	return scanSession(s.readRow(ctx, `SELECT `+sessionColumns+` WHERE token_hash = ?`, tokenHash))
 }
 
 // UserSessions lists the user's sessions, newest first (by creation, then by ID).

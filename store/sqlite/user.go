@@ -157,14 +157,14 @@ func scanUser(row scanner) (*hmisauth.User, error) {
 // User finds an account by username, case-insensitively, with its lockout state.
 func (s *Store) User(ctx context.Context, site, username string) (_ *hmisauth.User, err error) {
 	defer wrap(&err, "user")
-	return scanUser(s.r.QueryRowContext(ctx,
+	return scanUser(s.readRow(ctx,
 		`SELECT `+userColumns+` WHERE u.site = ? AND u.username_key = ?`, site, hmisauth.UsernameKey(username)))
 }
 
 // UserByID finds an account by ID, with its lockout state.
 func (s *Store) UserByID(ctx context.Context, id int64) (_ *hmisauth.User, err error) {
 	defer wrap(&err, "user by id")
-	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` WHERE u.id = ?`, id))
+	return scanUser(s.readRow(ctx, `SELECT `+userColumns+` WHERE u.id = ?`, id))
 }
 
 // UserBySubject finds an account by its OpenID Connect sub on a site (the (site, subject)
@@ -174,7 +174,7 @@ func (s *Store) UserBySubject(ctx context.Context, site, subject string) (_ *hmi
 	if subject == "" {
 		return nil, noUser()
 	}
-	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` WHERE u.site = ? AND u.subject = ?`, site, subject))
+	return scanUser(s.readRow(ctx, `SELECT `+userColumns+` WHERE u.site = ? AND u.subject = ?`, site, subject))
 }
 
 // UpdateUserProfile saves names, e-mail, phone, agency and role. The agency must be on the

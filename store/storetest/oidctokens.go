@@ -68,6 +68,26 @@ var tokenTests = []test{
 		}
 		wantAccess(t, s, map[string]bool{"at-x": false})
 	}},
+	{"IssueIsOnlyForAClientTheSessionSignedInTo", func(t *testing.T, s hmisauth.Store) {
+		f, r := tokenFixture(t, s)
+		newClient(t, s, live, "ce", backchannel)
+		a := accessFor(r, "at-ce")
+		a.ClientID, a.AuthRequestID = "ce", ""
+		wantCode(t, s.IssueTokens(t.Context(), a, nil), hmisauth.ENOTFOUND)
+		// Nor for another session of the user, even one that signed in to the client: a
+		// request's tokens are its session's.
+		laptop := appSession(t, s, f.u, "laptop")
+		signInTo(t, s, f.c, laptop, "req-laptop")
+		a = accessFor(r, "at-laptop")
+		a.SessionID = laptop.ID
+		wantCode(t, s.IssueTokens(t.Context(), a, nil), hmisauth.ENOTFOUND)
+		// Nor from a request not finished.
+		pending := newRequest(t, s, f.c, "pending")
+		a = accessFor(r, "at-pending")
+		a.AuthRequestID = pending.ID
+		wantCode(t, s.IssueTokens(t.Context(), a, nil), hmisauth.ENOTFOUND)
+		wantAccess(t, s, map[string]bool{"at-ce": false, "at-laptop": false, "at-pending": false})
+	}},
 	{"IssueStoresBothOrNeither", func(t *testing.T, s hmisauth.Store) {
 		_, r := tokenFixture(t, s)
 		must(t, s.IssueTokens(t.Context(), accessFor(r, "at-1"), refreshFor(r, "rt-1", "fam-1")))

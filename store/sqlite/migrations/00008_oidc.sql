@@ -8,9 +8,16 @@
 -- Everything a session gave out goes with it: tokens, client links and finished authorization
 -- requests reference sessions (id) ON DELETE CASCADE, so ending a session by any path, a
 -- time-out included, leaves no live token, and deleting a user (whose sessions cascade) leaves
--- none either. Everything of a client goes with the client the same way. Tokens keep their
--- authorization request's ID without a foreign key: the request is swept an hour or so after
--- it expires, its tokens live on.
+-- none either. Authorization requests and client links go with their client the same way.
+--
+-- Tokens are written at every refresh grant, so their tables carry only the indexes that
+-- grant, session ends and the sweep need: each index is one more page written per token.
+-- A token is stored only for a client its session signed in to (oidc_session_clients) and
+-- with its authorization request's session (the store checks both as it inserts), so the
+-- tokens of a client, of a request or of a refresh family are all found through their
+-- sessions: DeleteClient removes a client's tokens that way, in its transaction, instead of
+-- by a foreign key that would need an index on every token. Tokens keep their request's ID
+-- without a foreign key: the request is swept an hour or so after it expires, they live on.
 
 -- +goose Up
 -- Random, stable, unique per site: never the username, which an administrator may change.
@@ -85,7 +92,8 @@ CREATE INDEX oidc_auth_requests_client ON oidc_auth_requests (site, client_id);
 CREATE INDEX oidc_auth_requests_expires ON oidc_auth_requests (expires_at);
 
 -- Looked up by ID at every userinfo and introspection: the table is its primary key's b-tree.
--- family is '' for a token refreshed in no family; auth_request_id '' for none.
+-- family is '' for a token refreshed in no family; auth_request_id '' for none. A family's
+-- access tokens are found by (session_id, family): a family is one session's.
 CREATE TABLE oidc_access_tokens (
     id              TEXT PRIMARY KEY,
     site            TEXT NOT NULL,
@@ -96,14 +104,10 @@ CREATE TABLE oidc_access_tokens (
     family          TEXT NOT NULL DEFAULT '',
     scopes          TEXT NOT NULL DEFAULT '[]',
     created_at      INTEGER NOT NULL,
-    expires_at      INTEGER NOT NULL,
-    FOREIGN KEY (site, client_id) REFERENCES oidc_clients (site, id) ON DELETE CASCADE
+    expires_at      INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX oidc_access_tokens_session ON oidc_access_tokens (session_id);
-CREATE INDEX oidc_access_tokens_client ON oidc_access_tokens (site, client_id);
-CREATE INDEX oidc_access_tokens_request ON oidc_access_tokens (auth_request_id);
-CREATE INDEX oidc_access_tokens_family ON oidc_access_tokens (family);
+CREATE INDEX oidc_access_tokens_session ON oidc_access_tokens (session_id, family);
 CREATE INDEX oidc_access_tokens_expires ON oidc_access_tokens (expires_at);
 
 -- A rotated token stays (rotated_at set) until it expires, so its reuse is recognised and
@@ -121,14 +125,11 @@ CREATE TABLE oidc_refresh_tokens (
     amr             TEXT NOT NULL DEFAULT '[]',
     created_at      INTEGER NOT NULL,
     expires_at      INTEGER NOT NULL,
-    rotated_at      INTEGER,
-    FOREIGN KEY (site, client_id) REFERENCES oidc_clients (site, id) ON DELETE CASCADE
+    rotated_at      INTEGER
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX oidc_refresh_tokens_family ON oidc_refresh_tokens (family);
 CREATE INDEX oidc_refresh_tokens_session ON oidc_refresh_tokens (session_id);
-CREATE INDEX oidc_refresh_tokens_client ON oidc_refresh_tokens (site, client_id);
-CREATE INDEX oidc_refresh_tokens_request ON oidc_refresh_tokens (auth_request_id);
 CREATE INDEX oidc_refresh_tokens_expires ON oidc_refresh_tokens (expires_at);
 
 -- The clients a session signed in to, in the order it first did (first_at, then rowid):
