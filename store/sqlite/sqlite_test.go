@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +239,170 @@ func TestSecondFactorsGoWithTheirUser(t *testing.T) {
 			t.Errorf("%d rows left in %s after their user was deleted, want 0", n, table)
 		}
 	}
+}
+
+// Of parallel redemptions of one code from two processes, one wins and no token survives.
+func TestTwoProcessesRedeemACodeOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	storetest.ParallelCodeRedemption(t, []hmisauth.Store{open(t, path), open(t, path)}, 20)
+}
+
+func TestTwoProcessesRotateARefreshTokenOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	storetest.ParallelRefresh(t, []hmisauth.Store{open(t, path), open(t, path)}, 20)
+}
+
+func TestTwoProcessesNeverClaimTheSameLogoutNotice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	storetest.ParallelLogoutClaim(t, []hmisauth.Store{open(t, path), open(t, path)}, 4, 60)
+}
+
+func TestTwoProcessesAddOneNextSigningKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	storetest.ParallelSigningKeys(t, []hmisauth.Store{open(t, path), open(t, path)}, 20)
+}
+
+// A file made before OpenID Connect gains a subject for each user, distinct and kept, and its
+// sessions read back without sid or AMR.
+func TestMigratingGivesEveryUserASubject(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), 7); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"amy", "bob", "cal"} {
+		if _, err := db.Exec(`INSERT INTO users (site, username, username_key, created_at) VALUES ('live', ?, ?, 0)`,
+			name, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO sessions (site, user_id, token_hash, created_at) VALUES ('live', 1, x'01', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := open(t, path)
+	seen := make(map[string]bool)
+	for _, name := range []string{"amy", "bob", "cal"} {
+		u, err := s.User(t.Context(), "live", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.Subject) != 32 || seen[u.Subject] {
+			t.Errorf("%s got subject %q: want 32 new hex digits", name, u.Subject)
+		}
+		seen[u.Subject] = true
+		if got, err := s.UserBySubject(t.Context(), "live", u.Subject); err != nil || got.ID != u.ID {
+			t.Errorf("UserBySubject(%s's subject) = %v, %v", name, got, err)
+		}
+	}
+	sess, err := s.SessionByToken(t.Context(), []byte{1})
+	if err != nil || sess.SID != "" || sess.AMR != nil {
+		t.Fatalf("an older session: %+v, %v; want no sid or AMR", sess, err)
+	}
+}
+
+// Deleting a user (which nothing does yet) leaves nothing of their sign-ins to applications:
+// tokens and links go with their sessions, and finished requests with them too.
+func TestOIDCRecordsGoWithTheirUser(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	s := open(t, path)
+	ctx := t.Context()
+	u := &hmisauth.User{Site: "live", Username: "jdoe", CreatedAt: benchNow}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, s, u, "tok")
+	tables := []string{"oidc_auth_requests", "oidc_access_tokens", "oidc_refresh_tokens", "oidc_session_clients"}
+	for _, table := range tables {
+		if n := count(t, path, table); n != 1 {
+			t.Fatalf("%d rows in %s before the user was deleted, want 1", n, table)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DELETE FROM users WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range tables {
+		if n := count(t, path, table); n != 0 {
+			t.Errorf("%d rows left in %s after their user was deleted, want 0", n, table)
+		}
+	}
+}
+
+// Every foreign key's child columns lead an index: without one, each deleted session (ended
+// sign-ins, time-outs swept by the hundred) would scan the child table whole, under the write
+// lock.
+func TestEveryForeignKeyIsIndexed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmisauth.db")
+	open(t, path)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tables := column(t, db, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'goose_db_version'`)
+	for _, table := range tables {
+		keys := make(map[int][]string) // foreign key id → its child columns, in order
+		rows, err := db.Query(`SELECT id, "from" FROM pragma_foreign_key_list(?) ORDER BY id, seq`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int
+			var col string
+			if err := rows.Scan(&id, &col); err != nil {
+				t.Fatal(err)
+			}
+			keys[id] = append(keys[id], col)
+		}
+		rows.Close()
+		// Leading columns of each index, the primary key's included (an autoindex, or the
+		// table itself for WITHOUT ROWID and INTEGER PRIMARY KEY). A partial index counts: the
+		// ones here are WHERE x IS NOT NULL, which a lookup x = ? may use.
+		var leads [][]string
+		for _, idx := range column(t, db, `SELECT name FROM pragma_index_list(?)`, table) {
+			leads = append(leads, column(t, db, `SELECT name FROM pragma_index_info(?) ORDER BY seqno`, idx))
+		}
+		leads = append(leads, column(t, db, `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, table))
+		for _, cols := range keys {
+			if !slices.ContainsFunc(leads, func(lead []string) bool {
+				return len(lead) >= len(cols) && slices.Equal(lead[:len(cols)], cols)
+			}) {
+				t.Errorf("%s (%s) references another table without an index led by those columns", table, strings.Join(cols, ", "))
+			}
+		}
+	}
+}
+
+func column(t *testing.T, db *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
