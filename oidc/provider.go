@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/cors"
@@ -162,7 +163,7 @@ func (p *Provider) newSite(site *hmisauth.Site, insecure bool) (*siteProvider, e
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(devicePath)),
 		// Only the authenticated AES-GCM form: the library's fallback decrypter reads an
 		// older, unauthenticated format we never wrote.
-		op.WithCrypto(op.NewAES256GCMCrypto(cryptoKey, cfg.CryptoKeyId)),
+		op.WithCrypto(&cachingCrypto{Crypto: op.NewAES256GCMCrypto(cryptoKey, cfg.CryptoKeyId), plain: map[string]string{}}),
 		op.WithHttpInterceptors(sp.intercept),
 		op.WithCORSOptions(&cors.Options{
 			AllowOriginVaryRequestFunc: sp.origins.allowed,
@@ -276,4 +277,37 @@ func (p *Provider) Probe(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// decryptCacheSize bounds the tokens whose decryption a process remembers.
+const decryptCacheSize = 20000
+
+// cachingCrypto remembers what opaque access tokens decrypt to: userinfo and introspection
+// see the same token many times, and parsing its JWE is a good part of their cost. A token is
+// looked up by its exact text, and decryption is deterministic, so the cache answers only
+// what decrypting would; whether the token is still live is always asked of the store.
+type cachingCrypto struct {
+	op.Crypto
+	mu    sync.Mutex
+	plain map[string]string
+}
+
+func (c *cachingCrypto) Decrypt(s string) (string, error) {
+	c.mu.Lock()
+	v, ok := c.plain[s]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := c.Crypto.Decrypt(s)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if len(c.plain) >= decryptCacheSize {
+		clear(c.plain) // tokens live minutes: starting over costs one decryption each
+	}
+	c.plain[s] = v
+	c.mu.Unlock()
+	return v, nil
 }

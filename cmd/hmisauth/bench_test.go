@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,10 +27,33 @@ import (
 // main() on its arguments, so benchmarks can measure a server in a process of its own.
 func TestMain(m *testing.M) {
 	if os.Getenv("RUN_HMISAUTH_MAIN") == "1" {
+		profileServer()
 		main()
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// profileServer writes a CPU profile of the server process when BENCH_CPUPROFILE
+// names a file, for BENCH_CPUSECONDS (default 10) seconds from start: how
+// docs/PERFORMANCE.md says what dominates.
+func profileServer() {
+	path := os.Getenv("BENCH_CPUPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil || pprof.StartCPUProfile(f) != nil {
+		return
+	}
+	secs, err := strconv.Atoi(os.Getenv("BENCH_CPUSECONDS"))
+	if err != nil || secs <= 0 {
+		secs = 10
+	}
+	time.AfterFunc(time.Duration(secs)*time.Second, func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	})
 }
 
 // BenchmarkLoginServer measures password sign-ins against the real server, a separate process
