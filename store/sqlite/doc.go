@@ -1,9 +1,10 @@
 // Package sqlite is hmisauth's Store on SQLite: one database file holding sites, agencies,
 // users, their lockout state, password history, sessions and why they ended, second factors
 // (authenticator apps, recovery codes, passkeys), remembered devices, sign-ins waiting for
-// their second step, password-reset tokens, rate-limit windows, the e-mail outbox and the
-// hash-chained audit log, with its schema migrations embedded (migrations/*.sql, applied by
-// goose).
+// their second step, password-reset tokens, rate-limit windows, the e-mail outbox, the
+// OpenID Connect provider's clients, authorization requests, tokens, back-channel logout
+// notices and signing keys, and the hash-chained audit log, with its schema migrations
+// embedded (migrations/*.sql, applied by goose).
 //
 // It is the default backend for a single server. The file may be opened by several processes
 // at once — the server and a CLI command run by an operator — so every write is one statement

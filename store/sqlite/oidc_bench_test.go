@@ -77,6 +77,7 @@ func BenchmarkRefreshToken(b *testing.B) {
 func BenchmarkUserinfoParallel(b *testing.B) {
 	s, gs := benchGrants(b)
 	var n atomic.Int64
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			g := gs[n.Add(1)%int64(len(gs))]
@@ -133,6 +134,7 @@ func BenchmarkRefreshGrantParallel(b *testing.B) {
 	s, gs := benchGrants(b)
 	var next atomic.Int64
 	var rotations atomic.Int64
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		g := gs[next.Add(1)%int64(len(gs))]
 		old := g.rt
