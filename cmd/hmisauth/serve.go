@@ -22,7 +22,7 @@ import (
 )
 
 func newServeCmd(g *globals) *cobra.Command {
-	var listen string
+	var listen, demoAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server (default 127.0.0.1:8080)",
@@ -41,10 +41,16 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer a.store.Close()
+			stopDemo, err := a.startDemo(ctx, g, demoAddr)
+			if err != nil {
+				return err
+			}
+			defer stopDemo()
 			return a.serve(ctx, g)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "HOST:PORT to listen on (overrides the configuration)")
+	cmd.Flags().StringVar(&demoAddr, "demo-app", "", "also serve a demo application that signs in through the live site, on this loopback HOST:PORT")
 	return cmd
 }
 
