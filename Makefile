@@ -2,12 +2,14 @@
 GO        ?= go
 FUZZTIME  ?= 5s
 DATA      ?= ./hmisauth-data
+DEMO      ?= localhost:8090
 
 .PHONY: run build test deps check unit fuzz bench clean
 
-## run: serve on 127.0.0.1:8080 with the embedded SQLite database in $(DATA)
+## run: serve on 127.0.0.1:8080 with the embedded SQLite database in $(DATA), and the demo
+## HMIS app on $(DEMO) (`make run DEMO=` leaves it out)
 run:
-	$(GO) run ./cmd/hmisauth serve --data $(DATA)
+	$(GO) run ./cmd/hmisauth serve --data $(DATA) $(if $(DEMO),--demo-app $(DEMO))
 
 ## build: the hmisauth binary in ./bin
 build:
