@@ -35,6 +35,10 @@ type consoleView struct {
 	Report     *reportView
 	Import     *importView
 	Created    []importCreated
+	Clients    *clientsView
+	Client     *clientPageView
+	// apps is set when the server signs applications in (single sign-on is on).
+	apps bool
 }
 
 // userFieldsView is what the user-fields template (the create and edit forms' fields) shows.
@@ -56,11 +60,15 @@ type navItem struct {
 }
 
 // Nav is the console's navigation with the current page (users, new, agencies, reports,
-// import, audit; "" for none) marked. The audit log is a sysadmin's only.
+// import, clients, audit; "" for none) marked. Applications and the audit log are a sysadmin's
+// only.
 func (v *consoleView) Nav(current string) []navItem {
 	type page struct{ key, path, label string }
 	pages := []page{{"users", "users", "Users"}, {"new", "users/new", "Create a user"},
 		{"agencies", "agencies", "Agencies"}, {"import", "import", "Import users"}, {"reports", "reports", "Reports"}}
+	if v.Sysadmin && v.apps {
+		pages = append(pages, page{"clients", "clients", "Applications"})
+	}
 	if v.Sysadmin {
 		pages = append(pages, page{"audit", "audit", "Audit log"})
 	}
@@ -84,6 +92,11 @@ var consoleDone = map[string]string{
 	"agency_created":     "The agency was added.",
 	"temporary_issued":   "A temporary password was issued.",
 	"agreement_recorded": "The user agreement was recorded.",
+	"client_saved":       "The application was saved.",
+	"client_removed":     "The application was removed. Its tokens no longer work.",
+	"client_added_public": "The application was added. It is public: it has no secret and must use PKCE. " +
+		"Give it the client ID below.",
+	"rotation_finished": "The old secret no longer works. Only the newest one does.",
 }
 
 // consoleAdmin returns the signed-in administrator of a console page (GET), or nil when it
@@ -120,7 +133,7 @@ func (s *Server) adminOf(w http.ResponseWriter, r *http.Request, p *auth.Princip
 
 // consoleView starts a console page's view.
 func (s *Server) consoleView(r *http.Request, a *auth.Admin) *consoleView {
-	v := &consoleView{view: s.newView(r, a.Site()), Sysadmin: a.IsSysadmin()}
+	v := &consoleView{view: s.newView(r, a.Site()), Sysadmin: a.IsSysadmin(), apps: s.opt.OIDC != nil}
 	v.Principal, v.Wide = a.Principal(), true
 	v.Done = consoleDone[r.URL.Query().Get("done")]
 	return v

@@ -8,13 +8,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hmisauth/hmisauth/oidc"
 )
 
 // consoleRoute is one console page or form and what each kind of administrator gets from it.
 // Plain users, signed-out browsers and another site's session are refused on every route.
 type consoleRoute struct {
 	name, method string
-	path         string     // {u}: a user of North; {id}: North's agency ID
+	path         string     // {u}: a user of North; {id}: North's agency ID; {c}: an application's client ID
 	form         url.Values // a POST's fields
 	file         string     // a POST's uploaded file (multipart)
 	sys          bool       // the sysadmin may
@@ -73,6 +75,15 @@ func consoleRoutes() []consoleRoute {
 		upload,
 		page("audit log", "/live/admin/audit", true, false, false),
 		page("audit download", "/live/admin/audit/download?format=csv", true, false, false),
+		page("applications", "/live/admin/clients", true, false, false),
+		form("add application", "/live/admin/clients", url.Values{"name": {"East HMIS"}, "redirect_uri": {"https://east.example.org/cb"}}, true, false, false),
+		page("application page", "/live/admin/clients/{c}", true, false, false),
+		form("edit application", "/live/admin/clients/{c}", url.Values{"name": {"Renamed"}, "redirect_uri": {"https://app.example.org/cb"}}, true, false, false),
+		form("new secret", "/live/admin/clients/{c}/rotate-secret", nil, true, false, false),
+		page("secret page", "/live/admin/clients/{c}/secret", true, false, false),
+		form("stop the old secret", "/live/admin/clients/{c}/finish-rotation", nil, true, false, false),
+		page("remove question", "/live/admin/clients/{c}/remove", true, false, false),
+		form("remove application", "/live/admin/clients/{c}/remove", nil, true, false, false),
 	}
 }
 
@@ -85,6 +96,10 @@ func TestConsoleRoutesKeepEveryoneInTheirPlace(t *testing.T) {
 	// No e-mail, so the no-email report would list her to anyone who could see her.
 	target := w.makeUser("live", "Tess", "Target", "", "user", northName).User.Username
 	const targetName = "Tess Target"
+	app, _, err := w.oidc.AddClient(setupCtx(), "live", oidc.ClientSpec{Name: "App", RedirectURIs: []string{"https://app.example.org/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	signedOut := w.browser()
 	otherSite := w.browser() // the training sysadmin's session, offered to the live site
@@ -98,7 +113,7 @@ func TestConsoleRoutesKeepEveryoneInTheirPlace(t *testing.T) {
 	sys := w.signInBrowser(w.sysName)
 
 	for _, rt := range consoleRoutes() {
-		path := strings.NewReplacer("{u}", target, "{id}", itoa(w.north.ID)).Replace(rt.path)
+		path := strings.NewReplacer("{u}", target, "{id}", itoa(w.north.ID), "{c}", app.ID).Replace(rt.path)
 		t.Run(rt.name, func(t *testing.T) {
 			parent := w.t
 			w.t = t
@@ -156,7 +171,7 @@ func TestConsoleRoutesCoverEveryAdminPage(t *testing.T) {
 	covered := map[string]bool{}
 	for _, rt := range consoleRoutes() {
 		p, _, _ := strings.Cut(rt.path, "?")
-		p = strings.NewReplacer("{u}", "{username}", "/live/", "/{site}/").Replace(p)
+		p = strings.NewReplacer("{u}", "{username}", "{c}", "{id}", "/live/", "/{site}/").Replace(p)
 		if p == "/{site}/admin/" {
 			p = "/{site}/admin/{$}"
 		}

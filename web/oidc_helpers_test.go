@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -236,3 +237,7 @@ func (b *browser) signInFor(r *response, username, pw string) *response {
 	site := strings.Split(strings.Trim(r.URL.Path, "/"), "/")[0]
 	return b.post("/"+site+"/login", url.Values{"username": {username}, "password": {pw}})
 }
+
+func decodeSegment(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

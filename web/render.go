@@ -27,7 +27,8 @@ var staticFS embed.FS
 var pageNames = []string{"index", "notfound", "error", "login", "forgot", "reset", "terms", "password", "account",
 	"profile", "recovery", "devmail", "admin_users", "admin_user", "admin_user_new", "admin_temp", "admin_disable",
 	"admin_agencies", "admin_forbidden", "admin_audit", "admin_reports", "admin_import", "verify", "security",
-	"security_totp", "recovery_codes", "sessions", "logout"}
+	"security_totp", "recovery_codes", "sessions", "logout", "admin_clients", "admin_client", "admin_client_remove",
+	"admin_client_secret"}
 
 // pages holds one parsed template set per page, each with the base layout.
 type pages struct {
