@@ -323,6 +323,8 @@ type userDetailView struct {
 	Problems []problemView
 	Details  []detail
 	Form     *userForm
+	// Sessions are where the user is signed in now, with the applications of each.
+	Sessions []sessionRow
 }
 
 type problemView struct {
@@ -492,6 +494,9 @@ func (s *Server) userPageView(r *http.Request, a *auth.Admin, username string) (
 	v := s.consoleView(r, a)
 	v.fields = []string{"first", "last", "email", "phone", "agency", "role"}
 	if v.Detail, err = s.userDetail(r, a, d); err != nil {
+		return nil, err
+	}
+	if v.Detail.Sessions, err = s.userSessionRows(r, a, d.User.Username); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -438,3 +438,19 @@ func (s *Server) pickUpSecret(w http.ResponseWriter, r *http.Request, site *hmis
 	}
 	return string(plain)
 }
+
+// userSessionRows lists where a user in scope is signed in, for their console page: each
+// live session with the applications it signed in to.
+func (s *Server) userSessionRows(r *http.Request, a *auth.Admin, username string) ([]sessionRow, error) {
+	list, err := a.UserSessions(r.Context(), username)
+	if err != nil {
+		return nil, err
+	}
+	site := a.Site()
+	var rows []sessionRow
+	for _, x := range list {
+		rows = append(rows, sessionRow{ID: x.ID, Browser: x.Browser, Address: x.ClientAddr,
+			Started: siteTime(site, x.CreatedAt), LastUsed: siteTime(site, x.LastSeenAt), Apps: x.Apps})
+	}
+	return rows, nil
+}

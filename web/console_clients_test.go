@@ -330,3 +330,30 @@ func TestConsoleShowsConfigurationClientsReadOnly(t *testing.T) {
 		t.Errorf("the configuration's client changed: %+v", c)
 	}
 }
+
+// TestConsoleUserPageShowsWhereTheyAreSignedIn: the helpdesk sees each of the user's sessions
+// and the applications it signed in to.
+func TestConsoleUserPageShowsWhereTheyAreSignedIn(t *testing.T) {
+	// The application checks its ID tokens against the real time, so everyone signs in at it.
+	w := &adminWorld{env: newEnv(t)}
+	w.realTime()
+	w.makeAgency("live", northName, 0)
+	w.sysName, _ = w.signedIn("live", "Sam", "Sysop", "sysadmin", "")
+	w.northAdminName, _ = w.signedIn("live", "Nora", "Northadmin", "agency_admin", northName)
+	username, _ := w.signedIn("live", "Ann", "Apps", "user", northName)
+	sys := w.signInBrowser(w.sysName)
+	sys.get("/live/admin/users/"+username).wantText("Signed in", "<td>None</td>") // the API sign-in: no application
+
+	rp := newRelyingParty(t, w.env, "live")
+	b := w.ssoBrowser()
+	r := b.signInFor(b.open(rp.authURL()), username, goodPassword)
+	if r.Status != http.StatusOK || !strings.Contains(r.text(), "signed in to the app") {
+		t.Fatalf("single sign-on ended at %s (%d): %.300s", r.URL, r.Status, r.Body)
+	}
+	page := sys.get("/live/admin/users/" + username)
+	page.wantText(`id="user-sessions"`, "<td>Test HMIS</td>", "127.0.0.1")
+	w.signInBrowser(w.northAdminName).get("/live/admin/users/" + username).wantText("<td>Test HMIS</td>")
+
+	sys.post("/live/admin/users/"+username+"/end-sessions", nil).wantText(`id="no-sessions"`, "Ann is not signed in anywhere right now.").
+		lackText("<td>Test HMIS</td>")
+}
