@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
@@ -61,6 +62,8 @@ func (s *Server) oidcEndpoint(w http.ResponseWriter, r *http.Request) {
 				HttpOnly: true, Secure: s.opt.Secure, SameSite: http.SameSiteLaxMode})
 		}
 		ctx = oidc.WithBrowser(ctx, browser)
+		s.authorize(w, r.WithContext(ctx), site, h)
+		return
 	case "/oidc/end_session":
 		var p *auth.Principal
 		if token := s.cookieToken(r, site); token != "" {
@@ -72,6 +75,58 @@ func (s *Server) oidcEndpoint(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	h.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// authorize serves an authorization request. A request the library cannot send back to the
+// application (an unknown client, a redirect address nobody registered) it answers with a line
+// of plain text; a person sees our error page instead, saying the application is not set up
+// to sign in here and whom to tell.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, h http.Handler) {
+	rec := &bufferedResponse{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status >= 400 && strings.HasPrefix(rec.header.Get("Content-Type"), "text/plain") {
+		s.log.InfoContext(r.Context(), "authorization request refused", "site", site.Key, "reason", strings.TrimSpace(rec.body.String()))
+		s.errorPage(w, r, site, &httpError{status: rec.status, err: hmisauth.Errorf(hmisauth.EINVALID,
+			"The application that sent you here is not set up to sign in through %s (%s). Tell the helpdesk at %s which application it was.",
+			site.Name, appProblem(rec.body.String()), site.Helpdesk.Contact())})
+		return
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
+}
+
+// appProblem words the library's refusal for the error page.
+func appProblem(text string) string {
+	switch t := strings.ToLower(text); {
+	case strings.Contains(t, "redirect_uri"):
+		return "its return address is not registered"
+	case strings.Contains(t, "client"):
+		return "it is not registered"
+	}
+	return "its request is not valid"
+}
+
+// bufferedResponse holds a response until it is known what to send.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
 }
 
 // continueView is the sign-in step's page when it cannot go on.

@@ -341,3 +341,20 @@ func TestLockedAndDisabledAccountsAtTheApplication(t *testing.T) {
 	r = b.open(rp.authURL())
 	r.wantPath("/live/login")
 }
+
+// A request the application cannot be answered at (a return address nobody registered) stops
+// here, on a page that says what is wrong and whom to tell: never a redirect to that address.
+func TestAnUnregisteredReturnAddressGetsAPage(t *testing.T) {
+	e := newEnv(t)
+	e.realTime()
+	rp := newRelyingParty(t, e, "live")
+	q := url.Values{"client_id": {rp.client.ID}, "redirect_uri": {"https://evil.example/cb"}, "response_type": {"code"},
+		"scope": {"openid"}, "state": {"s"}}
+	r := e.ssoBrowser().open(e.srv.URL + "/live/oidc/authorize?" + q.Encode())
+	if r.Status != http.StatusBadRequest || r.URL.Host == "evil.example" {
+		t.Fatalf("status %d at %s", r.Status, r.URL)
+	}
+	r.wantText("not set up to sign in through HMIS Live", "its return address is not registered", helpdeskEmail)
+	q.Set("client_id", "nobody")
+	e.ssoBrowser().open(e.srv.URL+"/live/oidc/authorize?"+q.Encode()).wantText("it is not registered")
+}
