@@ -229,6 +229,22 @@ var logoutTests = append(sessionEndingTests(), []test{
 		n.Attempts, n.SentAt = 2, at(61)
 		wantLogouts(t, s, n)
 	}},
+	{"DeleteExpiredOIDCRemovesNoticesSettledBeforeBefore", func(t *testing.T, s hmisauth.Store) {
+		f := newLogoutFixture(t, s)
+		sent, abandoned, late, pending := owe(t, s, f, "sent", 0), owe(t, s, f, "abandoned", 0), owe(t, s, f, "late", 0), owe(t, s, f, "pending", 0)
+		claimNotices(t, s, t0, 10)
+		must(t, s.LogoutSent(t.Context(), sent.ID, at(10)))
+		must(t, s.AbandonLogout(t.Context(), abandoned.ID, at(10), "gone"))
+		must(t, s.LogoutSent(t.Context(), late.ID, at(20)))
+		must(t, s.LogoutFailed(t.Context(), pending.ID, at(30), "503"))
+		must(t, s.DeleteExpiredOIDC(t.Context(), at(3600), at(20)))
+		var left []int64
+		for _, n := range logouts(t, s) {
+			left = append(left, n.ID)
+		}
+		slices.Sort(left)
+		equal(t, "notices left", left, []int64{late.ID, pending.ID})
+	}},
 	{"LogoutNoticesListsNewestFirst", func(t *testing.T, s hmisauth.Store) {
 		f := newLogoutFixture(t, s)
 		var want []*hmisauth.LogoutNotice
