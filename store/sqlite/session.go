@@ -64,20 +64,23 @@ func endSessions(ctx context.Context, tx *sql.Tx, reason string, at time.Time, w
 }
 
 // queueLogouts queues, for each session matching where that is about to end, one logout
-// notice per client it signed in to that has a back-channel logout URI, due at once. It must
-// run in the transaction that deletes the sessions, before the delete: the client links go
-// with them.
+// notice per client it signed in to that has a back-channel logout URI, made and due at at.
+// A zero at is the session's last use (DeleteSession is given no time): by the caller's clock
+// like every time the store keeps, and never after the sign-out, so the notice is due at once
+// for a worker on that clock. It must run in the transaction that deletes the sessions, before
+// the delete: the client links go with them.
 func queueLogouts(ctx context.Context, tx *sql.Tx, at time.Time, where string, args ...any) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO oidc_logout_notices (site, client_id, uri, subject, sid, created_at, next_attempt_at)
-		SELECT c.site, c.id, c.backchannel_logout_uri, coalesce(u.subject, ''), coalesce(s.sid, ''), ?, ?
-		FROM (SELECT id, user_id, sid FROM sessions WHERE `+where+`) s
+		SELECT c.site, c.id, c.backchannel_logout_uri, coalesce(u.subject, ''), coalesce(s.sid, ''), s.at, s.at
+		FROM (SELECT id, user_id, sid, coalesce(?, last_seen_at, created_at, ?) AS at
+			FROM sessions WHERE `+where+`) s
 		JOIN oidc_session_clients sc ON sc.session_id = s.id
 		JOIN oidc_clients c ON c.site = sc.site AND c.id = sc.client_id
 		JOIN users u ON u.id = s.user_id
 		WHERE c.backchannel_logout_uri <> ''
 		ORDER BY s.id, sc.first_at, sc.rowid`,
-		append([]any{micros(at), micros(at)}, args...)...)
+		append([]any{micros(at), micros(now())}, args...)...)
 	return err
 }
 
@@ -162,8 +165,8 @@ func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time) (err e
 
 // DeleteSession ends one session, its tokens with it. Ending one that has already ended is not
 // an error: two tabs signing out at once both succeed. A sign-out (signOut) queues its
-// back-channel logouts in the same transaction, made and due at the store's own clock (now()):
-// the method is given no time. A time-out queues none.
+// back-channel logouts in the same transaction, made and due at the session's last use (the
+// method is given no time; see queueLogouts). A time-out queues none.
 func (s *Store) DeleteSession(ctx context.Context, id int64, signOut bool) (err error) {
 	defer wrap(&err, "delete session")
 	if !signOut {
@@ -173,7 +176,7 @@ func (s *Store) DeleteSession(ctx context.Context, id int64, signOut bool) (err 
 		})
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := queueLogouts(ctx, tx, now(), `id = ?`, id); err != nil {
+		if err := queueLogouts(ctx, tx, time.Time{}, `id = ?`, id); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)

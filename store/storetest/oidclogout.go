@@ -43,8 +43,8 @@ func (f *logoutFixture) wantEnded(t *testing.T, s hmisauth.Store, desk, laptop b
 	wantRefresh(t, s, map[string]bool{"rt-desk-hmis": !desk, "rt-desk-beds": !desk, "rt-laptop-hmis": !laptop, "rt-other-hmis": true})
 }
 
-// wantNotices checks the store holds one notice to hmis-app for each session given, made at
-// when (zero: at the store's own clock, so any time, with the next attempt equal to it).
+// wantNotices checks the store holds one notice to hmis-app for each session given, made and
+// due at when.
 func (f *logoutFixture) wantNotices(t *testing.T, s hmisauth.Store, when time.Time, ended ...*hmisauth.Session) {
 	t.Helper()
 	got := logouts(t, s)
@@ -56,26 +56,23 @@ func (f *logoutFixture) wantNotices(t *testing.T, s hmisauth.Store, when time.Ti
 	for i, n := range got {
 		want := notice(f.hmis, f.u, ended[i], when)
 		want.ID = n.ID
-		if when.IsZero() {
-			if n.CreatedAt.IsZero() {
-				t.Errorf("notice for %s: no creation time", n.SID)
-			}
-			want.CreatedAt, want.NextAttemptAt = n.CreatedAt, n.CreatedAt
-		}
 		equal(t, "notice "+n.SID, n, want)
 	}
 }
 
 // sessionEndings are every explicit way a session ends: each ends desk, some laptop too, and
-// says when (zero: DeleteSession, which is given no time).
+// says when the notices are made and due. DeleteSession is given no time: its notices are
+// made at the session's last use, by the caller's clock like every other time and never after
+// the sign-out, so a worker on that clock finds them due at once.
 var sessionEndings = []struct {
 	name   string
 	laptop bool // laptop ends too
 	end    func(t *testing.T, s hmisauth.Store, f *logoutFixture) time.Time
 }{
 	{"DeleteSessionSigningOut", false, func(t *testing.T, s hmisauth.Store, f *logoutFixture) time.Time {
+		must(t, s.TouchSession(t.Context(), f.desk.ID, at(9)))
 		must(t, s.DeleteSession(t.Context(), f.desk.ID, true))
-		return time.Time{}
+		return at(9)
 	}},
 	{"DeleteUserSessions", false, func(t *testing.T, s hmisauth.Store, f *logoutFixture) time.Time {
 		must(t, s.DeleteUserSessions(t.Context(), f.u.ID, f.laptop.ID, hmisauth.EndedByUser, at(10)))
