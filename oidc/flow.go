@@ -63,6 +63,11 @@ func (q *Request) ID() string { return q.r.ID }
 // Site is the request's site.
 func (q *Request) Site() *hmisauth.Site { return q.sp.site }
 
+// ReturnOrigin is the scheme://host[:port] the browser goes back to with the code: pages
+// whose forms may end there must allow it (the Content-Security-Policy's form-action also
+// covers the redirects after a form).
+func (q *Request) ReturnOrigin() string { return originOf(q.r.RedirectURI) }
+
 // LoginHint is the username the application suggests, if any.
 func (q *Request) LoginHint() string { return q.r.LoginHint }
 

@@ -227,6 +227,23 @@ func (s *Server) signInRequest(r *http.Request, site *hmisauth.Site) *oidc.Reque
 	return q
 }
 
+// appOrigin is the origin of the application the browser is signing in for (its continue
+// cookie), or "".
+func (s *Server) appOrigin(r *http.Request, site *hmisauth.Site) string {
+	if site == nil || s.opt.OIDC == nil {
+		return ""
+	}
+	id := s.cookieValue(r, site, continueCookie)
+	if id == "" {
+		return ""
+	}
+	q, err := s.opt.OIDC.Request(r.Context(), site.Key, id, s.cookieValue(r, site, browserCookie))
+	if err != nil {
+		return ""
+	}
+	return q.ReturnOrigin()
+}
+
 // logoutConfirmPage asks before signing out: an application sent the browser to end_session
 // without saying whose session it means (no id_token_hint), which any web page could do.
 func (s *Server) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {

@@ -32,6 +32,11 @@ func TestAnApplicationSignsItsUserInThroughTheSite(t *testing.T) {
 	b := e.ssoBrowser()
 	r := b.open(rp.authURL())
 	r.wantText("Sign in to continue to <strong>Test HMIS</strong>")
+	// Browsers apply form-action to the redirects after a form: the sign-in form must be
+	// allowed to end at the application.
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+rp.srv.URL+";") {
+		t.Errorf("the sign-in page's policy does not let its form end at the application: %s", csp)
+	}
 	r = b.signInFor(r, username, goodPassword)
 	if r.URL.Host != strings.TrimPrefix(rp.srv.URL, "http://") || r.Status != http.StatusOK {
 		t.Fatalf("after signing in the browser is at %s (%d): %s", r.URL, r.Status, r.Body)

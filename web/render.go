@@ -174,6 +174,12 @@ func (s *Server) renderData(w http.ResponseWriter, r *http.Request, status int, 
 		s.internalError(w, r)
 		return
 	}
+	if origin := s.appOrigin(r, v.Site); origin != "" {
+		// A form on this page may end, after its redirects, at the application a sign-in is
+		// for; browsers apply form-action to those redirects too.
+		w.Header().Set("Content-Security-Policy",
+			strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+origin, 1))
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
