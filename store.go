@@ -312,14 +312,17 @@ type Store interface {
 
 	// IssueTokens stores an access token and, when rt is not nil, a refresh token, and
 	// appends the events ctx carries, in one transaction. It is refused with ENOTFOUND,
-	// storing nothing, when the session at.SessionID has ended, or at.AuthRequestID was
-	// replayed: a token never outlives its session, and a replayed code gets nothing more.
+	// storing nothing, when the session at.SessionID has ended, at.AuthRequestID was replayed
+	// or is not done, the request's session is not at.SessionID, or that session did not sign
+	// in to at.ClientID: a token never outlives its session, and a replayed code gets nothing
+	// more.
 	IssueTokens(ctx context.Context, at *AccessToken, rt *RefreshToken) error
 	// RefreshToken finds a refresh token by hash, rotated or not (ENOTFOUND when unknown).
 	RefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
 	// RotateRefreshToken uses the refresh token oldHash: it is marked rotated at now, next
 	// (its family's new token) and at are stored, and the events ctx carries appended, in
-	// one transaction. Of parallel uses of one token exactly one succeeds. A token already
+	// one transaction. next and at take the old token's Family, Site, ClientID, UserID,
+	// SessionID and AuthRequestID whatever they held. Of parallel uses of one token exactly one succeeds. A token already
 	// rotated is reuse: its whole family (refresh and access tokens) is revoked and the answer
 	// is ERefreshReused; a token unknown, expired at now or whose session ended is ENOTFOUND.
 	// Neither of those appends ctx's events.
@@ -333,14 +336,16 @@ type Store interface {
 	// RevokeAccessToken removes one access token's record, appending ctx's events when there
 	// was one; it reports whether there was.
 	RevokeAccessToken(ctx context.Context, site, id string) (bool, error)
-	// SessionClients lists, for each of the user's sessions, the clients it signed in to
-	// (client IDs, in the order first signed in).
+	// SessionClients lists, for each of the user's sessions that signed in to a client, the
+	// clients (client IDs, in the order first signed in); other sessions have no entry.
 	SessionClients(ctx context.Context, userID int64) (map[int64][]string, error)
 
 	// Ending a session (DeleteSession with signOut, DeleteUserSessions, EndUserSession,
 	// SetPassword, SetDisabled, ResetSecondFactors, a single-session CreateSession) revokes
 	// its tokens and queues, in the same transaction, one LogoutNotice for each client with a
-	// back-channel logout URI that the session signed in to. A session that times out
+	// back-channel logout URI that the session signed in to, made and due at the method's
+	// time (for DeleteSession, which has none, the session's last use: by the caller's clock
+	// and never after the sign-out, so due at once). A session that times out
 	// (DeleteExpiredSessions, or DeleteSession without signOut) loses its tokens but queues
 	// nothing: an application the user is still working in is not interrupted.
 
