@@ -15,11 +15,16 @@ run:
 build:
 	$(GO) build -o bin/hmisauth ./cmd/hmisauth
 
-## test: install what the suite needs (Chromium), then run every check
+# Programs the tests run that are built outside the repository (oauth2-proxy), and where the
+# end-to-end test finds oauth2-proxy; set HMISAUTH_OAUTH2_PROXY to use another build.
+TOOLS_BIN             ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hmisauth-test-tools/bin
+HMISAUTH_OAUTH2_PROXY ?= $(TOOLS_BIN)/oauth2-proxy
+
+## test: install what the suite needs (Chromium, oauth2-proxy), then run every check
 test: deps check unit fuzz
 
 deps:
-	scripts/install-test-deps.sh
+	TOOLS_BIN="$(TOOLS_BIN)" scripts/install-test-deps.sh
 
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -27,7 +32,7 @@ check:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	HMISAUTH_OAUTH2_PROXY="$(HMISAUTH_OAUTH2_PROXY)" $(GO) test -race -count=1 -timeout 20m ./...
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

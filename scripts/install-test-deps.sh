@@ -1,30 +1,61 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs and a fresh machine lacks: Chromium for the browser tests,
-# from Debian's packages. Safe to run again: it installs only what is missing.
+# from Debian's packages, and oauth2-proxy for the end-to-end test of a proxied application,
+# built with `go install` into a cache folder (the Makefile tells the tests where). Safe to run
+# again: it installs only what is missing.
 set -euo pipefail
+
+# The oauth2-proxy the test runs; its binary lives outside the repository, in the user's cache.
+OAUTH2_PROXY_MODULE=github.com/oauth2-proxy/oauth2-proxy/v7
+OAUTH2_PROXY_VERSION=v7.15.6
+TOOLS_BIN="${TOOLS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/hmisauth-test-tools/bin}"
 
 have_chromium() {
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
 		command -v google-chrome >/dev/null 2>&1
 }
 
-if have_chromium; then
-	exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
-	if command -v sudo >/dev/null 2>&1; then
-		SUDO=sudo
-	else
-		echo "install-test-deps: Chromium is missing and I am not root; install the 'chromium' package." >&2
-		exit 1
+install_chromium() {
+	if have_chromium; then
+		return 0
 	fi
-else
-	SUDO=
-fi
+	local sudo=
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then
+			sudo=sudo
+		else
+			echo "install-test-deps: Chromium is missing and I am not root; install the 'chromium' package." >&2
+			exit 1
+		fi
+	fi
+	echo "install-test-deps: installing Chromium (Debian package 'chromium') for the browser tests"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+	have_chromium
+}
 
-echo "install-test-deps: installing Chromium (Debian package 'chromium') for the browser tests"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
-have_chromium
+# install_oauth2_proxy builds the pinned version unless that version is already in the cache.
+# It builds into a fresh folder and moves the binary in, so an interrupted build never leaves
+# a half-written program where the test looks.
+install_oauth2_proxy() {
+	local bin="$TOOLS_BIN/oauth2-proxy"
+	# `go install` leaves the program's own --version "undefined"; the build information in
+	# the binary names the module version it was built from.
+	if [ -x "$bin" ] && go version -m "$bin" 2>/dev/null |
+		grep -qE "^[[:space:]]+mod[[:space:]]+$OAUTH2_PROXY_MODULE[[:space:]]+$OAUTH2_PROXY_VERSION[[:space:]]"; then
+		return 0
+	fi
+	echo "install-test-deps: installing oauth2-proxy $OAUTH2_PROXY_VERSION into $TOOLS_BIN (go install; takes a few minutes)"
+	mkdir -p "$TOOLS_BIN"
+	tmp=$(mktemp -d "$TOOLS_BIN/.install.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	# Outside the repository and with no GOFLAGS of ours, so nothing of this project (go.mod,
+	# go.work, -mod=…) plays a part in the build.
+	(cd "$tmp" && GOBIN="$tmp" GOWORK=off GOFLAGS= go install "$OAUTH2_PROXY_MODULE@$OAUTH2_PROXY_VERSION")
+	mv -f "$tmp/oauth2-proxy" "$bin"
+	echo "install-test-deps: installed $bin"
+}
+
+install_chromium
+install_oauth2_proxy
