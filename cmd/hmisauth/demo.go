@@ -77,7 +77,8 @@ func (a *app) startDemo(ctx context.Context, g *globals, addr string) (stop func
 			a.log.Error("demo app", "err", err)
 		}
 	}()
-	fmt.Fprintf(g.stdout, "Demo HMIS app: %s/ (signs in through %s)\n", base, name)
+	// Printed with the server's own lines, once it listens.
+	a.banner = append(a.banner, fmt.Sprintf("Demo HMIS app: %s/ (signs in through %s)\n", base, name))
 	return func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -72,6 +72,8 @@ type app struct {
 	oidc   *oidc.Provider
 	hasher *password.Hasher
 	log    *slog.Logger
+	// banner holds lines serve prints once it listens (the demo application's address).
+	banner []string
 	// wake is signalled when the rules queue reset requests or e-mail, so serve's background
 	// work starts at once instead of at its next poll.
 	wake chan struct{}

@@ -110,6 +110,9 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 	if a.cfg.Mail.Transport == "dev" {
 		fmt.Fprintf(g.stdout, "E-mails are not sent in this mode: read them at %s/dev/mail\n", a.cfg.PublicURL)
 	}
+	for _, line := range a.banner {
+		fmt.Fprint(g.stdout, line)
+	}
 
 	select {
 	case err := <-errc:
