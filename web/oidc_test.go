@@ -361,5 +361,5 @@ func TestAnUnregisteredReturnAddressGetsAPage(t *testing.T) {
 	}
 	r.wantText("not set up to sign in through HMIS Live", "its return address is not registered", helpdeskEmail)
 	q.Set("client_id", "nobody")
-	e.ssoBrowser().open(e.srv.URL+"/live/oidc/authorize?"+q.Encode()).wantText("it is not registered")
+	e.ssoBrowser().open(e.srv.URL + "/live/oidc/authorize?" + q.Encode()).wantText("it is not registered")
 }
