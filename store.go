@@ -106,6 +106,9 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session, single bool) error
 	// SessionByToken finds a session by the hash of its token.
 	SessionByToken(ctx context.Context, tokenHash []byte) (*Session, error)
+	// Session finds a session by its ID (a token's, for single sign-on), whether or not it
+	// timed out (the caller decides, by the site's policy); ENOTFOUND once it ended.
+	Session(ctx context.Context, id int64) (*Session, error)
 	// TouchSession records use of the session at the given time.
 	TouchSession(ctx context.Context, id int64, at time.Time) error
 	// DeleteSession ends one session: a sign-out (signOut: its applications are told, see

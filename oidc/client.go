@@ -148,11 +148,47 @@ func originOf(raw string) string {
 	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
-// loadClient finds a client of the site; ENOTFOUND as errUnknownClient.
+// clientMemo holds the client records one request has read: a token request looks its client
+// up three times (the library twice, the token's checks once). It lives as long as the
+// request, so a change to a client (a new secret, a removal) counts from the next request on.
+type clientMemo struct {
+	mu      sync.Mutex
+	clients map[string]*hmisauth.Client
+}
+
+type clientMemoKey struct{}
+
+// withClientMemo returns ctx with an empty memo for the request.
+func withClientMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, clientMemoKey{}, &clientMemo{clients: map[string]*hmisauth.Client{}})
+}
+
+// loadClient finds a client of the site; ENOTFOUND as errUnknownClient. The record is shared:
+// callers must not change it.
 func (sp *siteProvider) loadClient(ctx context.Context, id string) (*hmisauth.Client, error) {
 	if id == "" || len(id) > 200 {
 		return nil, errUnknownClient()
 	}
+	memo, _ := ctx.Value(clientMemoKey{}).(*clientMemo)
+	if memo != nil {
+		memo.mu.Lock()
+		c := memo.clients[id]
+		memo.mu.Unlock()
+		if c != nil {
+			return c, nil
+		}
+	}
+	c, err := sp.readClient(ctx, id)
+	if err == nil && memo != nil {
+		memo.mu.Lock()
+		memo.clients[id] = c
+		memo.mu.Unlock()
+	}
+	return c, err
+}
+
+// readClient reads a client from the store.
+func (sp *siteProvider) readClient(ctx context.Context, id string) (*hmisauth.Client, error) {
 	c, err := sp.p.store.Client(ctx, sp.site.Key, id)
 	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 		return nil, errUnknownClient()

@@ -107,7 +107,7 @@ func (p *Provider) check(spec *ClientSpec) error {
 	return nil
 }
 
-// checkURIs trims and checks a list of addresses (at least least of them).
+// checkURIs trims and checks a list of addresses (at least `least` of them).
 func (p *Provider) checkURIs(field, label string, uris []string, least int) ([]string, error) {
 	var out []string
 	for _, u := range uris {
@@ -313,6 +313,7 @@ func (p *Provider) RotateSecret(ctx context.Context, site, id string) (string, e
 	if err := p.store.UpdateClient(ctx, c); err != nil {
 		return "", err
 	}
+	p.changed(site)
 	return secret, nil
 }
 
@@ -326,7 +327,11 @@ func (p *Provider) FinishRotation(ctx context.Context, site, id string) error {
 		return hmisauth.Errorf(hmisauth.EINVALID, "The application %s has no secret rotation under way.", clientLabel(c))
 	}
 	c.OldSecretHash, c.UpdatedAt = nil, p.clock.Now()
-	return p.store.UpdateClient(p.audit(ctx, site, hmisauth.EventClientSecret, clientLabel(c)+": the old secret no longer works"), c)
+	if err := p.store.UpdateClient(p.audit(ctx, site, hmisauth.EventClientSecret, clientLabel(c)+": the old secret no longer works"), c); err != nil {
+		return err
+	}
+	p.changed(site)
+	return nil
 }
 
 // RemoveClient removes a client with everything it holds: its tokens stop working at once.

@@ -210,10 +210,12 @@ func (sp *siteProvider) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// intercept runs inside the library's router (after its CORS and issuer handling): refresh
-// grants are answered by refresh, which issues no new ID token.
+// intercept runs inside the library's router (after its CORS and issuer handling): it gives
+// the request its client memo, and refresh grants are answered by refresh, which issues no
+// new ID token.
 func (sp *siteProvider) intercept(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(withClientMemo(r.Context()))
 		if r.URL.Path == "/"+tokenPath && r.Method == http.MethodPost && isRefreshGrant(r) {
 			sp.refresh(w, r)
 			return

@@ -12,8 +12,9 @@ import (
 // authRequest is op.AuthRequest over a stored authorization request; subject is the user's
 // sub once the user has signed in.
 type authRequest struct {
-	r       *hmisauth.AuthRequest
-	subject string
+	r        *hmisauth.AuthRequest
+	subject  string
+	username string // for the audit log
 	// session is the hmisauth session the user signed in with, once known (at the token
 	// endpoint): tokens die with it.
 	session *hmisauth.Session
@@ -44,9 +45,10 @@ func (a *authRequest) Done() bool                         { return a.r.Done() }
 
 // refreshRequest is op.RefreshTokenRequest over a stored refresh token.
 type refreshRequest struct {
-	t       *hmisauth.RefreshToken
-	subject string
-	session *hmisauth.Session
+	t        *hmisauth.RefreshToken
+	subject  string
+	username string // for the audit log
+	session  *hmisauth.Session
 	// scopes are those asked for in this refresh (a subset of the token's), for the new
 	// access token; the new refresh token keeps the token's own.
 	scopes []string

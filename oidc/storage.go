@@ -153,38 +153,34 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, err
 	}
-	return &authRequest{r: ar, subject: u.Subject, session: sess}, nil
+	return &authRequest{r: ar, subject: u.Subject, username: u.Username, session: sess}, nil
 }
 
 // userSession loads a token's user and the session it came from; a session that ended or
 // timed out is invalid_grant: nothing an application holds outlives it.
 func (s *storage) userSession(ctx context.Context, userID, sessionID int64) (*hmisauth.User, *hmisauth.Session, error) {
+	sess, err := s.store().Session(ctx, sessionID)
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND || (err == nil && sess.UserID != userID) {
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("the sign-in this came from has ended")
+	} else if err != nil {
+		return nil, nil, oidc.ErrServerError().WithParent(err)
+	}
+	now, pol := s.now(), s.site().Policy.Session
+	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(pol.Idle)) {
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("the sign-in this came from has timed out")
+	}
 	u, err := s.store().UserByID(ctx, userID)
 	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 		return nil, nil, oidc.ErrInvalidGrant().WithDescription("the user is gone")
 	} else if err != nil {
 		return nil, nil, oidc.ErrServerError().WithParent(err)
 	}
-	sessions, err := s.store().UserSessions(ctx, userID)
-	if err != nil {
+	if reason, err := s.sp.p.auth.Blocked(ctx, s.site(), u); err != nil {
 		return nil, nil, oidc.ErrServerError().WithParent(err)
+	} else if reason != "" {
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("the user may not sign in now")
 	}
-	now, pol := s.now(), s.site().Policy.Session
-	for _, sess := range sessions {
-		if sess.ID != sessionID {
-			continue
-		}
-		if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(pol.Idle)) {
-			break
-		}
-		if reason, err := s.sp.p.auth.Blocked(ctx, s.site(), u); err != nil {
-			return nil, nil, oidc.ErrServerError().WithParent(err)
-		} else if reason != "" {
-			return nil, nil, oidc.ErrInvalidGrant().WithDescription("the user may not sign in now")
-		}
-		return u, sess, nil
-	}
-	return nil, nil, oidc.ErrInvalidGrant().WithDescription("the sign-in this came from has ended")
+	return u, sess, nil
 }
 
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
@@ -239,7 +235,7 @@ func (s *storage) issue(ctx context.Context, ar *authRequest, refresh bool) (str
 		at.Family = rt.Family
 		detail += ", and a refresh token"
 	}
-	ctx = hmisauth.WithEvent(ctx, s.userEvent(ctx, c, ar.r.UserID, hmisauth.EventTokensIssued, detail))
+	ctx = hmisauth.WithEvent(ctx, s.appEvent(ctx, c, ar.username, hmisauth.EventTokensIssued, detail))
 	switch err := s.store().IssueTokens(ctx, at, rt); hmisauth.ErrorCode(err) {
 	case "":
 		return at.ID, token, at.ExpiresAt, nil
@@ -266,7 +262,7 @@ func (s *storage) rotate(ctx context.Context, r *refreshRequest, current string)
 	at := &hmisauth.AccessToken{ID: randomID(), Site: s.siteKey(), ClientID: c.ID, UserID: r.t.UserID,
 		SessionID: r.t.SessionID, AuthRequestID: r.t.AuthRequestID, Family: r.t.Family, Scopes: r.scopes,
 		CreatedAt: now, ExpiresAt: s.tokenExpiry(c, sess, now)}
-	ev := s.userEvent(ctx, c, r.t.UserID, hmisauth.EventTokensRefreshed,
+	ev := s.appEvent(ctx, c, r.username, hmisauth.EventTokensRefreshed,
 		fmt.Sprintf("%s: access token until %s", clientLabel(c), s.clockText(at.ExpiresAt)))
 	err = s.store().RotateRefreshToken(hmisauth.WithEvent(ctx, ev), hashOf(current), now, next, at)
 	switch hmisauth.ErrorCode(err) {
@@ -353,7 +349,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
-	return &refreshRequest{t: t, subject: u.Subject, session: sess, scopes: t.Scopes}, nil
+	return &refreshRequest{t: t, subject: u.Subject, username: u.Username, session: sess, scopes: t.Scopes}, nil
 }
 
 // TerminateSession is not used: TerminateSessionFromRequest is.
@@ -645,7 +641,12 @@ func (s *storage) userEvent(ctx context.Context, c *hmisauth.Client, userID int6
 	if u, err := s.store().UserByID(ctx, userID); err == nil {
 		subject = u.Username
 	}
-	ev := s.event(ctx, action, subject, detail)
+	return s.appEvent(ctx, c, subject, action, detail)
+}
+
+// appEvent is userEvent for a user whose username is known.
+func (s *storage) appEvent(ctx context.Context, c *hmisauth.Client, username, action, detail string) *hmisauth.Event {
+	ev := s.event(ctx, action, username, detail)
 	ev.Actor = "app:" + c.ID
 	return ev
 }

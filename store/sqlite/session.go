@@ -131,6 +131,12 @@ func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (_ *hmisau
 	return scanSession(s.readRow(ctx, `SELECT `+sessionColumns+` WHERE token_hash = ?`, tokenHash))
 }
 
+// Session finds a session by its ID.
+func (s *Store) Session(ctx context.Context, id int64) (_ *hmisauth.Session, err error) {
+	defer wrap(&err, "session")
+	return scanSession(s.readRow(ctx, `SELECT `+sessionColumns+` WHERE id = ?`, id))
+}
+
 // UserSessions lists the user's sessions, newest first (by creation, then by ID).
 func (s *Store) UserSessions(ctx context.Context, userID int64) (_ []*hmisauth.Session, err error) {
 	defer wrap(&err, "user sessions")

@@ -42,6 +42,16 @@ var sessionTests = []test{
 		must(t, err)
 		equal(t, "Session", got, sess)
 	}},
+	{"FindByIDUntilItEnds", func(t *testing.T, s hmisauth.Store) {
+		u := newUser(t, s, live, "jdoe")
+		sess := newSession(t, s, u, "tok", false)
+		got, err := s.Session(t.Context(), sess.ID)
+		must(t, err)
+		equal(t, "Session", got, sess)
+		must(t, s.DeleteSession(t.Context(), sess.ID, true))
+		_, err = s.Session(t.Context(), sess.ID)
+		wantCode(t, err, hmisauth.ENOTFOUND)
+	}},
 	{"UnknownTokenIsNotFound", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		newSession(t, s, u, "tok", false)
