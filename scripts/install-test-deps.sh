@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs and a fresh machine lacks: Chromium for the browser tests,
-# from Debian's packages, and oauth2-proxy for the end-to-end test of a proxied application,
-# built with `go install` into a cache folder (the Makefile tells the tests where). Safe to run
-# again: it installs only what is missing.
+# and Apache with mod_auth_openidc for the end-to-end test of an Apache-protected application,
+# from Debian's packages; oauth2-proxy for the end-to-end test of a proxied application, built
+# with `go install` into a cache folder (the Makefile tells the tests where). Safe to run again:
+# it installs only what is missing.
 set -euo pipefail
 
 # The oauth2-proxy the test runs; its binary lives outside the repository, in the user's cache.
@@ -15,24 +16,54 @@ have_chromium() {
 		command -v google-chrome >/dev/null 2>&1
 }
 
-install_chromium() {
-	if have_chromium; then
-		return 0
-	fi
+# apt_install installs Debian packages, as root or through sudo; the package lists are
+# brought up to date once per run, before the first install.
+apt_updated=
+apt_install() {
 	local sudo=
 	if [ "$(id -u)" -ne 0 ]; then
 		if command -v sudo >/dev/null 2>&1; then
 			sudo=sudo
 		else
-			echo "install-test-deps: Chromium is missing and I am not root; install the 'chromium' package." >&2
+			echo "install-test-deps: I am not root and there is no sudo; install the Debian packages: $*" >&2
 			exit 1
 		fi
 	fi
-	echo "install-test-deps: installing Chromium (Debian package 'chromium') for the browser tests"
 	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq
-	$sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+	if [ -z "$apt_updated" ]; then
+		$sudo apt-get update -qq
+		apt_updated=1
+	fi
+	$sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+install_chromium() {
+	if have_chromium; then
+		return 0
+	fi
+	echo "install-test-deps: installing Chromium (Debian package 'chromium') for the browser tests"
+	apt_install chromium fonts-dejavu-core
 	have_chromium
+}
+
+# Where web/apache_oidc_test.go looks for Apache and its modules: Debian's own paths.
+APACHE2=/usr/sbin/apache2
+APACHE2_MODULES=/usr/lib/apache2/modules
+
+# install_apache installs the Apache web server and mod_auth_openidc, each only when missing.
+# Debian's apache2-bin is the server and its modules without the system service: the test
+# starts its own Apache with its own configuration, and the full apache2 package would also
+# set up (and, where nothing forbids it, start) a system-wide Apache on port 80.
+install_apache() {
+	local want=()
+	[ -x "$APACHE2" ] && [ -f "$APACHE2_MODULES/mod_proxy_http.so" ] || want+=(apache2-bin)
+	[ -f "$APACHE2_MODULES/mod_auth_openidc.so" ] || want+=(libapache2-mod-auth-openidc)
+	if [ ${#want[@]} -eq 0 ]; then
+		return 0
+	fi
+	echo "install-test-deps: installing Apache with mod_auth_openidc (Debian packages: ${want[*]}) for the Apache test"
+	apt_install "${want[@]}"
+	[ -x "$APACHE2" ] && [ -f "$APACHE2_MODULES/mod_auth_openidc.so" ]
 }
 
 # install_oauth2_proxy builds the pinned version unless that version is already in the cache.
@@ -58,4 +89,5 @@ install_oauth2_proxy() {
 }
 
 install_chromium
+install_apache
 install_oauth2_proxy
