@@ -20,7 +20,8 @@ build:
 TOOLS_BIN             ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hmisauth-test-tools/bin
 HMISAUTH_OAUTH2_PROXY ?= $(TOOLS_BIN)/oauth2-proxy
 
-## test: install what the suite needs (Chromium, oauth2-proxy), then run every check
+## test: install what the suite needs (Chromium, oauth2-proxy, Apache with mod_auth_openidc),
+## then run every check
 test: deps check unit fuzz
 
 deps:
@@ -41,6 +42,7 @@ fuzz:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=100x ./password/... ./store/sqlite/
 	$(GO) test -run='^$$' -bench=LoginServer -benchtime=600x ./cmd/hmisauth/
+	$(GO) test -run='^$$' -bench=OIDC -benchtime=10000x ./cmd/hmisauth/
 
 clean:
 	rm -rf bin

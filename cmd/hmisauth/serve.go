@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -71,6 +72,8 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 		// under any sign-in load; GOMEMLIMIT in the environment overrides it.
 		debug.SetMemoryLimit(a.hasher.MemoryBytes() + memoryHeadroom)
 	}
+	// The OpenID Connect library logs through the default logger: let it be ours.
+	slog.SetDefault(a.log)
 	if err := a.announceAdministrators(ctx, g); err != nil {
 		return err
 	}
