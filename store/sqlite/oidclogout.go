@@ -153,6 +153,8 @@ func (s *Store) DeleteExpiredOIDC(ctx context.Context, now, before time.Time) (e
 		}{
 			{`DELETE FROM oidc_auth_requests WHERE expires_at < ?`, before},
 			{`DELETE FROM oidc_access_tokens WHERE expires_at <= ?`, now},
+			// A refresh token expires when its session does, and the session's end takes
+			// it; this finds only those whose session the sweep has not reached yet.
 			{`DELETE FROM oidc_refresh_tokens WHERE expires_at <= ?`, now},
 			{`DELETE FROM oidc_logout_notices WHERE sent_at < ?1 OR abandoned_at < ?1`, before},
 		} {

@@ -35,6 +35,9 @@ type Store struct {
 	r *sql.DB
 	// ws and rs are the pools' prepared statements (see stmts).
 	ws, rs *stmts
+	// ckpt copies the write-ahead log into the database in the background (see
+	// checkpointer), so that no commit pays for it.
+	ckpt *checkpointer
 }
 
 var _ hmisauth.Store = (*Store)(nil)
@@ -57,7 +60,8 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: create the database directory: %w", err)
 	}
 
-	w, err := sql.Open("sqlite", dsn(abs, "_txlock=immediate", "_pragma=journal_mode(WAL)"))
+	w, err := sql.Open("sqlite", dsn(abs, "_txlock=immediate", "_pragma=journal_mode(WAL)",
+		"_pragma=wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -76,7 +80,13 @@ func Open(path string) (*Store, error) {
 	n := max(4, runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r, ws: &stmts{db: w}, rs: &stmts{db: r}}, nil
+	ckpt, err := startCheckpointer(abs)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	return &Store{w: w, r: r, ws: &stmts{db: w}, rs: &stmts{db: r}, ckpt: ckpt}, nil
 }
 
 // dsn is the driver's connection string for the file: a file: URI, so a path with '?' or '#'
@@ -139,7 +149,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.rs.close(), s.ws.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.ckpt.stop(), s.rs.close(), s.ws.close(), s.r.Close(), s.w.Close())
 }
 
 // write runs fn in one write transaction, then appends the events ctx carries in it: the log

@@ -108,7 +108,8 @@ CREATE TABLE oidc_access_tokens (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX oidc_access_tokens_session ON oidc_access_tokens (session_id, family);
-CREATE INDEX oidc_access_tokens_expires ON oidc_access_tokens (expires_at);
+-- No index on expires_at: every grant writes here, and the sweep that deletes expired
+-- tokens (every few minutes) can afford to read the table.
 
 -- A rotated token stays (rotated_at set) until it expires, so its reuse is recognised and
 -- revokes the family.
@@ -130,7 +131,7 @@ CREATE TABLE oidc_refresh_tokens (
 
 CREATE INDEX oidc_refresh_tokens_family ON oidc_refresh_tokens (family);
 CREATE INDEX oidc_refresh_tokens_session ON oidc_refresh_tokens (session_id);
-CREATE INDEX oidc_refresh_tokens_expires ON oidc_refresh_tokens (expires_at);
+-- No index on expires_at either: a refresh token expires with its session, and goes with it.
 
 -- The clients a session signed in to, in the order it first did (first_at, then rowid):
 -- whom to tell when it ends.
