@@ -13,6 +13,7 @@ import (
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
+	"github.com/hmisauth/hmisauth/oidc"
 )
 
 // The whole code flow with a real relying party: the application sends the browser here, the
@@ -362,4 +363,78 @@ func TestAnUnregisteredReturnAddressGetsAPage(t *testing.T) {
 	r.wantText("not set up to sign in through HMIS Live", "its return address is not registered", helpdeskEmail)
 	q.Set("client_id", "nobody")
 	e.ssoBrowser().open(e.srv.URL + "/live/oidc/authorize?" + q.Encode()).wantText("it is not registered")
+}
+
+// PKCE is S256 only, and a public client (no secret) cannot do without it.
+func TestPKCEIsS256AndRequiredForPublicClients(t *testing.T) {
+	e := newEnv(t)
+	e.realTime()
+	username := e.activeUser("live", "Jane", "Doe", goodPassword)
+	rp := newRelyingParty(t, e, "live", func(s *oidc.ClientSpec) { s.Public = true })
+	b := e.ssoBrowser()
+	b.post("/live/login", url.Values{"username": {username}, "password": {goodPassword}}).wantPath("/live/account")
+	b.c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if strings.HasPrefix(req.URL.String(), rp.srv.URL) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	base := url.Values{"client_id": {rp.client.ID}, "redirect_uri": {rp.srv.URL + "/callback"}, "response_type": {"code"},
+		"scope": {"openid"}, "state": {"s"}}
+	for _, tc := range []struct{ challenge, method string }{{"", ""}, {"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "plain"}} {
+		q := url.Values{}
+		for k, v := range base {
+			q[k] = v
+		}
+		if tc.challenge != "" {
+			q.Set("code_challenge", tc.challenge)
+			q.Set("code_challenge_method", tc.method)
+		}
+		r := b.open(e.srv.URL + "/live/oidc/authorize?" + q.Encode())
+		if got := mustQuery(t, r.Header.Get("Location"), "error"); got != "invalid_request" {
+			t.Errorf("challenge %q method %q: error %q (%s)", tc.challenge, tc.method, got, r.Header.Get("Location"))
+		}
+	}
+	// With S256 the public client signs in, and redeems its code with no secret.
+	r := b.open(rp.authURL())
+	code := mustQuery(t, r.Header.Get("Location"), "code")
+	if code == "" {
+		t.Fatalf("no code with S256: %s", r.Header.Get("Location"))
+	}
+}
+
+// An application that is down when its user signs out is told later: the notice waits in
+// the store and is retried with backoff until it gets through.
+func TestBackChannelLogoutIsRetriedWhileTheApplicationIsDown(t *testing.T) {
+	e := newEnv(t)
+	e.realTime()
+	username := e.activeUser("live", "Jane", "Doe", goodPassword)
+	rp := newRelyingParty(t, e, "live")
+	b := e.ssoBrowser()
+	b.signInFor(b.open(rp.authURL()), username, goodPassword)
+	rp.lastSignIn()
+	rp.mu.Lock()
+	rp.backchannelDown = true
+	rp.mu.Unlock()
+	b.post("/live/logout", nil).wantPath("/live/login")
+	ctx := context.Background()
+	if n, err := e.oidc.DeliverLogouts(ctx); err != nil || n != 0 {
+		t.Fatalf("deliveries while the application is down: %d, %v", n, err)
+	}
+	rp.mu.Lock()
+	rp.backchannelDown = false
+	rp.mu.Unlock()
+	if n, _ := e.oidc.DeliverLogouts(ctx); n != 0 {
+		t.Fatal("a failed notice was retried at once, without waiting")
+	}
+	e.clock.Advance(2 * time.Minute)
+	if n, err := e.oidc.DeliverLogouts(ctx); err != nil || n != 1 {
+		t.Fatalf("deliveries after the backoff: %d, %v", n, err)
+	}
+	rp.mu.Lock()
+	got := len(rp.logouts)
+	rp.mu.Unlock()
+	if got != 1 {
+		t.Errorf("the application received %d logout tokens, want 1", got)
+	}
 }
