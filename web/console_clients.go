@@ -276,26 +276,36 @@ func (s *Server) clientPageAs(w http.ResponseWriter, r *http.Request, page strin
 }
 
 // consoleSaveClient saves the edit form.
-func (s *Server) consoleSaveClient(w http.ResponseWriter, r *http.Request) {
-	a := s.appsAdmin(w, r, true)
-	if a == nil {
-		return
+func (s *Server) consoleSaveClient() http.HandlerFunc {
+	return s.clientStep(func(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client) {
+		f := readClientForm(r)
+		spec, err := f.spec(oidc.SpecOf(c))
+		if err == nil {
+			_, err = s.opt.OIDC.UpdateClient(appsActor(r, a), a.Site().Key, c.ID, spec)
+		}
+		if err != nil {
+			s.clientRefused(w, r, a, c, f, err)
+			return
+		}
+		redirect(w, r, clientPath(a.Site(), c.ID)+"?done=client_saved")
+	})
+}
+
+// clientStep is a POST on one application's page: it finds the application (sysadmins only)
+// and runs do, which answers.
+func (s *Server) clientStep(do func(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a := s.appsAdmin(w, r, true)
+		if a == nil {
+			return
+		}
+		c, err := s.clientOf(r, a)
+		if err != nil {
+			s.consoleError(w, r, a.Site(), err)
+			return
+		}
+		do(w, r, a, c)
 	}
-	c, err := s.clientOf(r, a)
-	if err != nil {
-		s.consoleError(w, r, a.Site(), err)
-		return
-	}
-	f := readClientForm(r)
-	spec, err := f.spec(oidc.SpecOf(c))
-	if err == nil {
-		_, err = s.opt.OIDC.UpdateClient(appsActor(r, a), a.Site().Key, c.ID, spec)
-	}
-	if err != nil {
-		s.clientRefused(w, r, a, c, f, err)
-		return
-	}
-	redirect(w, r, clientPath(a.Site(), c.ID)+"?done=client_saved")
 }
 
 // clientRefused shows the application's page again with what the provider refused: a
@@ -312,58 +322,37 @@ func (s *Server) clientRefused(w http.ResponseWriter, r *http.Request, a *auth.A
 }
 
 // consoleRotateSecret gives the application a new secret and sends it to its one-time page.
-func (s *Server) consoleRotateSecret(w http.ResponseWriter, r *http.Request) {
-	a := s.appsAdmin(w, r, true)
-	if a == nil {
-		return
-	}
-	c, err := s.clientOf(r, a)
-	if err != nil {
-		s.consoleError(w, r, a.Site(), err)
-		return
-	}
-	secret, err := s.opt.OIDC.RotateSecret(appsActor(r, a), a.Site().Key, c.ID)
-	if err != nil {
-		s.clientRefused(w, r, a, c, nil, err)
-		return
-	}
-	s.handOverSecret(w, r, a.Site(), c.ID, secret)
+func (s *Server) consoleRotateSecret() http.HandlerFunc {
+	return s.clientStep(func(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client) {
+		secret, err := s.opt.OIDC.RotateSecret(appsActor(r, a), a.Site().Key, c.ID)
+		if err != nil {
+			s.clientRefused(w, r, a, c, nil, err)
+			return
+		}
+		s.handOverSecret(w, r, a.Site(), c.ID, secret)
+	})
 }
 
 // consoleFinishRotation stops the old secret of a rotation.
-func (s *Server) consoleFinishRotation(w http.ResponseWriter, r *http.Request) {
-	a := s.appsAdmin(w, r, true)
-	if a == nil {
-		return
-	}
-	c, err := s.clientOf(r, a)
-	if err != nil {
-		s.consoleError(w, r, a.Site(), err)
-		return
-	}
-	if err := s.opt.OIDC.FinishRotation(appsActor(r, a), a.Site().Key, c.ID); err != nil {
-		s.clientRefused(w, r, a, c, nil, err)
-		return
-	}
-	redirect(w, r, clientPath(a.Site(), c.ID)+"?done=rotation_finished")
+func (s *Server) consoleFinishRotation() http.HandlerFunc {
+	return s.clientStep(func(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client) {
+		if err := s.opt.OIDC.FinishRotation(appsActor(r, a), a.Site().Key, c.ID); err != nil {
+			s.clientRefused(w, r, a, c, nil, err)
+			return
+		}
+		redirect(w, r, clientPath(a.Site(), c.ID)+"?done=rotation_finished")
+	})
 }
 
 // consoleRemoveClient removes the application and goes back to the list.
-func (s *Server) consoleRemoveClient(w http.ResponseWriter, r *http.Request) {
-	a := s.appsAdmin(w, r, true)
-	if a == nil {
-		return
-	}
-	c, err := s.clientOf(r, a)
-	if err != nil {
-		s.consoleError(w, r, a.Site(), err)
-		return
-	}
-	if err := s.opt.OIDC.RemoveClient(appsActor(r, a), a.Site().Key, c.ID); err != nil {
-		s.clientRefused(w, r, a, c, nil, err)
-		return
-	}
-	redirect(w, r, adminPath(a.Site(), "clients")+"?done=client_removed")
+func (s *Server) consoleRemoveClient() http.HandlerFunc {
+	return s.clientStep(func(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client) {
+		if err := s.opt.OIDC.RemoveClient(appsActor(r, a), a.Site().Key, c.ID); err != nil {
+			s.clientRefused(w, r, a, c, nil, err)
+			return
+		}
+		redirect(w, r, adminPath(a.Site(), "clients")+"?done=client_removed")
+	})
 }
 
 // consoleClientSecret is the page that shows a new secret, once: it takes the secret from the
