@@ -1,10 +1,8 @@
 package config
 
 import (
-	"fmt"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,37 +13,9 @@ import (
 
 // decodeClients reads a site's clients: each client ID a group of keys.
 func (l *loader) decodeClients(path string, n *yaml.Node, v reflect.Value) {
-	n = resolve(n)
-	if isNull(n) {
-		return
-	}
-	if n.Kind != yaml.MappingNode {
-		l.errs = append(l.errs, fmt.Errorf("config: %s must be a group of applications (hmis-app: …), not %s (line %d)",
-			path, describe(n), n.Line))
-		return
-	}
-	clients := map[string]*hmisauth.ClientConfig{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || isMerge(k) {
-			l.errs = append(l.errs, fmt.Errorf("config: %s has a key that is not a client ID (line %d)", path, k.Line))
-			continue
-		}
-		child := join(path, k.Value)
-		if msg := checkClientID(k.Value); msg != "" {
-			l.errs = append(l.errs, fmt.Errorf("config: client ID %q %s (line %d)", k.Value, msg, k.Line))
-			continue
-		}
-		if _, dup := clients[k.Value]; dup {
-			l.errs = append(l.errs, fmt.Errorf("config: key %q is set twice (line %d)", child, k.Line))
-			continue
-		}
-		c := &hmisauth.ClientConfig{}
-		l.where[child] = "line " + strconv.Itoa(val.Line)
-		l.decodeStruct(child, val, reflect.ValueOf(c).Elem())
-		clients[k.Value] = c
-	}
-	v.Set(reflect.ValueOf(clients))
+	l.decodeKeyed(path, n, v, "client ID", "client ID", "applications (hmis-app: …)", checkClientID, func(string) reflect.Value {
+		return reflect.ValueOf(&hmisauth.ClientConfig{})
+	})
 }
 
 // checkClientID says what is wrong with a client ID, or "".

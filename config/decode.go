@@ -182,38 +182,48 @@ func (l *loader) decodeValue(path string, n *yaml.Node, v reflect.Value) {
 // decodeSites replaces the built-in sites with exactly the file's, each starting from the
 // defaults so that a site need only say what differs.
 func (l *loader) decodeSites(path string, n *yaml.Node, v reflect.Value) {
+	l.decodeKeyed(path, n, v, "site name", "site key", "sites (live: …)", checkSiteKey, func(key string) reflect.Value {
+		return reflect.ValueOf(defaultSite(key))
+	})
+}
+
+// decodeKeyed replaces the map v with exactly the group of keys n holds: each key checked by
+// check (what is wrong with it, or ""), its value a new *T from fresh(key) with the group's
+// keys applied. name and key say what a key is in messages ("site name", "site key"), many
+// the whole group.
+func (l *loader) decodeKeyed(path string, n *yaml.Node, v reflect.Value, name, key, many string,
+	check func(string) string, fresh func(key string) reflect.Value) {
 	n = resolve(n)
 	if isNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		l.errs = append(l.errs, fmt.Errorf("config: %s must be a group of sites (live: …), not %s (line %d)",
-			path, describe(n), n.Line))
+		l.errs = append(l.errs, fmt.Errorf("config: %s must be a group of %s, not %s (line %d)",
+			path, many, describe(n), n.Line))
 		return
 	}
-	sites := map[string]*hmisauth.Site{}
+	m := reflect.MakeMap(v.Type())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || isMerge(k) {
-			l.errs = append(l.errs, fmt.Errorf("config: %s has a key that is not a site name (line %d)", path, k.Line))
+			l.errs = append(l.errs, fmt.Errorf("config: %s has a key that is not a %s (line %d)", path, name, k.Line))
 			continue
 		}
-		key := k.Value
-		child := join(path, key)
-		if msg := checkSiteKey(key); msg != "" {
-			l.errs = append(l.errs, fmt.Errorf("config: site key %q %s (line %d)", key, msg, k.Line))
+		child := join(path, k.Value)
+		if msg := check(k.Value); msg != "" {
+			l.errs = append(l.errs, fmt.Errorf("config: %s %q %s (line %d)", key, k.Value, msg, k.Line))
 			continue
 		}
-		if _, dup := sites[key]; dup {
+		if m.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
 			l.errs = append(l.errs, fmt.Errorf("config: key %q is set twice (line %d)", child, k.Line))
 			continue
 		}
-		s := defaultSite(key)
+		e := fresh(k.Value)
 		l.where[child] = "line " + strconv.Itoa(val.Line)
-		l.decodeStruct(child, val, reflect.ValueOf(s).Elem())
-		sites[key] = s
+		l.decodeStruct(child, val, e.Elem())
+		m.SetMapIndex(reflect.ValueOf(k.Value), e)
 	}
-	v.Set(reflect.ValueOf(sites))
+	v.Set(m)
 }
 
 // checkSiteKey says what is wrong with a site key, or "". Keys are URL path segments
@@ -248,7 +258,7 @@ func decodeLeaf(n *yaml.Node, v reflect.Value) error {
 			v.SetInt(0)
 			return nil
 		}
-		d, err := time.ParseDuration(n.Value)
+		d, err := parseDuration(n.Value)
 		if n.Kind != yaml.ScalarNode || err != nil {
 			return fmt.Errorf("must be %s, not %s", want(v.Type()), describe(n))
 		}
@@ -268,6 +278,19 @@ func decodeLeaf(n *yaml.Node, v reflect.Value) error {
 	}
 	v.Set(tmp.Elem())
 	return nil
+}
+
+// parseDuration reads a Go duration (15m, 72h) or a whole number of days (90d), as the
+// configuration's durations may be written.
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // want says in words what a field of type t holds.
