@@ -123,7 +123,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, c := range apps {
-		v.Account.Apps = append(v.Account.Apps, continueView{AppName: c.Name, AppHome: c.HomeURL})
+		v.Account.Apps = append(v.Account.Apps, appView{Name: c.Name, Home: c.HomeURL})
 	}
 	s.render(w, r, http.StatusOK, "account", v)
 }
@@ -144,7 +144,7 @@ type accountView struct {
 	PasswordWarn     bool
 
 	// Apps are the site's applications, to go on to after signing in here.
-	Apps []continueView
+	Apps []appView
 }
 
 func newAccountView(p *auth.Principal, now time.Time) *accountView {

@@ -64,7 +64,7 @@ func TestBusyAnswersRetryAfter(t *testing.T) {
 	w = httptest.NewRecorder()
 	r := httptest.NewRequest("POST", "/live/login", nil)
 	site, _ := s.svc.Site("live")
-	s.formError(w, r, "login", s.loginView(r, site), busy, nil)
+	s.formError(w, r, "login", s.loginView(r, site, nil), busy, nil)
 	if w.Code != 503 || w.Header().Get("Retry-After") != "5" {
 		t.Errorf("page busy: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}

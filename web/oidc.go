@@ -129,10 +129,20 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
-// continueView is the sign-in step's page when it cannot go on.
-type continueView struct {
-	AppName string
-	AppHome string
+// appView is an application as pages name it: the one a sign-in is for (with the origin its
+// forms may end at), or one of the account page's.
+type appView struct {
+	Name   string
+	Home   string
+	Origin string
+}
+
+// appOf is the application of a pending request, nil for none.
+func appOf(q *oidc.Request) *appView {
+	if q == nil {
+		return nil
+	}
+	return &appView{Name: q.Client.Name, Home: q.Client.HomeURL, Origin: q.ReturnOrigin()}
 }
 
 // continueSignIn finishes an application's authorization request in the browser that started
@@ -213,11 +223,17 @@ func (s *Server) nextStep(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, s.nextAfterSignIn(r, p))
 }
 
-// signInRequest is the authorization request a sign-in page is for, from its ?request=, if it
-// is live in this browser; nil otherwise.
-func (s *Server) signInRequest(r *http.Request, site *hmisauth.Site) *oidc.Request {
+// pendingRequest is the authorization request the browser is signing in for: the page's
+// ?request=, else the continue cookie's, if it is live in this browser; nil otherwise.
+func (s *Server) pendingRequest(r *http.Request, site *hmisauth.Site) *oidc.Request {
+	if site == nil || s.opt.OIDC == nil {
+		return nil
+	}
 	id := r.URL.Query().Get("request")
-	if s.opt.OIDC == nil || id == "" {
+	if id == "" {
+		id = s.cookieValue(r, site, continueCookie)
+	}
+	if id == "" {
 		return nil
 	}
 	q, err := s.opt.OIDC.Request(r.Context(), site.Key, id, s.cookieValue(r, site, browserCookie))
@@ -225,23 +241,6 @@ func (s *Server) signInRequest(r *http.Request, site *hmisauth.Site) *oidc.Reque
 		return nil
 	}
 	return q
-}
-
-// appOrigin is the origin of the application the browser is signing in for (its continue
-// cookie), or "".
-func (s *Server) appOrigin(r *http.Request, site *hmisauth.Site) string {
-	if site == nil || s.opt.OIDC == nil {
-		return ""
-	}
-	id := s.cookieValue(r, site, continueCookie)
-	if id == "" {
-		return ""
-	}
-	q, err := s.opt.OIDC.Request(r.Context(), site.Key, id, s.cookieValue(r, site, browserCookie))
-	if err != nil {
-		return ""
-	}
-	return q.ReturnOrigin()
 }
 
 // logoutConfirmPage asks before signing out: an application sent the browser to end_session

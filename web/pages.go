@@ -6,6 +6,7 @@ import (
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
+	"github.com/hmisauth/hmisauth/oidc"
 )
 
 // parseForm reads a posted form within maxBody. It answers a broken form itself and reports
@@ -26,7 +27,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := s.signInRequest(r, site)
+	q := s.pendingRequest(r, site)
 	if token := s.cookieToken(r, site); token != "" {
 		// Someone signed in goes on, unless an application asks them to sign in again
 		// (prompt=login, max_age): then the form is shown all the same.
@@ -39,25 +40,19 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 			s.clearSession(w, site)
 		}
 	}
-	v := s.loginView(r, site)
+	v := s.loginView(r, site, q)
 	if q != nil {
 		v.Username = q.LoginHint()
 	}
 	s.render(w, r, http.StatusOK, "login", v)
 }
 
-// loginView is the sign-in form; when the browser is signing in for an application (the
-// continue cookie), it names the application.
-func (s *Server) loginView(r *http.Request, site *hmisauth.Site) *view {
+// loginView is the sign-in form; when the browser is signing in for an application (q, not
+// nil), it names the application.
+func (s *Server) loginView(r *http.Request, site *hmisauth.Site, q *oidc.Request) *view {
 	v := s.newView(r, site)
 	v.fields = []string{"username", "password"}
-	if q := s.signInRequest(r, site); q != nil {
-		v.App = &continueView{AppName: q.Client.Name, AppHome: q.Client.HomeURL}
-	} else if id := s.cookieValue(r, site, continueCookie); id != "" && s.opt.OIDC != nil {
-		if q, err := s.opt.OIDC.Request(r.Context(), site.Key, id, s.cookieValue(r, site, browserCookie)); err == nil {
-			v.App = &continueView{AppName: q.Client.Name, AppHome: q.Client.HomeURL}
-		}
-	}
+	v.App = appOf(q)
 	return v
 }
 
@@ -74,7 +69,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		DeviceToken: s.cookieValue(r, site, deviceCookie), SecondStep: true,
 	})
 	if err != nil {
-		s.formError(w, r, "login", s.loginView(r, site), err, func(v *view) { v.Username = username })
+		s.formError(w, r, "login", s.loginView(r, site, s.pendingRequest(r, site)), err, func(v *view) { v.Username = username })
 		return
 	}
 	s.signedInHere(w, r, site, res)

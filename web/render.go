@@ -106,7 +106,7 @@ type view struct {
 	Security  *securityView
 	Sessions  []sessionRow
 	// App is the application a sign-in is for (single sign-on).
-	App *continueView
+	App *appView
 	// Timeout says, on every signed-in page, when the session will time out (filled by render).
 	Timeout *timeoutView
 	// Wide pages (the helpdesk console's tables) use more of a large screen.
@@ -174,11 +174,15 @@ func (s *Server) renderData(w http.ResponseWriter, r *http.Request, status int, 
 		s.internalError(w, r)
 		return
 	}
-	if origin := s.appOrigin(r, v.Site); origin != "" {
+	app := v.App
+	if app == nil {
+		app = appOf(s.pendingRequest(r, v.Site))
+	}
+	if app != nil {
 		// A form on this page may end, after its redirects, at the application a sign-in is
 		// for; browsers apply form-action to those redirects too.
 		w.Header().Set("Content-Security-Policy",
-			strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+origin, 1))
+			strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+app.Origin, 1))
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)

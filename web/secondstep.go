@@ -94,7 +94,7 @@ func (s *Server) secondStepDone(w http.ResponseWriter, r *http.Request, c *auth.
 	case hmisauth.EAccountLocked, hmisauth.ELoginFailed:
 		// The sign-in is over: the sign-in page says why, as it would for a password.
 		s.clearCookie(w, site, loginCookie)
-		s.formError(w, r, "login", s.loginView(r, site), err, func(v *view) { v.Username = c.Username })
+		s.formError(w, r, "login", s.loginView(r, site, s.pendingRequest(r, site)), err, func(v *view) { v.Username = c.Username })
 		return
 	}
 	s.formError(w, r, "verify", s.verifyView(r, c), err, nil)
