@@ -439,9 +439,6 @@ func (p *Provider) RotateKeys(ctx context.Context, site string) (string, error) 
 	return kid, nil
 }
 
-// EnsureKeys makes sure every site has its signing keys (at start, and daily: a next key is
-// made when the current one takes over).
-func (p *Provider) EnsureKeys(ctx context.Context) error { return p.Probe(ctx) }
 
 // changed forgets what this process cached about a site's clients.
 func (p *Provider) changed(site string) {

@@ -60,9 +60,6 @@ type Request struct {
 // ID is the request's identifier (it is in the address of the sign-in step).
 func (q *Request) ID() string { return q.r.ID }
 
-// Site is the request's site.
-func (q *Request) Site() *hmisauth.Site { return q.sp.site }
-
 // ReturnOrigin is the scheme://host[:port] the browser goes back to with the code: pages
 // whose forms may end there must allow it (the Content-Security-Policy's form-action also
 // covers the redirects after a form).

@@ -271,8 +271,9 @@ func hashOf(s string) []byte {
 	return h[:]
 }
 
-// Probe checks that every site can sign (its keys open with the server key), for start-up.
-func (p *Provider) Probe(ctx context.Context) error {
+// EnsureKeys makes sure every site has its signing keys and that they open with the server
+// key: at start, and daily (a next key is made when the current one takes over).
+func (p *Provider) EnsureKeys(ctx context.Context) error {
 	for key := range p.sites {
 		if err := p.signing.ensure(ctx, key); err != nil {
 			return fmt.Errorf("oidc: site %s: %w", key, err)

@@ -250,11 +250,12 @@ func (s *Server) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if token := s.cookieToken(r, site); token == "" {
+	token := s.cookieToken(r, site)
+	if token == "" {
 		redirect(w, r, sitePath(site, "login")+"?notice=signed_out")
 		return
 	}
-	p, err := s.svc.Authenticate(r.Context(), site.Key, s.cookieToken(r, site))
+	p, err := s.svc.Authenticate(r.Context(), site.Key, token)
 	if err != nil {
 		s.clearSession(w, site)
 		redirect(w, r, sitePath(site, "login")+"?notice=signed_out")
