@@ -14,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
 )
 
 // client is op.Client over a registered client.
@@ -85,7 +86,7 @@ func secretMatches(c *hmisauth.Client, secret string) bool {
 	if c.Public || len(c.SecretHash) == 0 || secret == "" {
 		return false
 	}
-	h := hashOf(secret)
+	h := auth.HashToken(secret)
 	cur := subtle.ConstantTimeCompare(h, c.SecretHash)
 	old := subtle.ConstantTimeCompare(h, c.OldSecretHash)
 	return cur|old == 1

@@ -231,7 +231,7 @@ func (p *Provider) newClient(site, id string, spec ClientSpec) (*hmisauth.Client
 	var secret string
 	if !c.Public {
 		secret = randomToken()
-		c.SecretHash = hashOf(secret)
+		c.SecretHash = auth.HashToken(secret)
 	}
 	return c, secret
 }
@@ -308,7 +308,7 @@ func (p *Provider) RotateSecret(ctx context.Context, site, id string) (string, e
 		return "", hmisauth.Errorf(hmisauth.EINVALID, "The application %s is public: it has no secret.", clientLabel(c))
 	}
 	secret := randomToken()
-	c.OldSecretHash, c.SecretHash, c.UpdatedAt = c.SecretHash, hashOf(secret), p.clock.Now()
+	c.OldSecretHash, c.SecretHash, c.UpdatedAt = c.SecretHash, auth.HashToken(secret), p.clock.Now()
 	ctx = p.audit(ctx, site, hmisauth.EventClientSecret, clientLabel(c)+": new secret; the old one works until the rotation is finished")
 	if err := p.store.UpdateClient(ctx, c); err != nil {
 		return "", err
@@ -385,7 +385,7 @@ func (p *Provider) SyncClients(ctx context.Context, site string, declared []Decl
 		next, _ := p.newClient(site, d.ID, spec)
 		next.FromConfig = true
 		if !spec.Public {
-			next.SecretHash = hashOf(d.Secret)
+			next.SecretHash = auth.HashToken(d.Secret)
 		} else {
 			next.SecretHash = nil
 		}
@@ -439,7 +439,6 @@ func (p *Provider) RotateKeys(ctx context.Context, site string) (string, error) 
 	return kid, nil
 }
 
-
 // changed forgets what this process cached about a site's clients.
 func (p *Provider) changed(site string) {
 	if sp, ok := p.sites[site]; ok {
@@ -475,7 +474,7 @@ func (p *Provider) EnsureClient(ctx context.Context, site, id string, spec Clien
 	next, _ := p.newClient(site, id, spec)
 	next.SecretHash = nil
 	if !spec.Public {
-		next.SecretHash = hashOf(secret)
+		next.SecretHash = auth.HashToken(secret)
 	}
 	c, err := p.store.Client(ctx, site, id)
 	switch {

@@ -123,7 +123,7 @@ func (p *Provider) Request(ctx context.Context, site, id, browser string) (*Requ
 	if ar.Site != sp.site.Key || ar.Done() || !p.clock.Now().Before(ar.ExpiresAt) {
 		return nil, requestGone()
 	}
-	if browser == "" || subtle.ConstantTimeCompare(hashOf(browser), ar.BrowserHash) != 1 {
+	if browser == "" || subtle.ConstantTimeCompare(auth.HashToken(browser), ar.BrowserHash) != 1 {
 		return nil, otherBrowser()
 	}
 	c, err := p.store.Client(ctx, sp.site.Key, ar.ClientID)

@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,12 +262,6 @@ func (p *Provider) site(key string) (*siteProvider, error) {
 		return nil, hmisauth.Errorf(hmisauth.ENOTFOUND, "There is no site called %q.", key)
 	}
 	return sp, nil
-}
-
-// hashOf is how codes, refresh tokens and client secrets are looked up: never by themselves.
-func hashOf(s string) []byte {
-	h := sha256.Sum256([]byte(s))
-	return h[:]
 }
 
 // EnsureKeys makes sure every site has its signing keys and that they open with the server

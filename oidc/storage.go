@@ -15,6 +15,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
 )
 
 // Lifetimes of what the provider hands out.
@@ -100,7 +101,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		Scopes: scopes, State: req.State, Nonce: req.Nonce, ResponseType: string(req.ResponseType),
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),
 		Prompt: []string(req.Prompt), MaxAge: maxAge, LoginHint: truncate(req.LoginHint, 200), HintSubject: hintSubject,
-		BrowserHash: hashOf(browser), CreatedAt: now, ExpiresAt: now.Add(authRequestTTL)}
+		BrowserHash: auth.HashToken(browser), CreatedAt: now, ExpiresAt: now.Add(authRequestTTL)}
 	if err := s.store().CreateAuthRequest(ctx, ar); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -134,7 +135,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	now := s.now()
 	replay := s.event(ctx, hmisauth.EventCodeReplayed, "",
 		"a code was redeemed a second time: every token issued from it was revoked")
-	ar, err := s.store().UseAuthCode(hmisauth.WithEvent(ctx, replay), hashOf(code), now)
+	ar, err := s.store().UseAuthCode(hmisauth.WithEvent(ctx, replay), auth.HashToken(code), now)
 	switch hmisauth.ErrorCode(err) {
 	case "":
 	case hmisauth.ECodeReplayed:
@@ -183,7 +184,7 @@ func (s *storage) userSession(ctx context.Context, userID, sessionID int64) (*hm
 }
 
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	return s.store().SaveAuthCode(ctx, id, hashOf(code))
+	return s.store().SaveAuthCode(ctx, id, auth.HashToken(code))
 }
 
 // DeleteAuthRequest keeps the request: a redeemed code must still be recognised if it comes
@@ -228,7 +229,7 @@ func (s *storage) issue(ctx context.Context, ar *authRequest, refresh bool) (str
 	detail := fmt.Sprintf("%s: access token until %s", clientLabel(c), s.clockText(at.ExpiresAt))
 	if refresh {
 		token = randomToken()
-		rt = &hmisauth.RefreshToken{Hash: hashOf(token), Family: randomID(), Site: s.siteKey(), ClientID: c.ID,
+		rt = &hmisauth.RefreshToken{Hash: auth.HashToken(token), Family: randomID(), Site: s.siteKey(), ClientID: c.ID,
 			UserID: ar.r.UserID, SessionID: sess.ID, AuthRequestID: ar.r.ID, Scopes: ar.r.Scopes,
 			AuthTime: ar.r.AuthTime, AMR: ar.r.AMR, CreatedAt: now, ExpiresAt: sess.ExpiresAt}
 		at.Family = rt.Family
@@ -255,7 +256,7 @@ func (s *storage) rotate(ctx context.Context, r *refreshRequest, current string)
 	now := s.now()
 	sess := s.touch(ctx, r.session, now)
 	token := randomToken()
-	next := &hmisauth.RefreshToken{Hash: hashOf(token), Family: r.t.Family, Site: s.siteKey(), ClientID: c.ID,
+	next := &hmisauth.RefreshToken{Hash: auth.HashToken(token), Family: r.t.Family, Site: s.siteKey(), ClientID: c.ID,
 		UserID: r.t.UserID, SessionID: r.t.SessionID, AuthRequestID: r.t.AuthRequestID, Scopes: r.t.Scopes,
 		AuthTime: r.t.AuthTime, AMR: r.t.AMR, CreatedAt: now, ExpiresAt: sess.ExpiresAt}
 	at := &hmisauth.AccessToken{ID: randomID(), Site: s.siteKey(), ClientID: c.ID, UserID: r.t.UserID,
@@ -263,7 +264,7 @@ func (s *storage) rotate(ctx context.Context, r *refreshRequest, current string)
 		CreatedAt: now, ExpiresAt: s.tokenExpiry(c, sess, now)}
 	ev := s.appEvent(ctx, c, r.username, hmisauth.EventTokensRefreshed,
 		fmt.Sprintf("%s: access token until %s", clientLabel(c), s.clockText(at.ExpiresAt)))
-	err = s.store().RotateRefreshToken(hmisauth.WithEvent(ctx, ev), hashOf(current), now, next, at)
+	err = s.store().RotateRefreshToken(hmisauth.WithEvent(ctx, ev), auth.HashToken(current), now, next, at)
 	switch hmisauth.ErrorCode(err) {
 	case "":
 		return at.ID, token, at.ExpiresAt, nil
@@ -297,9 +298,9 @@ func (s *storage) touch(ctx context.Context, sess *hmisauth.Session, now time.Ti
 		s.sp.p.log.WarnContext(ctx, "touching the session failed", "err", err)
 		return sess
 	}
-	copy := *sess
-	copy.LastSeenAt = now
-	return &copy
+	touched := *sess
+	touched.LastSeenAt = now
+	return &touched
 }
 
 // tokenExpiry is when an access token issued now expires: the client's lifetime, but never
@@ -325,7 +326,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if token == "" || len(token) > 200 {
 		return nil, oidc.ErrInvalidGrant()
 	}
-	t, err := s.store().RefreshToken(ctx, hashOf(token))
+	t, err := s.store().RefreshToken(ctx, auth.HashToken(token))
 	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
 	} else if err != nil {
@@ -382,7 +383,7 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 // GetRefreshTokenInfo finds a refresh token for the revocation endpoint: its family is what
 // is revoked. A token of another client or site is unknown here.
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
-	t, err := s.store().RefreshToken(ctx, hashOf(token))
+	t, err := s.store().RefreshToken(ctx, auth.HashToken(token))
 	if err != nil || t.Site != s.siteKey() || t.ClientID != clientID {
 		return "", "", op.ErrInvalidRefreshToken
 	}
