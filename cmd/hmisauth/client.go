@@ -113,7 +113,7 @@ func newClientAddCmd(g *globals) *cobra.Command {
 		Use:   "add",
 		Short: "Register an application; prints its client ID and secret (shown once)",
 		Args:  cobra.NoArgs,
-		RunE: g.withApp(func(cmd *cobra.Command, a *app, _ []string) error {
+		RunE: g.withClients(func(cmd *cobra.Command, a *app, _ []string) error {
 			var spec oidc.ClientSpec
 			f.apply(cmd, &spec)
 			c, secret, err := a.oidc.AddClient(cmd.Context(), site, spec)
@@ -140,7 +140,7 @@ func newClientUpdateCmd(g *globals) *cobra.Command {
 		Use:   "update CLIENT_ID",
 		Short: "Change an application's settings (only the flags given)",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
+		RunE: g.withClients(func(cmd *cobra.Command, a *app, args []string) error {
 			c, err := a.oidc.Client(cmd.Context(), site, args[0])
 			if err != nil {
 				return err
@@ -166,7 +166,7 @@ func newClientRotateSecretCmd(g *globals) *cobra.Command {
 		Use:   "rotate-secret CLIENT_ID",
 		Short: "Give an application a new secret (the old one works until --finish)",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
+		RunE: g.withClients(func(cmd *cobra.Command, a *app, args []string) error {
 			if finish {
 				if err := a.oidc.FinishRotation(cmd.Context(), site, args[0]); err != nil {
 					return err
@@ -199,7 +199,7 @@ func newClientRemoveCmd(g *globals) *cobra.Command {
 		Use:   "remove CLIENT_ID",
 		Short: "Remove an application: its tokens stop working at once",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
+		RunE: g.withClients(func(cmd *cobra.Command, a *app, args []string) error {
 			c, err := a.oidc.Client(cmd.Context(), site, args[0])
 			if err != nil {
 				return err
@@ -223,7 +223,7 @@ func newClientListCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List a site's applications",
 		Args:  cobra.NoArgs,
-		RunE: g.withApp(func(cmd *cobra.Command, a *app, _ []string) error {
+		RunE: g.withClients(func(cmd *cobra.Command, a *app, _ []string) error {
 			list, err := a.oidc.Clients(cmd.Context(), site)
 			if err != nil {
 				return err

@@ -328,3 +328,23 @@ func TestClientListEscapesStoredValues(t *testing.T) {
 		t.Errorf("--json changed the name to %q", list[0].Name)
 	}
 }
+
+// A mistake in one application's entry stops serve (and the client commands), naming it, but
+// never the helpdesk's other commands.
+func TestABadClientEntryStopsServeButNotTheHelpdesk(t *testing.T) {
+	c := newCLI(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "hmisauth.yaml")
+	os.WriteFile(config, []byte(`sites:
+  live:
+    clients:
+      hmis-app: {name: HMIS, redirect_uris: ['ftp://hmis.example.org/'], public: true}
+`), 0o600)
+	c.run("user", "create", "--site", "live", "--first", "Jane", "--last", "Doe", "--config", config)
+	for _, args := range [][]string{{"client", "list", "--site", "live"}, {"serve", "--listen", "127.0.0.1:0"}} {
+		_, err := c.try(append(args, "--config", config)...)
+		if err == nil || !strings.Contains(oneLine(err), "sites.live.clients") || !strings.Contains(oneLine(err), "hmis-app") {
+			t.Errorf("%v with a bad client: %v", args, err)
+		}
+	}
+}

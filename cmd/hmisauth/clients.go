@@ -3,11 +3,24 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/spf13/cobra"
 	"sort"
 
 	"github.com/hmisauth/hmisauth/auth"
 	"github.com/hmisauth/hmisauth/oidc"
 )
+
+// withClients is withApp for the client commands: the configuration file's clients are synced
+// first, so they are listed and protected from changes. Other commands leave them to serve: a
+// mistake in one application's entry must not stop the helpdesk's commands.
+func (g *globals) withClients(run func(cmd *cobra.Command, a *app, args []string) error) func(*cobra.Command, []string) error {
+	return g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
+		if err := a.syncClients(cmd.Context()); err != nil {
+			return err
+		}
+		return run(cmd, a, args)
+	})
+}
 
 // syncClients makes each site's stored configuration-file clients what the file says.
 func (a *app) syncClients(ctx context.Context) error {

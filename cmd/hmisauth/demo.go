@@ -93,7 +93,7 @@ func (a *app) startDemo(ctx context.Context, g *globals, addr string) (stop func
 func demoExposed(addr, publicURL string) error {
 	if u, err := url.Parse(publicURL); err == nil && strings.EqualFold(u.Scheme, "https") {
 		return fmt.Errorf("--demo-app is for trying hmisauth on this machine: refused with public_url %s, "+
-			"where a demo application must not be registered", publicURL)
+			"where a demo application must not be registered; start serve without --demo-app", publicURL)
 	}
 	if host, port, err := net.SplitHostPort(addr); err != nil || port == "" || !loopback(host) {
 		return fmt.Errorf("--demo-app %s: the demo application listens only on this machine: give a loopback HOST:PORT "+

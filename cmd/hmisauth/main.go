@@ -140,10 +140,6 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	if err := a.syncClients(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
 	return a, nil
 }
 

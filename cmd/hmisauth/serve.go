@@ -42,6 +42,13 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer a.store.Close()
+			// Before anything is created or opened to the network.
+			if err := devInboxExposed(a.cfg.Mail.Transport, a.cfg.Listen, a.cfg.PublicURL); err != nil {
+				return err
+			}
+			if err := a.syncClients(ctx); err != nil {
+				return err
+			}
 			stopDemo, err := a.startDemo(ctx, g, demoAddr)
 			if err != nil {
 				return err
@@ -61,10 +68,6 @@ func newServeCmd(g *globals) *cobra.Command {
 const memoryHeadroom = 32 << 20
 
 func (a *app) serve(ctx context.Context, g *globals) error {
-	// Before anything is created or opened to the network.
-	if err := devInboxExposed(a.cfg.Mail.Transport, a.cfg.Listen, a.cfg.PublicURL); err != nil {
-		return err
-	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		// The pool's Argon2id buffers stay allocated for the life of the process, so Go's
 		// default pacing (collect when the heap doubles) would let other garbage grow to their
