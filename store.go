@@ -310,7 +310,8 @@ type Store interface {
 	// never redeemed, is marked redeemed and returned. Of parallel uses exactly one succeeds.
 	// A code redeemed before is a replay: the request is marked replayed, every token issued
 	// from it (and their refresh families) is revoked with the events ctx carries, and the
-	// answer is ECodeReplayed. Any other code is ENOTFOUND.
+	// answer is ECodeReplayed; a redemption appends none of them (they are the replay's
+	// record). Any other code is ENOTFOUND.
 	UseAuthCode(ctx context.Context, codeHash []byte, now time.Time) (*AuthRequest, error)
 
 	// IssueTokens stores an access token and, when rt is not nil, a refresh token, and

@@ -162,8 +162,21 @@ func TestACodeWorksOnceAndItsReplayRevokesItsTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	replays := func() int {
+		evs, err := e.store.Events(ctx, hmisauth.EventQuery{Site: "live", Action: hmisauth.EventCodeReplayed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	if n := replays(); n != 0 {
+		t.Fatalf("the first redemption is in the audit log as %d replays", n)
+	}
 	if _, err := rp.conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
 		t.Fatalf("the code redeemed twice: %v", err)
+	}
+	if n := replays(); n != 1 {
+		t.Errorf("the replay is in the audit log %d times, want once", n)
 	}
 	if _, err := rp.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
 		t.Error("the access token of a replayed code still works")

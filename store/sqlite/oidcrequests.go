@@ -155,8 +155,9 @@ func (s *Store) SaveAuthCode(ctx context.Context, id string, codeHash []byte) (e
 // (code_used_at IS NULL), so of parallel uses exactly one returns the request; each of the
 // others finds the code used and is a replay, decided in the same transaction: the request is
 // marked replayed (IssueTokens refuses it from then on, so a replay that beats the winner's
-// IssueTokens still leaves no token) and what was issued from it is revoked. Both append the
-// events ctx carries; an unknown, unfinished or expired code changes nothing.
+// IssueTokens still leaves no token) and what was issued from it is revoked, with the events
+// ctx carries. A redemption appends none (those events are the replay's); an unknown,
+// unfinished or expired code changes nothing.
 func (s *Store) UseAuthCode(ctx context.Context, codeHash []byte, now time.Time) (r *hmisauth.AuthRequest, err error) {
 	defer wrap(&err, "use auth code")
 	if len(codeHash) == 0 {
@@ -169,7 +170,7 @@ func (s *Store) UseAuthCode(ctx context.Context, codeHash []byte, now time.Time)
 			WHERE code_hash = ?2 AND done_at IS NOT NULL AND code_used_at IS NULL AND expires_at > ?1
 			RETURNING `+authRequestFields, micros(now), codeHash), noCode)
 		if hmisauth.ErrorCode(err) != hmisauth.ENOTFOUND {
-			return err == nil, nil, err
+			return false, nil, err
 		}
 		var id string
 		var session int64

@@ -50,8 +50,8 @@ var oidcAuditTests = []test{
 				return s.CompleteAuthRequest(ctx, r.ID, u.ID, sess.ID, t0, []string{"pwd"}, at(1))
 			}},
 			{"SaveAuthCode", func(ctx context.Context) error { return s.SaveAuthCode(ctx, r.ID, codeHash(r.ID)) }},
-			{"UseAuthCode", func(ctx context.Context) error { return second(s.UseAuthCode(ctx, codeHash(r.ID), at(2))) }},
 			{"IssueTokens", func(ctx context.Context) error {
+				must(t, second(s.UseAuthCode(t.Context(), codeHash(r.ID), at(2))))
 				rt = refreshFor(done(t.Context()), "rt-1", "fam-1")
 				return s.IssueTokens(ctx, accessFor(done(t.Context()), "at-1"), rt)
 			}},
@@ -103,6 +103,7 @@ var oidcAuditTests = []test{
 		a, rt := issue(t, s, r)
 		rotate(t, s, rt, "rt-2", "at-2", 60)
 		pending := newRequest(t, s, c, "pending")
+		fresh := signInTo(t, s, c, sess, "fresh")
 		endedReq := signInTo(t, s, c, ended, "ended-req")
 		must(t, s.DeleteSession(t.Context(), ended.ID, true))
 		sent, err := noticeOf(t.Context(), s, ended.SID)
@@ -128,6 +129,9 @@ var oidcAuditTests = []test{
 			}},
 			{"UseAuthCode of an unknown code", hmisauth.ENOTFOUND, func(ctx context.Context) error {
 				return second(s.UseAuthCode(ctx, codeHash("nope"), at(3)))
+			}},
+			{"UseAuthCode that redeems (the events are a replay's)", "", func(ctx context.Context) error {
+				return second(s.UseAuthCode(ctx, fresh.CodeHash, at(3)))
 			}},
 			{"IssueTokens for an ended session", hmisauth.ENOTFOUND, func(ctx context.Context) error {
 				return s.IssueTokens(ctx, accessFor(endedReq, "at-x"), nil)
@@ -167,17 +171,20 @@ var oidcAuditTests = []test{
 		wantDetails(t, s)
 		wantAccess(t, s, map[string]bool{a.ID: true, "at-2": false})
 	}},
-	{"AReplayAppendsItsEventsWithTheRevocation", func(t *testing.T, s hmisauth.Store) {
+	{"OnlyAReplayAppendsItsEventsWithTheRevocation", func(t *testing.T, s hmisauth.Store) {
 		f := newCodeFixture(t, s)
 		r := signInTo(t, s, f.c, f.sess, "req-1")
-		first := event(hmisauth.EventTokensIssued, "jdoe", "redeemed", 1)
+		first := event(hmisauth.EventCodeReplayed, "jdoe", "not a replay", 1)
 		got, err := s.UseAuthCode(carrying(t, first), r.CodeHash, at(2))
 		must(t, err)
+		if first.ID != 0 {
+			t.Fatalf("a redemption appended its replay event (ID %d)", first.ID)
+		}
 		must(t, s.IssueTokens(t.Context(), accessFor(got, "at-1"), nil))
 		replay := event(hmisauth.EventCodeReplayed, "jdoe", "replayed", 2)
 		_, err = s.UseAuthCode(carrying(t, replay), r.CodeHash, at(3))
 		wantCode(t, err, hmisauth.ECodeReplayed)
-		wantDetails(t, s, "redeemed", "replayed")
+		wantDetails(t, s, "replayed")
 		wantAccess(t, s, map[string]bool{"at-1": false})
 	}},
 }
