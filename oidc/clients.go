@@ -298,7 +298,9 @@ func (p *Provider) UpdateClient(ctx context.Context, site, id string, spec Clien
 }
 
 // RotateSecret gives a confidential client a new secret, shown once. The old secret keeps
-// working until FinishRotation, so the application can be changed over without a gap.
+// working until FinishRotation, so the application can be changed over without a gap. Asked
+// again before then (a double click, a secret lost before it was used) it replaces the new
+// secret and leaves the old one working: the application, still on the old one, never breaks.
 func (p *Provider) RotateSecret(ctx context.Context, site, id string) (string, error) {
 	c, err := p.editable(ctx, site, id)
 	if err != nil {
@@ -308,8 +310,14 @@ func (p *Provider) RotateSecret(ctx context.Context, site, id string) (string, e
 		return "", hmisauth.Errorf(hmisauth.EINVALID, "The application %s is public: it has no secret.", clientLabel(c))
 	}
 	secret := randomToken()
-	c.OldSecretHash, c.SecretHash, c.UpdatedAt = c.SecretHash, auth.HashToken(secret), p.clock.Now()
-	ctx = p.audit(ctx, site, hmisauth.EventClientSecret, clientLabel(c)+": new secret; the old one works until the rotation is finished")
+	detail := ": new secret; the old one works until the rotation is finished"
+	if c.OldSecretHash == nil {
+		c.OldSecretHash = c.SecretHash
+	} else {
+		detail = ": new secret, replacing the one made earlier in this rotation; the old one works until the rotation is finished"
+	}
+	c.SecretHash, c.UpdatedAt = auth.HashToken(secret), p.clock.Now()
+	ctx = p.audit(ctx, site, hmisauth.EventClientSecret, clientLabel(c)+detail)
 	if err := p.store.UpdateClient(ctx, c); err != nil {
 		return "", err
 	}

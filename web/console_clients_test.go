@@ -173,6 +173,13 @@ func TestConsoleRotatesASecretWithoutAGap(t *testing.T) {
 
 	b.get(page).wantText("the old and the new secret both work", "Stop the old secret")
 	b.get("/live/admin/clients").wantText("(secret rotation under way)")
+	// Asked again (a double click, a lost secret), the new secret is replaced and the old one,
+	// which the application still uses, keeps working.
+	lost := secret
+	_, secret = shownSecret(t, b.post(page+"/rotate-secret", nil))
+	if !w.secretAccepted(c.ID, old) || !w.secretAccepted(c.ID, secret) || w.secretAccepted(c.ID, lost) {
+		t.Fatal("a second new secret must keep the old one and stop the first new one")
+	}
 	r = b.post(page+"/finish-rotation", nil).wantPath(page).wantText("The old secret no longer works.")
 	r.lackText("Stop the old secret")
 	if w.secretAccepted(c.ID, old) || !w.secretAccepted(c.ID, secret) {
