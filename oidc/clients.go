@@ -103,6 +103,8 @@ func (p *Provider) check(spec *ClientSpec) error {
 		spec.AccessTokenLifetime = defaultAccessTokenLifetime
 	case spec.AccessTokenLifetime < minAccessLifetime || spec.AccessTokenLifetime > maxAccessLifetime:
 		return hmisauth.FieldError("access_token_lifetime", "Access tokens must live between 1 minute and 24 hours (10 minutes is usual).")
+	case spec.AccessTokenLifetime%time.Minute != 0:
+		return hmisauth.FieldError("access_token_lifetime", "Give the access-token lifetime in whole minutes, like 10m or 90m.")
 	}
 	return nil
 }

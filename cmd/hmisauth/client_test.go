@@ -228,6 +228,7 @@ func TestClientErrorsAreOneLine(t *testing.T) {
 		{[]string{"client", "add", "--site", "live", "--name", "HMIS", "--redirect-uri", "http://hmis.example.org/cb"}, "must use https (http only on this machine)"},
 		{[]string{"client", "add", "--site", "live", "--name", "HMIS", "--redirect-uri", good, "--access-token-format", "paseto"}, "opaque or jwt"},
 		{[]string{"client", "add", "--site", "live", "--name", "HMIS", "--redirect-uri", good, "--access-token-lifetime", "48h"}, "between 1 minute and 24 hours"},
+		{[]string{"client", "add", "--site", "live", "--name", "HMIS", "--redirect-uri", good, "--access-token-lifetime", "90s"}, "whole minutes"},
 		{[]string{"client", "add", "--site", "live", "--name", "HMIS", "--redirect-uri", good, "--scope", "admin"}, `"admin" is not a scope`},
 		{[]string{"client", "add", "--site", "moon", "--name", "HMIS", "--redirect-uri", good}, `"moon"`},
 		{[]string{"client", "update", "--site", "live", "nobody-123456", "--name", "X"}, `There is no application with the client ID "nobody-123456"`},
