@@ -284,9 +284,10 @@ type Store interface {
 	UserBySubject(ctx context.Context, site, subject string) (*User, error)
 
 	// OpenID Connect clients. CreateClient inserts c (ECONFLICT when the site has that
-	// client ID); UpdateClient saves every field of c but its ID, site and CreatedAt
-	// (ENOTFOUND when absent); DeleteClient removes it with its tokens. Each appends the
-	// events ctx carries in its transaction.
+	// client ID, or an application of that name, trimmed and in any case: field "name");
+	// UpdateClient saves every field of c but its ID, site and CreatedAt (ENOTFOUND when
+	// absent, ECONFLICT for another's name); DeleteClient removes it with its tokens. Each
+	// appends the events ctx carries in its transaction.
 	CreateClient(ctx context.Context, c *Client) error
 	UpdateClient(ctx context.Context, c *Client) error
 	DeleteClient(ctx context.Context, site, id string) error

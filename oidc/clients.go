@@ -401,7 +401,7 @@ func (p *Provider) SyncClients(ctx context.Context, site string, declared []Decl
 		}
 		if c == nil {
 			if err := p.store.CreateClient(p.audit(ctx, site, hmisauth.EventClientCreated, clientLabel(next)+kindText(next)+", from the configuration"), next); err != nil {
-				return err
+				return declaredRefused(d.ID, err)
 			}
 			continue
 		}
@@ -410,7 +410,7 @@ func (p *Provider) SyncClients(ctx context.Context, site string, declared []Decl
 			continue
 		}
 		if err := p.store.UpdateClient(p.audit(ctx, site, hmisauth.EventClientUpdated, clientLabel(next)+", from the configuration"), next); err != nil {
-			return err
+			return declaredRefused(d.ID, err)
 		}
 	}
 	for _, c := range existing {
@@ -422,6 +422,15 @@ func (p *Provider) SyncClients(ctx context.Context, site string, declared []Decl
 	}
 	p.changed(site)
 	return nil
+}
+
+// declaredRefused names the configuration's client in the store's refusal of it (a name
+// another application has); any other error passes on.
+func declaredRefused(id string, err error) error {
+	if e := hmisauth.AsError(err); e != nil {
+		return fmt.Errorf("client %s: %s", id, e.Message)
+	}
+	return err
 }
 
 // sameClient reports whether two records agree on everything a configuration sets.

@@ -134,6 +134,34 @@ func TestConsoleAddsAnApplicationAndShowsItsSecretOnce(t *testing.T) {
 	}
 }
 
+// The add form sent twice (a double click, a reload of its answer) adds one application; the
+// second is refused on the name, with what to do.
+func TestConsoleAddsAnApplicationOnceWhenTheFormIsSentTwice(t *testing.T) {
+	w := newAdminWorld(t)
+	b := w.signInBrowser(w.sysName)
+	form := appForm("Bed Board", "https://beds.example.org/cb")
+	first := b.post("/live/admin/clients", form)
+	if !strings.HasSuffix(first.URL.Path, "/secret") {
+		t.Fatalf("add ended at %s (%d)", first.URL, first.Status)
+	}
+	before := w.newestEventID()
+	form.Set("name", " bed board")
+	r := b.post("/live/admin/clients", form)
+	if r.Status != http.StatusConflict {
+		t.Errorf("the second add: status %d", r.Status)
+	}
+	r.wantText("already has an application named bed board", "open that one from the list", `href="#name"`, `aria-invalid="true"`)
+	if list, _ := w.oidc.Clients(context.Background(), "live"); len(list) != 1 || w.newestEventID() != before {
+		t.Errorf("the form sent twice made %d applications", len(list))
+	}
+	// Renaming another application to the name is refused the same way.
+	other, _ := w.addApp(oidc.ClientSpec{Name: "HMIS", RedirectURIs: []string{"https://hmis.example.org/cb"}})
+	b.post("/live/admin/clients/"+other.ID, form).wantText("already has an application named bed board")
+	if w.client(other.ID).Name != "HMIS" {
+		t.Error("the rename went through")
+	}
+}
+
 func TestConsoleAddsAPublicApplicationWithoutSecret(t *testing.T) {
 	w := newAdminWorld(t)
 	b := w.signInBrowser(w.sysName)

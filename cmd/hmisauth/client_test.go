@@ -348,4 +348,15 @@ func TestABadClientEntryStopsServeButNotTheHelpdesk(t *testing.T) {
 			t.Errorf("%v with a bad client: %v", args, err)
 		}
 	}
+	// Two entries of one name: the second is named in the refusal.
+	os.WriteFile(config, []byte(`sites:
+  live:
+    clients:
+      hmis-app: {name: HMIS, redirect_uris: ['https://hmis.example.org/cb'], public: true}
+      hmis-two: {name: hmis, redirect_uris: ['https://hmis.example.org/cb2'], public: true}
+`), 0o600)
+	_, err := c.try("client", "list", "--site", "live", "--config", config)
+	if err == nil || !strings.Contains(oneLine(err), "client hmis-two: This site already has an application named hmis") {
+		t.Errorf("two clients of one name: %v", err)
+	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 func noClient() error {
@@ -15,8 +18,24 @@ func noClient() error {
 
 func clientChanged(res sql.Result, err error) error { return changed(res, err, noClient) }
 
-// CreateClient inserts c (and stamps c.CreatedAt if the caller left it zero); a client ID the
-// site has already is ECONFLICT.
+// clientTaken names what a refused insert or update of c clashed with: its client ID (the
+// primary key) or its name (name_key); any other error passes on.
+func clientTaken(c *hmisauth.Client, err error) error {
+	var e *sqlite.Error
+	switch {
+	case !errors.As(err, &e):
+		return err
+	case e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return hmisauth.Errorf(hmisauth.ECONFLICT, "This site already has an application with client ID %s.", c.ID)
+	case e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		return &hmisauth.Error{Code: hmisauth.ECONFLICT, Field: "name",
+			Message: fmt.Sprintf("This site already has an application named %s: choose another name, or open that one from the list of applications.", c.Name)}
+	}
+	return err
+}
+
+// CreateClient inserts c (and stamps c.CreatedAt if the caller left it zero); a client ID or
+// a name (compared as nameKey) the site has already is ECONFLICT.
 func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error) {
 	defer wrap(&err, "create client")
 	if c.ID == "" {
@@ -28,18 +47,15 @@ func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO oidc_clients (site, id, name, home_url, redirect_uris, post_logout_redirect_uris,
+			INSERT INTO oidc_clients (site, id, name, name_key, home_url, redirect_uris, post_logout_redirect_uris,
 				backchannel_logout_uri, public, secret_hash, old_secret_hash, scopes, access_token_format,
 				access_token_lifetime_ns, refresh_tokens, from_config, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Site, c.ID, c.Name, c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Site, c.ID, c.Name, nameKey(c.Name), c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
 			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, listArg(c.Scopes),
 			c.AccessTokenFormat, int64(c.AccessTokenLifetime), c.RefreshTokens, c.FromConfig,
 			micros(c.CreatedAt), micros(c.UpdatedAt))
-		if isUnique(err) {
-			return hmisauth.Errorf(hmisauth.ECONFLICT, "This site already has an application with client ID %s.", c.ID)
-		}
-		return err
+		return clientTaken(c, err)
 	})
 	if err != nil {
 		c.CreatedAt = created
@@ -56,16 +72,16 @@ func (s *Store) UpdateClient(ctx context.Context, c *hmisauth.Client) (err error
 		c.UpdatedAt = now()
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		return clientChanged(tx.ExecContext(ctx, `
-			UPDATE oidc_clients SET name = ?, home_url = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
+		return clientTaken(c, clientChanged(tx.ExecContext(ctx, `
+			UPDATE oidc_clients SET name = ?, name_key = ?, home_url = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
 				backchannel_logout_uri = ?, public = ?, secret_hash = ?, old_secret_hash = ?, scopes = ?,
 				access_token_format = ?, access_token_lifetime_ns = ?, refresh_tokens = ?, from_config = ?,
 				updated_at = ?
 			WHERE site = ? AND id = ?`,
-			c.Name, c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
+			c.Name, nameKey(c.Name), c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
 			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, listArg(c.Scopes),
 			c.AccessTokenFormat, int64(c.AccessTokenLifetime), c.RefreshTokens, c.FromConfig,
-			micros(c.UpdatedAt), c.Site, c.ID))
+			micros(c.UpdatedAt), c.Site, c.ID)))
 	})
 	if err != nil {
 		c.UpdatedAt = updated

@@ -56,6 +56,25 @@ var clientTests = []test{
 		wantClient(t, s, a)
 		wantClient(t, s, b)
 	}},
+	{"AClientNameIsUniquePerSite", func(t *testing.T, s hmisauth.Store) {
+		a := newClient(t, s, live, "hmis-app", func(c *hmisauth.Client) { c.Name = "HMIS" })
+		twice := appClient(live, "hmis-app-2")
+		twice.Name = " hmis "
+		err := s.CreateClient(t.Context(), twice)
+		wantCode(t, err, hmisauth.ECONFLICT)
+		if e := hmisauth.AsError(err); e == nil || e.Field != "name" {
+			t.Errorf("the clash is %#v, want one on field name", e)
+		}
+		b := newClient(t, s, live, "bed-board", func(c *hmisauth.Client) { c.Name = "Bed Board" })
+		b.Name = "Hmis"
+		wantCode(t, s.UpdateClient(t.Context(), b), hmisauth.ECONFLICT)
+		b.Name = "Bed Board"
+		wantClient(t, s, b)
+		newClient(t, s, training, "hmis-app", func(c *hmisauth.Client) { c.Name = "HMIS" })
+		a.Name = "hmis" // its own name, in other letters
+		must(t, s.UpdateClient(t.Context(), a))
+		wantClient(t, s, a)
+	}},
 	{"ASitesClientIsNotAnothers", func(t *testing.T, s hmisauth.Store) {
 		newClient(t, s, live, "hmis-app")
 		_, err := s.Client(t.Context(), training, "hmis-app")

@@ -31,10 +31,13 @@ CREATE UNIQUE INDEX users_subject ON users (site, subject);
 ALTER TABLE sessions ADD COLUMN sid TEXT;
 ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';
 
+-- name_key is the name as compared (trimmed, lower case): one application of a name per
+-- site, so a form sent twice cannot add it twice.
 CREATE TABLE oidc_clients (
     site                      TEXT NOT NULL,
     id                        TEXT NOT NULL,
     name                      TEXT NOT NULL,
+    name_key                  TEXT NOT NULL,
     home_url                  TEXT NOT NULL DEFAULT '',
     redirect_uris             TEXT NOT NULL DEFAULT '[]',
     post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]',
@@ -49,7 +52,8 @@ CREATE TABLE oidc_clients (
     from_config               INTEGER NOT NULL DEFAULT 0 CHECK (from_config IN (0, 1)),
     created_at                INTEGER NOT NULL,
     updated_at                INTEGER,
-    PRIMARY KEY (site, id)
+    PRIMARY KEY (site, id),
+    UNIQUE (site, name_key)
 ) STRICT, WITHOUT ROWID;
 
 -- A request is finished once (done_at set by an UPDATE … WHERE done_at IS NULL), gets one
