@@ -345,14 +345,26 @@ func (s *Server) consoleFinishRotation() http.HandlerFunc {
 }
 
 // consoleRemoveClient removes the application and goes back to the list.
-func (s *Server) consoleRemoveClient() http.HandlerFunc {
-	return s.clientStep(func(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client) {
-		if err := s.opt.OIDC.RemoveClient(appsActor(r, a), a.Site().Key, c.ID); err != nil {
-			s.clientRefused(w, r, a, c, nil, err)
-			return
-		}
-		redirect(w, r, adminPath(a.Site(), "clients")+"?done=client_removed")
-	})
+// A removal sent twice (a double click) finds the application gone, and ends where the first
+// did rather than on "no such application".
+func (s *Server) consoleRemoveClient(w http.ResponseWriter, r *http.Request) {
+	a := s.appsAdmin(w, r, true)
+	if a == nil {
+		return
+	}
+	removed := adminPath(a.Site(), "clients") + "?done=client_removed"
+	c, err := s.clientOf(r, a)
+	if err == nil {
+		err = s.opt.OIDC.RemoveClient(appsActor(r, a), a.Site().Key, c.ID)
+	}
+	switch {
+	case err == nil, hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND:
+		redirect(w, r, removed)
+	case c == nil:
+		s.consoleError(w, r, a.Site(), err)
+	default:
+		s.clientRefused(w, r, a, c, nil, err)
+	}
 }
 
 // consoleClientSecret is the page that shows a new secret, once: it takes the secret from the
@@ -408,16 +420,17 @@ func (s *Server) handOverSecret(w http.ResponseWriter, r *http.Request, site *hm
 }
 
 // pickUpSecret takes the secret handed over for the application id, clearing the cookie; ""
-// when there is none (shown already), or it is another session's or application's.
+// when there is none (shown already), or it is another session's or application's (left for
+// that application's page).
 func (s *Server) pickUpSecret(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, id string) string {
 	raw := s.cookieValue(r, site, secretCookie)
 	if raw == "" {
 		return ""
 	}
-	s.clearCookie(w, site, secretCookie)
 	sealed, err := base64.RawURLEncoding.DecodeString(raw)
 	aead, aerr := secretAEAD(s.cookieToken(r, site))
 	if err != nil || aerr != nil || len(sealed) < aead.NonceSize() {
+		s.clearCookie(w, site, secretCookie)
 		return ""
 	}
 	n := aead.NonceSize()
@@ -425,6 +438,7 @@ func (s *Server) pickUpSecret(w http.ResponseWriter, r *http.Request, site *hmis
 	if err != nil {
 		return ""
 	}
+	s.clearCookie(w, site, secretCookie)
 	return string(plain)
 }
 

@@ -162,6 +162,25 @@ func TestConsoleAddsAnApplicationOnceWhenTheFormIsSentTwice(t *testing.T) {
 	}
 }
 
+// The secret handed to its one-time page is that application's: another application's
+// secret page neither shows it nor uses it up.
+func TestConsoleShowsASecretOnlyOnItsApplicationsPage(t *testing.T) {
+	w := newAdminWorld(t)
+	other, _ := w.addApp(oidc.ClientSpec{Name: "HMIS", RedirectURIs: []string{"https://hmis.example.org/cb"}})
+	b := w.signInBrowser(w.sysName)
+	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r := b.post("/live/admin/clients", appForm("Bed Board", "https://beds.example.org/cb"))
+	b.c.CheckRedirect = nil
+	page := r.Header.Get("Location")
+	if r.Status != http.StatusSeeOther || !strings.HasSuffix(page, "/secret") {
+		t.Fatalf("add answered %d to %q", r.Status, page)
+	}
+	b.get("/live/admin/clients/" + other.ID + "/secret").wantText("not shown again")
+	if _, secret := shownSecret(t, b.get(page)); secret == "" {
+		t.Error("another application's page used the secret up")
+	}
+}
+
 func TestConsoleAddsAPublicApplicationWithoutSecret(t *testing.T) {
 	w := newAdminWorld(t)
 	b := w.signInBrowser(w.sysName)
@@ -246,6 +265,11 @@ func TestConsoleEditsAndRemovesAnApplication(t *testing.T) {
 		t.Fatal("the question removed the application")
 	}
 	b.post(page+"/remove", nil).wantPath("/live/admin/clients").wantText("The application was removed.").lackText(c.ID)
+	before := w.newestEventID()
+	b.post(page+"/remove", nil).wantPath("/live/admin/clients").wantText("The application was removed.") // sent twice
+	if w.newestEventID() != before {
+		t.Error("the second removal wrote to the audit log")
+	}
 	if _, err := w.oidc.Client(context.Background(), "live", c.ID); hmisauth.ErrorCode(err) != hmisauth.ENOTFOUND {
 		t.Errorf("after remove: %v", err)
 	}

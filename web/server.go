@@ -150,7 +150,7 @@ func (s *Server) routes() http.Handler {
 	site.HandleFunc("POST /{site}/admin/clients/{id}/rotate-secret", s.consoleRotateSecret())
 	site.HandleFunc("POST /{site}/admin/clients/{id}/finish-rotation", s.consoleFinishRotation())
 	site.HandleFunc("GET /{site}/admin/clients/{id}/remove", s.consoleRemoveClientConfirm)
-	site.HandleFunc("POST /{site}/admin/clients/{id}/remove", s.consoleRemoveClient())
+	site.HandleFunc("POST /{site}/admin/clients/{id}/remove", s.consoleRemoveClient)
 	site.HandleFunc("/", s.notFound)
 
 	api := http.NewServeMux()
