@@ -18,13 +18,13 @@ import (
 )
 
 // Signing keys. Each site has a current key that signs, the next key (published long before
-// it signs, so no client ever meets an unknown kid) and, for keyGrace after a rotation, the
+// it signs, so no client ever meets an unknown kid) and, for KeyGrace after a rotation, the
 // previous one (tokens it signed still verify). Keys are RSA 2048 (RS256, which every client
 // library accepts), generated here, and stored sealed with the server key, so every server
 // process on the database signs with the same key.
 
-// keyGrace is how long a replaced key stays published: longer than any token it signed lives.
-const keyGrace = 7 * 24 * time.Hour
+// KeyGrace is how long a replaced key stays published: longer than any token it signed lives.
+const KeyGrace = 7 * 24 * time.Hour
 
 // keyCacheFor is how long a process trusts its list of a site's keys before reading it
 // again: a rotation made by another process (or the command line) is seen within it, and the
@@ -79,7 +79,7 @@ func (k *keyring) forget(site string) {
 }
 
 // ensure makes sure the site has a signing key for now and a next key, makes what is missing,
-// and retires keys replaced more than keyGrace ago. Several processes may run it at once:
+// and retires keys replaced more than KeyGrace ago. Several processes may run it at once:
 // the store adds a key with a given UseFrom once.
 func (k *keyring) ensure(ctx context.Context, site string) error {
 	now := k.p.clock.Now()
@@ -103,7 +103,7 @@ func (k *keyring) ensure(ctx context.Context, site string) error {
 			return err
 		}
 	}
-	if err := k.p.store.DeleteSigningKeys(ctx, site, now.Add(-keyGrace)); err != nil {
+	if err := k.p.store.DeleteSigningKeys(ctx, site, now.Add(-KeyGrace)); err != nil {
 		return err
 	}
 	k.forget(site)

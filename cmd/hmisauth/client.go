@@ -348,7 +348,7 @@ func newOIDCRotateKeysCmd(g *globals) *cobra.Command {
 				out = append(out, rotated{key, kid})
 				fmt.Fprintf(&b, "%s: the key %s signs from now on\n", printable(key), printable(kid))
 			}
-			b.WriteString("Tokens signed with the previous key still verify: it stays published for a week.\n")
+			fmt.Fprintf(&b, "Tokens signed with the previous key still verify: it stays published for %d days.\n", oidc.KeyGrace/(24*time.Hour))
 			return g.print(out, b.String())
 		}),
 	}
