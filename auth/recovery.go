@@ -297,14 +297,14 @@ func (s *Service) checkSecurityAnswer(ctx context.Context, slot *password.Slot, 
 			return err
 		} else if !ok {
 			return hmisauth.Errorf(hmisauth.EAccountLocked,
-				"Your account is locked, and the security answer was wrong too many times today. Contact the helpdesk at %s to unlock it.",
+				"Your account is locked, and the security answer was wrong too many times. Contact the helpdesk at %s to unlock it, or use \"Forgot password\" again tomorrow.",
 				site.Helpdesk.Contact())
 		}
 		if ok, _, err := slot.Verify(NormalizeAnswer(answer), u.RecoveryAnswerHash); err != nil || ok {
 			return err
 		}
 		s.record(ctx, s.newEvent(ctx, site, hmisauth.EventSecurityAnswerWrong, u.Username, "account locked"))
-		return wrongAnswer()
+		return wrongAnswer("after too many wrong answers, only the helpdesk can unlock your account until tomorrow")
 	}
 	attempt, err := s.store.ReserveLoginAttempt(ctx, site.Key, key, threshold, s.clock.Now())
 	if err != nil {
@@ -330,12 +330,13 @@ func (s *Service) checkSecurityAnswer(ctx context.Context, slot *password.Slot, 
 	if attempt.Count >= site.Policy.Lockout.Threshold {
 		return lockedError(site)
 	}
-	return wrongAnswer()
+	return wrongAnswer("too many wrong answers lock your account")
 }
 
-func wrongAnswer() error {
+// wrongAnswer refuses a wrong security answer, with what too many of them do.
+func wrongAnswer(tooMany string) error {
 	return &hmisauth.Error{Code: hmisauth.ESecurityAnswerWrong, Field: "security_answer",
-		Message: "That answer is not right. Check it and try again; too many wrong answers lock your account."}
+		Message: "That answer is not right. Check it and try again; " + tooMany + "."}
 }
 
 // NormalizeAnswer is how security answers are compared: case and extra spaces ignored.

@@ -127,6 +127,29 @@ func TestThreeWrongAnswersLock(t *testing.T) {
 	e.expect(e.api("POST", "county", "/login", "", map[string]any{"username": username, "password": goodPassword}), 423, "account_locked")
 }
 
+// Where a reset unlocks (lockout.reset_unlocks), a locked account's wrong answers cannot lock
+// it: they are counted apart, and the answers say what too many of them do.
+func TestWrongAnswersOnALockedAccountWhoseResetUnlocks(t *testing.T) {
+	sites := questionSites()
+	sites[len(sites)-1].Policy.Lockout.ResetUnlocks = true
+	e := newEnvSites(t, sites)
+	username := e.questionUser("Jane", "Doe")
+	e.lockOut("county", username)
+	token := e.linkFor("county", username)
+	for _, a := range []string{"Rex", "Fido"} {
+		r := e.expect(e.reset("county", token, otherPassword, otherPassword, a), 400, "security_answer_wrong")
+		if !strings.Contains(r.text(), "only the helpdesk can unlock your account until tomorrow") {
+			t.Errorf("wrong answer on a locked account: %s", r.Body)
+		}
+	}
+	e.expect(e.reset("county", token, otherPassword, otherPassword, "Spot"), 400, "security_answer_wrong")
+	r := e.expect(e.reset("county", token, otherPassword, otherPassword, answer), 423, "account_locked")
+	if !strings.Contains(r.text(), helpdeskEmail) || !strings.Contains(r.text(), `use \"Forgot password\" again tomorrow`) {
+		t.Errorf("answers used up: %s", r.Body)
+	}
+	e.expect(e.api("POST", "county", "/login", "", map[string]any{"username": username, "password": goodPassword}), 423, "account_locked")
+}
+
 func TestNoSecurityQuestionMeansCallTheHelpdesk(t *testing.T) {
 	e := newEnvSites(t, questionSites())
 	username, _ := e.newUser("county", "Jane", "Doe") // never signed in, so never set one up
