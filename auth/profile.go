@@ -40,13 +40,14 @@ func (s *Service) UpdateContact(ctx context.Context, p *Principal, c ContactChan
 		}
 	}
 	now := s.clock.Now()
-	if !sameAddress(p.User.Email, email) {
+	emailChanged := !sameAddress(p.User.Email, email)
+	if emailChanged {
 		if err := s.proveForEmail(ctx, p, c.CurrentPassword, now); err != nil {
 			return err
 		}
 	}
 	var notice *hmisauth.Message
-	if old := p.User.Email; old != "" && !sameAddress(old, email) {
+	if old := p.User.Email; old != "" && emailChanged {
 		notice, err = s.letters.Compose(hmisauth.Letter{Kind: hmisauth.MailEmailChanged, Site: p.Site,
 			To: old, User: p.User, NewEmail: email, At: now, ClientAddr: p.Session.ClientAddr})
 		if err != nil {
@@ -54,7 +55,7 @@ func (s *Service) UpdateContact(ctx context.Context, p *Principal, c ContactChan
 		}
 	}
 	var what []string
-	if !sameAddress(p.User.Email, email) {
+	if emailChanged {
 		what = append(what, "e-mail address")
 	}
 	if p.User.Phone != phone {
@@ -73,7 +74,7 @@ func (s *Service) UpdateContact(ctx context.Context, p *Principal, c ContactChan
 	}
 	p.User.Email, p.User.Phone = email, phone
 	s.log.InfoContext(ctx, "contact details changed", "site", p.Site.Key, "username", p.User.Username,
-		"email_changed", notice != nil)
+		"email_changed", emailChanged)
 	return nil
 }
 
