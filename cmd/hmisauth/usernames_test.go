@@ -1,9 +1,6 @@
 package main
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestTakenUsernameOffersAFreeOneOnTheCommandLine: the command line answers a taken username
 // like the console, with the next free name made from the person's names.
@@ -20,8 +17,5 @@ func TestTakenUsernameOffersAFreeOneOnTheCommandLine(t *testing.T) {
 	_, stderr, err := c.tryWith("", "user", "import", "--site", "live", writeCSV(t, "first,last,username\nJane,Doe,JDoe\n"))
 	if want := "row 2: the username JDoe cannot be used; jdoe2 is free — or leave the username empty to have one made\n"; err == nil || stderr != want {
 		t.Errorf("import: %v, stderr %q, want %q", err, stderr, want)
-	}
-	if strings.Contains(stderr, "already taken") {
-		t.Errorf("import: %q", stderr)
 	}
 }

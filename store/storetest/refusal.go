@@ -142,7 +142,11 @@ func ParallelRefusals(t *testing.T, stores []hmisauth.Store, n int) {
 	if len(evs) != 4 {
 		t.Fatalf("the log holds %d events after 4 rounds, want 4 (one a window)", len(evs))
 	}
-	for _, c := range closedRefusals(t, stores[0], win0.Add(window)) {
+	closed := closedRefusals(t, stores[0], win0.Add(window))
+	if len(closed) != 4 {
+		t.Fatalf("%d windows closed after 4 rounds, want 4", len(closed))
+	}
+	for _, c := range closed {
 		if c.Count != n-1 || len(c.Values) != 7 {
 			t.Errorf("%s: counted %d refusals from %d addresses, want %d from 7", c.Key, c.Count, len(c.Values), n-1)
 		}
