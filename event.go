@@ -63,7 +63,7 @@ var EventActions = []string{
 	EventRecoveryCodeUsed, EventPasskeyAdded, EventPasskeyRemoved, EventMFAReset,
 	EventDeviceRemembered, EventSessionEnded, EventLoginRefusals, EventResetDropped,
 	EventAppSignIn, EventTokensIssued, EventTokensRefreshed, EventTokenRevoked, EventCodeReplayed,
-	EventRefreshReused, EventAppLogout, EventBackchannelSent, EventBackchannelLost, EventClientCreated,
+	EventRefreshReused, EventBackchannelSent, EventBackchannelLost, EventClientCreated,
 	EventClientUpdated, EventClientSecret, EventClientRemoved, EventSigningKeyRotate,
 }
 

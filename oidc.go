@@ -157,10 +157,9 @@ const (
 	EventAppSignIn        = "app_sign_in"      // the user was sent back to an application with a code
 	EventTokensIssued     = "tokens_issued"    // a code was redeemed
 	EventTokensRefreshed  = "tokens_refreshed" // a refresh token was used
-	EventTokenRevoked     = "token_revoked"    // an application revoked a token, or it was revoked for reuse
+	EventTokenRevoked     = "token_revoked"    // an application revoked one of its tokens (RFC 7009)
 	EventCodeReplayed     = "code_replayed"    // a used code came again: its tokens were revoked
 	EventRefreshReused    = "refresh_reused"   // a rotated refresh token came again: its family was revoked
-	EventAppLogout        = "app_logout"       // an application asked to sign the user out (end_session)
 	EventBackchannelSent  = "backchannel_sent" // an application was told a session ended
 	EventBackchannelLost  = "backchannel_lost" // ... and could not be told, so the notice was abandoned
 	EventClientCreated    = "client_created"

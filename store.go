@@ -320,7 +320,8 @@ type Store interface {
 	// storing nothing, when the session at.SessionID has ended, at.AuthRequestID was replayed
 	// or is not done, the request's session is not at.SessionID, or that session did not sign
 	// in to at.ClientID: a token never outlives its session, and a replayed code gets nothing
-	// more.
+	// more. A request no longer stored (swept after it expired) is not checked: refreshed
+	// tokens outlive their request.
 	IssueTokens(ctx context.Context, at *AccessToken, rt *RefreshToken) error
 	// RefreshToken finds a refresh token by hash, rotated or not (ENOTFOUND when unknown).
 	RefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
@@ -346,19 +347,21 @@ type Store interface {
 	SessionClients(ctx context.Context, userID int64) (map[int64][]string, error)
 
 	// Ending a session (DeleteSession with signOut, DeleteUserSessions, EndUserSession,
-	// SetPassword, SetDisabled, ResetSecondFactors, a single-session CreateSession) revokes
-	// its tokens and queues, in the same transaction, one LogoutNotice for each client with a
-	// back-channel logout URI that the session signed in to, made and due at the method's
-	// time (for DeleteSession, which has none, the session's last use: by the caller's clock
-	// and never after the sign-out, so due at once). A session that times out
+	// SetPassword, CompleteReset, SetDisabled, ResetSecondFactors, a single-session
+	// CreateSession) revokes its tokens and queues, in the same transaction, one LogoutNotice
+	// for each client with a back-channel logout URI that the session signed in to, made and
+	// due at the method's time (for DeleteSession, which has none, the session's last use: by
+	// the caller's clock and never after the sign-out, so due at once). A session that times out
 	// (DeleteExpiredSessions, or DeleteSession without signOut) loses its tokens but queues
 	// nothing: an application the user is still working in is not interrupted.
 
 	// ClaimLogouts leases up to limit notices due at now (unsent, not abandoned, next attempt
 	// reached, not leased by another worker) until now+lease and returns them, oldest first.
 	ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*LogoutNotice, error)
-	// LogoutSent records delivery; LogoutFailed a failed attempt and when to try again;
-	// AbandonLogout gives up. Each appends the events ctx carries.
+	// LogoutSent records delivery (a notice sent already stays as it was); LogoutFailed a
+	// failed attempt and when to try again, and AbandonLogout gives up, each on a notice
+	// neither sent nor abandoned. Each appends the events ctx carries when it changes the
+	// notice, and nothing when it does not; an unknown id is ENOTFOUND.
 	LogoutSent(ctx context.Context, id int64, at time.Time) error
 	LogoutFailed(ctx context.Context, id int64, next time.Time, reason string) error
 	AbandonLogout(ctx context.Context, id int64, at time.Time, reason string) error

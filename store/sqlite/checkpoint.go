@@ -15,8 +15,8 @@ const checkpointEvery = 250 * time.Millisecond
 // own. SQLite otherwise does it inside whichever commit crosses its threshold (1,000 pages),
 // and that commit holds the one writer connection while it does: a seventh of the writer's
 // time under a stream of token refreshes. A PASSIVE checkpoint never waits for, nor blocks,
-// readers or the writer. Other processes on the file (the command line) keep SQLite's
-// automatic checkpoints on their own connections.
+// readers or the writer. Every Store has one, the command line's included: each turns
+// SQLite's automatic checkpoint off on its writer connection (wal_autocheckpoint(0) in Open).
 type checkpointer struct {
 	db   *sql.DB
 	done chan struct{}

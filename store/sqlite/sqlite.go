@@ -147,7 +147,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both connection pools.
+// Close stops the background checkpoint (running a last one) and closes both connection
+// pools with their prepared statements.
 func (s *Store) Close() error {
 	return errors.Join(s.ckpt.stop(), s.rs.close(), s.ws.close(), s.r.Close(), s.w.Close())
 }
