@@ -23,7 +23,8 @@ const (
 	ESignedInElsewhere    = "signed_in_elsewhere" // single-session site: a newer sign-in ended this one
 	EMFAUnavailable       = "mfa_unavailable"     // the authenticator secret does not open with the server key
 	ERateLimited          = "rate_limited"
-	EBusy                 = "busy" // the password hashing queue is full: try again shortly
+	EBusy                 = "busy"        // the password hashing queue is full: try again shortly
+	EUnavailable          = "unavailable" // the database cannot be reached just now: try again shortly
 	EUnauthorized         = "unauthorized"
 	ESessionExpired       = "session_expired" // idle or absolute time-out: sign in again
 	ETemporaryUsed        = "temporary_password_used"
@@ -105,4 +106,11 @@ func AsError(err error) *Error {
 		return e
 	}
 	return nil
+}
+
+// ErrUnavailable is the error a Store returns (wrapping the cause, for the log) when its
+// database cannot be reached: the request can be tried again once it is back.
+func ErrUnavailable() *Error {
+	return &Error{Code: EUnavailable, Message: "The sign-in service cannot reach its database just now. " +
+		"Nothing was changed. Please try again in a minute; if this goes on, call the helpdesk."}
 }

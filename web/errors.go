@@ -25,6 +25,7 @@ var statusByCode = map[string]int{
 	hmisauth.EAccountLocked:        http.StatusLocked,
 	hmisauth.ERateLimited:          http.StatusTooManyRequests,
 	hmisauth.EBusy:                 http.StatusServiceUnavailable,
+	hmisauth.EUnavailable:          http.StatusServiceUnavailable,
 	hmisauth.EINVALID:              http.StatusBadRequest,
 	hmisauth.EPasswordPolicy:       http.StatusBadRequest,
 	hmisauth.EPasswordMismatch:     http.StatusBadRequest,
@@ -47,8 +48,12 @@ var statusByCode = map[string]int{
 }
 
 // retryAfterBusy is how long (seconds) a client told "busy" should wait: the hashing queue
-// drains in well under that.
-const retryAfterBusy = "5"
+// drains in well under that. retryAfterUnavailable is for a database out of reach: a restart
+// or a fail-over takes tens of seconds.
+const (
+	retryAfterBusy        = "5"
+	retryAfterUnavailable = "30"
+)
 
 // internalMessage is all anyone outside learns of an error that is not an application error.
 const internalMessage = "Internal error."
@@ -71,6 +76,10 @@ func (s *Server) status(r *http.Request, err error) (int, *hmisauth.Error) {
 		return he.status, he.err
 	}
 	e := hmisauth.AsError(err)
+	if e != nil && e.Code == hmisauth.EUnavailable {
+		// The cause (which database error) is for the operator.
+		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
 	if e == nil || e.Code == hmisauth.EINTERNAL {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		return http.StatusInternalServerError, nil
@@ -86,8 +95,12 @@ func (s *Server) status(r *http.Request, err error) (int, *hmisauth.Error) {
 
 // setErrorHeaders adds what a status needs beyond the body.
 func setErrorHeaders(w http.ResponseWriter, e *hmisauth.Error) {
-	if e != nil && e.Code == hmisauth.EBusy {
+	switch {
+	case e == nil:
+	case e.Code == hmisauth.EBusy:
 		w.Header().Set("Retry-After", retryAfterBusy)
+	case e.Code == hmisauth.EUnavailable:
+		w.Header().Set("Retry-After", retryAfterUnavailable)
 	}
 }
 

@@ -33,7 +33,7 @@ func TestEveryErrorCodeHasAStatus(t *testing.T) {
 	codes := []string{
 		hmisauth.ECONFLICT, hmisauth.EINTERNAL, hmisauth.EINVALID, hmisauth.ENOTFOUND, hmisauth.EFORBIDDEN,
 		hmisauth.ELoginFailed, hmisauth.EAccountLocked, hmisauth.ETOTPRequired, hmisauth.ERateLimited,
-		hmisauth.EBusy, hmisauth.EUnauthorized, hmisauth.ESessionExpired, hmisauth.ETemporaryUsed, hmisauth.ETemporaryExpired,
+		hmisauth.EBusy, hmisauth.EUnavailable, hmisauth.EUnauthorized, hmisauth.ESessionExpired, hmisauth.ETemporaryUsed, hmisauth.ETemporaryExpired,
 		hmisauth.EPasswordPolicy, hmisauth.EPasswordMismatch, hmisauth.EPasswordReused,
 		hmisauth.ECurrentPasswordWrong, hmisauth.EActionRequired, hmisauth.ETermsVersion, hmisauth.ESeatsFull,
 		hmisauth.ETokenInvalid, hmisauth.ESecurityAnswerWrong, hmisauth.ERecoveryUnavailable,
