@@ -48,6 +48,10 @@ type Message struct {
 	LastError     string
 	SentAt        time.Time
 	AbandonedAt   time.Time
+	// LeasedUntil is when the lease of the worker that claimed the message last ends (zero
+	// when none holds it). ClaimMail sets it, and the worker names its lease with it when it
+	// reports the outcome (Store.MailSent).
+	LeasedUntil time.Time
 }
 
 // Letter is what an e-mail is about; Letters turns it into a Message in the site's words.

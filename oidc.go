@@ -150,6 +150,10 @@ type LogoutNotice struct {
 	LastError     string
 	SentAt        time.Time
 	AbandonedAt   time.Time
+	// LeasedUntil is when the lease of the worker that claimed the notice last ends (zero
+	// when none holds it). ClaimLogouts sets it, and the worker names its lease with it when
+	// it reports the outcome (Store.LogoutSent).
+	LeasedUntil time.Time
 }
 
 // Audit actions of the OpenID Connect provider.

@@ -260,15 +260,27 @@ type Store interface {
 	// report). It sets m.ID.
 	EnqueueMail(ctx context.Context, m *Message) error
 	// ClaimMail leases up to limit messages due at now (unsent, not abandoned, next attempt
-	// reached, not leased by another worker) until now+lease and returns them. Two workers,
-	// in one process or several, never hold the same message at once.
+	// reached, not leased by another worker) until now+lease and returns them, each with
+	// Attempts counting this claim and LeasedUntil the lease's end as stored. Two workers, in
+	// one process or several, never hold the same message at once.
 	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Message, error)
+	// MailSent, MailFailed and AbandonMail report the outcome of a claim: m is the message as
+	// ClaimMail returned it, whose ID, Attempts and LeasedUntil name the lease (every claim
+	// counts an attempt, so no two claims of a message name the same lease). Each changes the
+	// message only while that lease is still its current one, and ends it; a lease that ran
+	// out but that no other worker has claimed since still counts. A report whose lease was
+	// taken over (another worker claimed the message after it ran out) or was reported
+	// already changes nothing, appends no event, and is an *Error with code ECONFLICT ("The
+	// message is no longer leased to this worker."): the worker holding the message now
+	// decides what became of it. An unknown m.ID is ENOTFOUND.
+	//
 	// MailSent records delivery; the body is erased unless keepBody (the development inbox).
-	MailSent(ctx context.Context, id int64, at time.Time, keepBody bool) error
+	MailSent(ctx context.Context, m *Message, at time.Time, keepBody bool) error
 	// MailFailed records a failed attempt and when to try again.
-	MailFailed(ctx context.Context, id int64, next time.Time, reason string) error
-	// AbandonMail gives up on a message that can no longer help, erasing its body.
-	AbandonMail(ctx context.Context, id int64, at time.Time, reason string) error
+	MailFailed(ctx context.Context, m *Message, next time.Time, reason string) error
+	// AbandonMail gives up on a message that can no longer help, erasing its body. An empty
+	// reason keeps the last error.
+	AbandonMail(ctx context.Context, m *Message, at time.Time, reason string) error
 	// RecentMail lists the newest messages first (the development inbox).
 	RecentMail(ctx context.Context, limit int) ([]*Message, error)
 
@@ -356,15 +368,21 @@ type Store interface {
 	// nothing: an application the user is still working in is not interrupted.
 
 	// ClaimLogouts leases up to limit notices due at now (unsent, not abandoned, next attempt
-	// reached, not leased by another worker) until now+lease and returns them, oldest first.
+	// reached, not leased by another worker) until now+lease and returns them, oldest first,
+	// each with Attempts counting this claim and LeasedUntil the lease's end as stored.
 	ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*LogoutNotice, error)
-	// LogoutSent records delivery (a notice sent already stays as it was); LogoutFailed a
-	// failed attempt and when to try again, and AbandonLogout gives up, each on a notice
-	// neither sent nor abandoned. Each appends the events ctx carries when it changes the
-	// notice, and nothing when it does not; an unknown id is ENOTFOUND.
-	LogoutSent(ctx context.Context, id int64, at time.Time) error
-	LogoutFailed(ctx context.Context, id int64, next time.Time, reason string) error
-	AbandonLogout(ctx context.Context, id int64, at time.Time, reason string) error
+	// LogoutSent records delivery; LogoutFailed a failed attempt and when to try again, and
+	// AbandonLogout gives up (an empty reason keeps the last error). They report the outcome
+	// of a claim like MailSent: n is the notice as ClaimLogouts returned it, whose ID,
+	// Attempts and LeasedUntil name the lease, and each changes the notice only while that
+	// lease is its current one, and ends it. An outcome is final: a sent or abandoned notice
+	// stays as it is. Each appends the events ctx carries when it changes the notice, and
+	// nothing when it does not: a report whose lease was taken over by another worker, or was
+	// reported already, is ECONFLICT ("The logout notice is no longer leased to this
+	// worker."); an unknown n.ID is ENOTFOUND.
+	LogoutSent(ctx context.Context, n *LogoutNotice, at time.Time) error
+	LogoutFailed(ctx context.Context, n *LogoutNotice, next time.Time, reason string) error
+	AbandonLogout(ctx context.Context, n *LogoutNotice, at time.Time, reason string) error
 	// LogoutNotices lists the newest notices first (for tests and the operator).
 	LogoutNotices(ctx context.Context, limit int) ([]*LogoutNotice, error)
 

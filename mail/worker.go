@@ -149,7 +149,11 @@ func (w *Worker) deliverOne(ctx context.Context, m *hmisauth.Message, end time.T
 	ctx = context.WithoutCancel(ctx)
 	now = w.clock.Now()
 	if err == nil {
-		if err := w.store.MailSent(ctx, m.ID, now, w.opts.KeepBody); err != nil {
+		if err := w.store.MailSent(ctx, m, now, w.opts.KeepBody); leaseLost(err) {
+			// Delivered after the lease ran out and another worker claimed the message: it
+			// may go twice, and the record is that worker's.
+			w.lostLease(m, "sent")
+		} else if err != nil {
 			// Delivered but not recorded: the message will go again once the lease ends.
 			return true, fmt.Errorf("record message %d sent: %w", m.ID, err)
 		}
@@ -168,7 +172,9 @@ func (w *Worker) deliverOne(ctx context.Context, m *hmisauth.Message, end time.T
 	w.log.Warn("mail delivery failed; will retry",
 		"kind", m.Kind, "site", m.Site, "id", m.ID, "message_id", m.MessageID,
 		"attempt", attempt, "next_attempt", next, "error", reason)
-	if err := w.store.MailFailed(ctx, m.ID, next, reason); err != nil {
+	if err := w.store.MailFailed(ctx, m, next, reason); leaseLost(err) {
+		w.lostLease(m, "failed")
+	} else if err != nil {
 		return false, fmt.Errorf("record message %d failed: %w", m.ID, err)
 	}
 	return false, nil
@@ -179,13 +185,27 @@ func (w *Worker) abandon(ctx context.Context, m *hmisauth.Message, now time.Time
 	w.log.Warn("mail abandoned",
 		"kind", m.Kind, "site", m.Site, "id", m.ID, "message_id", m.MessageID,
 		"attempts", m.Attempts, "reason", reason)
-	if err := w.store.AbandonMail(ctx, m.ID, now, reason); err != nil {
+	if err := w.store.AbandonMail(ctx, m, now, reason); leaseLost(err) {
+		// The worker holding the message now decides what becomes of it.
+		w.lostLease(m, "abandoned")
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("record message %d abandoned: %w", m.ID, err)
 	}
 	if w.opts.OnAbandon != nil {
 		w.opts.OnAbandon(ctx, m, reason)
 	}
 	return nil
+}
+
+// leaseLost reports whether the store refused a report because m's lease ran out and another
+// worker claimed the message meanwhile (Store.MailSent): not a failure of this worker's, whose
+// outcome is simply not the one recorded.
+func leaseLost(err error) bool { return hmisauth.ErrorCode(err) == hmisauth.ECONFLICT }
+
+func (w *Worker) lostLease(m *hmisauth.Message, outcome string) {
+	w.log.Warn("mail outbox: the lease ran out and another worker took the message; its outcome was not recorded",
+		"kind", m.Kind, "site", m.Site, "id", m.ID, "message_id", m.MessageID, "outcome", outcome)
 }
 
 func expired(m *hmisauth.Message, now time.Time) bool {

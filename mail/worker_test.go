@@ -357,3 +357,72 @@ func waitFor(t testing.TB, cond func() bool) {
 	}
 	t.Fatal("timed out")
 }
+
+// A worker whose lease runs out while it delivers has lost the message to the next worker,
+// which claims it: whatever the stale worker then reports is refused by the store, is no
+// error, and leaves the next worker's outcome in place.
+func TestAWorkerWhoseLeaseRanOutLeavesTheOutcomeToTheNext(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		kind        string
+		stale, next error         // what each worker's delivery returns
+		wait        time.Duration // how long the stale worker's delivery takes
+		staleSent   int           // what the stale worker's RunOnce reports as sent
+		check       func(t *testing.T, row *hmisauth.Message)
+	}{
+		{"StaleFailureAfterTheNextDelivered", hmisauth.MailPasswordChanged, errors.New("timed out"), nil, 2 * time.Minute, 0,
+			func(t *testing.T, row *hmisauth.Message) {
+				if row.SentAt.IsZero() || row.LastError != "" || row.Attempts != 2 {
+					t.Errorf("sent %v, error %q, %d attempts: want the next worker's delivery", row.SentAt, row.LastError, row.Attempts)
+				}
+			}},
+		{"StaleDeliveryAfterTheNextFailed", hmisauth.MailPasswordChanged, nil, errors.New("421 busy"), 2 * time.Minute, 1,
+			func(t *testing.T, row *hmisauth.Message) {
+				if !row.SentAt.IsZero() || row.LastError != "421 busy" || row.Attempts != 2 {
+					t.Errorf("sent %v, error %q, %d attempts: want the next worker's failure", row.SentAt, row.LastError, row.Attempts)
+				}
+			}},
+		{"BothAbandonAnExpiredLink", hmisauth.MailReset, errors.New("timed out"), nil, 20 * time.Minute, 0,
+			func(t *testing.T, row *hmisauth.Message) {
+				if row.AbandonedAt.IsZero() || !strings.Contains(row.LastError, "expired before") || row.Attempts != 2 {
+					t.Errorf("abandoned %v, error %q, %d attempts: want the next worker's abandon", row.AbandonedAt, row.LastError, row.Attempts)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store, clock := openStore(t, ""), newClock()
+			log, logs := newLogger()
+			var abandoned int
+			opts := mail.WorkerOptions{OnAbandon: func(context.Context, *hmisauth.Message, string) { abandoned++ }}
+			var next *mail.Worker
+			sends := 0
+			mailer := mailerFunc(func(ctx context.Context, m *hmisauth.Message) error {
+				sends++
+				if sends > 1 {
+					return tc.next
+				}
+				// The stale worker stalls past its lease; the next one claims the message meanwhile.
+				clock.Advance(tc.wait)
+				if _, err := next.RunOnce(ctx); err != nil {
+					t.Errorf("the next worker: %v", err)
+				}
+				return tc.stale
+			})
+			stale := mail.NewWorker(store, mailer, clock, log, opts)
+			next = mail.NewWorker(store, mailer, clock, nil, opts)
+			m := queue(t, store, letters(liveSite(t))[tc.kind])
+
+			sent, err := stale.RunOnce(context.Background())
+			if err != nil || sent != tc.staleSent {
+				t.Fatalf("the stale worker: sent %d, %v; want %d and no error", sent, err, tc.staleSent)
+			}
+			tc.check(t, outboxRow(t, store, m.ID))
+			if !strings.Contains(logs.String(), "another worker took the message") {
+				t.Errorf("the stale worker did not say its outcome was not recorded:\n%s", logs)
+			}
+			if tc.kind == hmisauth.MailReset && abandoned != 1 {
+				t.Errorf("OnAbandon heard %d times, want once (the next worker's)", abandoned)
+			}
+		})
+	}
+}

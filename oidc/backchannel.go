@@ -95,19 +95,34 @@ func (p *Provider) deliver(ctx context.Context, n *hmisauth.LogoutNotice) (bool,
 	case err == nil:
 		ev.Action, ev.Detail = hmisauth.EventBackchannelSent, label+" was told the session ended"
 		p.log.InfoContext(ctx, "back-channel logout sent", "site", n.Site, "client", n.ClientID)
-		return true, p.store.LogoutSent(hmisauth.WithEvent(ctx, ev), n.ID, now)
+		return p.recorded(ctx, n, "sent", p.store.LogoutSent(hmisauth.WithEvent(ctx, ev), n, now))
 	case now.Sub(n.CreatedAt) >= logoutGiveUp:
 		ev.Action = hmisauth.EventBackchannelLost
 		ev.Detail = fmt.Sprintf("%s could not be told the session ended (%d tries in a day): %s", label, n.Attempts+1, err)
 		p.log.WarnContext(ctx, "back-channel logout abandoned", "site", n.Site, "client", n.ClientID, "err", err)
-		return true, p.store.AbandonLogout(hmisauth.WithEvent(ctx, ev), n.ID, now, err.Error())
+		return p.recorded(ctx, n, "abandoned", p.store.AbandonLogout(hmisauth.WithEvent(ctx, ev), n, now, err.Error()))
 	default:
 		wait := logoutFirstWait << min(n.Attempts, 10)
 		wait = min(wait, logoutMaxWait)
 		p.log.InfoContext(ctx, "back-channel logout failed; will retry", "site", n.Site, "client", n.ClientID,
 			"err", err, "retry_in", wait)
-		return false, p.store.LogoutFailed(ctx, n.ID, now.Add(wait), err.Error())
+		_, err := p.recorded(ctx, n, "failed", p.store.LogoutFailed(ctx, n, now.Add(wait), err.Error()))
+		return false, err
 	}
+}
+
+// recorded is deliver's answer once the outcome's report returned err: finished when it was
+// recorded as sent or abandoned. A report the store refused because the lease ran out and
+// another worker claimed the notice meanwhile (ECONFLICT) is no error: that worker records the
+// outcome (and its audit event), and the notice may reach the application twice, which a
+// logout token allows.
+func (p *Provider) recorded(ctx context.Context, n *hmisauth.LogoutNotice, outcome string, err error) (bool, error) {
+	if hmisauth.ErrorCode(err) == hmisauth.ECONFLICT {
+		p.log.WarnContext(ctx, "back-channel logout: the lease ran out and another worker took the notice; its outcome was not recorded",
+			"site", n.Site, "client", n.ClientID, "outcome", outcome)
+		return false, nil
+	}
+	return err == nil && outcome != "failed", err
 }
 
 // post sends one logout token; a 2xx answer is delivery.

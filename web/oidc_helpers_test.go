@@ -43,6 +43,8 @@ type relyingParty struct {
 	failures []string
 	// backchannelDown makes the back-channel endpoint answer 503.
 	backchannelDown bool
+	// onBackchannel, when set, runs as a logout token arrives, before it is answered.
+	onBackchannel func()
 }
 
 type pendingLogin struct {
@@ -172,6 +174,12 @@ func (rp *relyingParty) verify(ctx context.Context, tok *oauth2.Token) (*signIn,
 
 // backchannel receives logout tokens and checks them with go-oidc.
 func (rp *relyingParty) backchannel(w http.ResponseWriter, r *http.Request) {
+	rp.mu.Lock()
+	hook := rp.onBackchannel
+	rp.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	rp.mu.Lock()
 	down := rp.backchannelDown
 	rp.mu.Unlock()

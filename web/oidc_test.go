@@ -227,6 +227,51 @@ func TestSigningOutTellsTheApplications(t *testing.T) {
 	}
 }
 
+// A worker whose lease runs out while the application answers has lost the notice to the
+// next worker, which claims and delivers it: the stale worker's failure is not recorded over
+// that delivery, and is no error.
+func TestBackChannelLogoutOfAWorkerWhoseLeaseRanOutIsNotRecorded(t *testing.T) {
+	e := newEnv(t)
+	e.realTime()
+	username := e.activeUser("live", "Jane", "Doe", goodPassword)
+	rp := newRelyingParty(t, e, "live")
+	b := e.ssoBrowser()
+	b.signInFor(b.open(rp.authURL()), username, goodPassword)
+	rp.lastSignIn()
+	ctx := context.Background()
+	calls := 0
+	rp.mu.Lock()
+	rp.onBackchannel = func() {
+		if calls++; calls > 1 {
+			return
+		}
+		// The first worker's request hangs past its lease; the next worker delivers meanwhile.
+		e.clock.Advance(2 * time.Minute)
+		if n, err := e.oidc.DeliverLogouts(ctx); err != nil || n != 1 {
+			t.Errorf("the next worker's deliveries: %d, %v", n, err)
+		}
+		rp.mu.Lock()
+		rp.backchannelDown = true // and the first request fails in the end
+		rp.mu.Unlock()
+	}
+	rp.mu.Unlock()
+	b.post("/live/logout", nil).wantPath("/live/login")
+	if n, err := e.oidc.DeliverLogouts(ctx); err != nil || n != 0 {
+		t.Fatalf("the stale worker's deliveries: %d, %v; want none finished and no error", n, err)
+	}
+	ns, err := e.store.LogoutNotices(ctx, 10)
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("notices: %v, %v", ns, err)
+	}
+	if n := ns[0]; n.SentAt.IsZero() || n.LastError != "" || n.Attempts != 2 {
+		t.Errorf("the notice: sent %v, error %q, %d attempts; want the next worker's delivery", n.SentAt, n.LastError, n.Attempts)
+	}
+	evs, _ := e.store.Events(ctx, hmisauth.EventQuery{Site: "live", Action: hmisauth.EventBackchannelSent})
+	if len(evs) != 1 {
+		t.Errorf("%d deliveries in the audit log, want 1", len(evs))
+	}
+}
+
 // RP-initiated logout: the application sends the browser to end_session with its ID token;
 // the session ends and the browser goes to the registered address with the state.
 func TestTheApplicationSignsTheUserOut(t *testing.T) {

@@ -145,7 +145,7 @@ func BenchmarkEnqueueClaimSent(b *testing.B) {
 		if err != nil || len(ms) != 1 {
 			b.Fatalf("claimed %d: %v", len(ms), err)
 		}
-		if err := s.MailSent(b.Context(), ms[0].ID, benchNow, false); err != nil {
+		if err := s.MailSent(b.Context(), ms[0], benchNow, false); err != nil {
 			b.Fatal(err)
 		}
 	}

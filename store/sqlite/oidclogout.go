@@ -15,21 +15,28 @@ func noLogoutNotice() error {
 	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such logout notice."}
 }
 
-// logoutExists is how a report that changed nothing tells "no such notice" from "settled
-// already".
+func logoutLeaseLost() error {
+	return &hmisauth.Error{Code: hmisauth.ECONFLICT, Message: "The logout notice is no longer leased to this worker."}
+}
+
+// logoutExists is how a report that changed nothing tells "no such notice" (ENOTFOUND) from
+// "not leased to this worker any more" (ECONFLICT).
 func logoutExists(ctx context.Context, id int64) func(q queryer) error {
 	return func(q queryer) error {
 		var one int
 		err := q.QueryRowContext(ctx, `SELECT 1 FROM oidc_logout_notices WHERE id = ?`, id).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			return noLogoutNotice()
+		case err != nil:
+			return err
 		}
-		return err
+		return logoutLeaseLost()
 	}
 }
 
 const logoutColumns = `id, site, client_id, uri, subject, sid, created_at, attempts, next_attempt_at,
-	last_error, sent_at, abandoned_at`
+	last_error, sent_at, abandoned_at, lease_until`
 
 func scanLogouts(rows *sql.Rows, err error) ([]*hmisauth.LogoutNotice, error) {
 	if err != nil {
@@ -40,7 +47,8 @@ func scanLogouts(rows *sql.Rows, err error) ([]*hmisauth.LogoutNotice, error) {
 	for rows.Next() {
 		n := new(hmisauth.LogoutNotice)
 		if err := rows.Scan(&n.ID, &n.Site, &n.ClientID, &n.URI, &n.Subject, &n.SID, timeCol{&n.CreatedAt},
-			&n.Attempts, timeCol{&n.NextAttemptAt}, &n.LastError, timeCol{&n.SentAt}, timeCol{&n.AbandonedAt}); err != nil {
+			&n.Attempts, timeCol{&n.NextAttemptAt}, &n.LastError, timeCol{&n.SentAt}, timeCol{&n.AbandonedAt},
+			timeCol{&n.LeasedUntil}); err != nil {
 			return nil, err
 		}
 		out = append(out, n)
@@ -62,7 +70,7 @@ const claimLogouts = `
 	RETURNING ` + logoutColumns
 
 // ClaimLogouts leases up to limit due notices until now+lease and returns them oldest first,
-// with Attempts counting this one.
+// with Attempts counting this one and LeasedUntil the lease's end as stored.
 func (s *Store) ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int) (_ []*hmisauth.LogoutNotice, err error) {
 	defer wrap(&err, "claim logouts")
 	if lease <= 0 {
@@ -89,44 +97,51 @@ func (s *Store) ClaimLogouts(ctx context.Context, now time.Time, lease time.Dura
 	return ns, nil
 }
 
-// A delivery's outcome is final: LogoutSent, LogoutFailed and AbandonLogout change only a
-// notice not settled yet (a sent notice stays sent, an abandoned one is only ever marked sent
-// after all, if a delivery did get through). So a worker whose lease ran out while it waited
-// cannot undo the result of the worker that claimed the notice after it; a report that changes
-// nothing appends no event. They do not tell the two workers' attempts apart otherwise (the
-// methods are given no lease): a stale failure report on a notice another worker is still
-// delivering ends that lease early, and the notice may go out twice, which a logout token
-// allows.
+// A delivery's outcome is final, and only the worker holding the notice records it:
+// LogoutSent, LogoutFailed and AbandonLogout change the notice only WHERE the claim that
+// returned n is still its lease (id, attempts and lease_until as claimed), and end it. Each
+// claim counts an attempt, so the three name one claim; a new claim is made only once the
+// lease has run out; and every report ends the lease, so a settled notice (never claimed
+// again) stays as it is. A worker whose lease ran out while it waited therefore cannot undo or
+// repeat the result of the worker that claimed the notice after it: its report changes
+// nothing, appends no event and is ECONFLICT. The notice may still go out twice (the stale
+// worker's delivery and the new one's), which a logout token allows.
 
-// LogoutSent records delivery and ends the lease, once.
-func (s *Store) LogoutSent(ctx context.Context, id int64, at time.Time) (err error) {
+// reportLogout runs one lease-guarded report on n; the query's parameters ?1, ?2 and ?3,
+// before args, are n's id, attempts and lease.
+func (s *Store) reportLogout(ctx context.Context, n *hmisauth.LogoutNotice, query string, args ...any) error {
+	if n == nil {
+		return errors.New("no logout notice")
+	}
+	args = append([]any{n.ID, n.Attempts, micros(n.LeasedUntil)}, args...)
+	_, err := s.once(ctx, logoutExists(ctx, n.ID), query, args...)
+	return err
+}
+
+// LogoutSent records delivery and ends the lease.
+func (s *Store) LogoutSent(ctx context.Context, n *hmisauth.LogoutNotice, at time.Time) (err error) {
 	defer wrap(&err, "logout sent")
-	_, err = s.once(ctx, logoutExists(ctx, id),
-		`UPDATE oidc_logout_notices SET sent_at = ?, lease_until = NULL WHERE id = ? AND sent_at IS NULL`,
-		micros(at), id)
-	return err
+	return s.reportLogout(ctx, n, `
+		UPDATE oidc_logout_notices SET sent_at = ?4, lease_until = NULL
+		WHERE id = ?1 AND attempts = ?2 AND lease_until = ?3`, micros(at))
 }
 
-// LogoutFailed records a failed attempt of an unsettled notice and when to try again, and ends
-// the lease so the retry is due at next.
-func (s *Store) LogoutFailed(ctx context.Context, id int64, next time.Time, reason string) (err error) {
+// LogoutFailed records a failed attempt and when to try again, and ends the lease so the
+// retry is due at next.
+func (s *Store) LogoutFailed(ctx context.Context, n *hmisauth.LogoutNotice, next time.Time, reason string) (err error) {
 	defer wrap(&err, "logout failed")
-	_, err = s.once(ctx, logoutExists(ctx, id), `
-		UPDATE oidc_logout_notices SET last_error = ?, next_attempt_at = ?, lease_until = NULL
-		WHERE id = ? AND sent_at IS NULL AND abandoned_at IS NULL`,
-		reason, micros(next), id)
-	return err
+	return s.reportLogout(ctx, n, `
+		UPDATE oidc_logout_notices SET last_error = ?4, next_attempt_at = ?5, lease_until = NULL
+		WHERE id = ?1 AND attempts = ?2 AND lease_until = ?3`, reason, micros(next))
 }
 
-// AbandonLogout gives up on an unsettled notice. An empty reason keeps the last error.
-func (s *Store) AbandonLogout(ctx context.Context, id int64, at time.Time, reason string) (err error) {
+// AbandonLogout gives up on the notice. An empty reason keeps the last error.
+func (s *Store) AbandonLogout(ctx context.Context, n *hmisauth.LogoutNotice, at time.Time, reason string) (err error) {
 	defer wrap(&err, "abandon logout")
-	_, err = s.once(ctx, logoutExists(ctx, id), `
-		UPDATE oidc_logout_notices SET abandoned_at = ?1,
-			last_error = CASE WHEN ?2 = '' THEN last_error ELSE ?2 END, lease_until = NULL
-		WHERE id = ?3 AND sent_at IS NULL AND abandoned_at IS NULL`,
-		micros(at), reason, id)
-	return err
+	return s.reportLogout(ctx, n, `
+		UPDATE oidc_logout_notices SET abandoned_at = ?4,
+			last_error = CASE WHEN ?5 = '' THEN last_error ELSE ?5 END, lease_until = NULL
+		WHERE id = ?1 AND attempts = ?2 AND lease_until = ?3`, micros(at), reason)
 }
 
 // LogoutNotices lists up to limit notices, newest first, whatever their state.

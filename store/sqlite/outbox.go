@@ -36,7 +36,8 @@ func enqueue(ctx context.Context, tx *sql.Tx, m *hmisauth.Message) error {
 }
 
 const messageColumns = `id, site, kind, to_addr, subject, text_body, html_body, message_id,
-	created_at, discard_after, attempts, next_attempt_at, last_error, sent_at, abandoned_at`
+	created_at, discard_after, attempts, next_attempt_at, last_error, sent_at, abandoned_at,
+	leased_until`
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -45,7 +46,7 @@ func scanMessage(row scanner) (*hmisauth.Message, error) {
 	m := new(hmisauth.Message)
 	err := row.Scan(&m.ID, &m.Site, &m.Kind, &m.To, &m.Subject, &m.Text, &m.HTML, &m.MessageID,
 		timeCol{&m.CreatedAt}, timeCol{&m.DiscardAfter}, &m.Attempts, timeCol{&m.NextAttemptAt},
-		&m.LastError, timeCol{&m.SentAt}, timeCol{&m.AbandonedAt})
+		&m.LastError, timeCol{&m.SentAt}, timeCol{&m.AbandonedAt}, timeCol{&m.LeasedUntil})
 	return m, err
 }
 
@@ -67,7 +68,42 @@ func scanMessages(rows *sql.Rows, err error) ([]*hmisauth.Message, error) {
 
 func noMessage() error { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such message."} }
 
-func messageChanged(res sql.Result, err error) error { return changed(res, err, noMessage) }
+func mailLeaseLost() error {
+	return &hmisauth.Error{Code: hmisauth.ECONFLICT, Message: "The message is no longer leased to this worker."}
+}
+
+// messageExists tells why a report changed nothing: the message is unknown (ENOTFOUND), or
+// the lease the report named is no longer the message's (ECONFLICT).
+func messageExists(ctx context.Context, id int64) func(q queryer) error {
+	return func(q queryer) error {
+		var one int
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, id).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return noMessage()
+		case err != nil:
+			return err
+		}
+		return mailLeaseLost()
+	}
+}
+
+// reportMail runs a report (MailSent, MailFailed, AbandonMail) on m, which changes the message
+// only WHERE the claim that returned m is still its lease: id, attempts and leased_until as
+// claimed (the query's parameters ?1, ?2 and ?3, before args). Each claim counts an
+// attempt, so the three name one claim even if a later one ended at the same microsecond; a
+// new claim is made only once the lease has run out, and moves both; and every report ends the
+// lease (leased_until = NULL), so a second report on it matches nothing. A worker whose
+// lease ran out therefore cannot overwrite the result of the worker that claimed the message
+// after it, while one whose lease ran out unclaimed still records what it did.
+func (s *Store) reportMail(ctx context.Context, m *hmisauth.Message, query string, args ...any) error {
+	if m == nil {
+		return errors.New("no message")
+	}
+	args = append([]any{m.ID, m.Attempts, micros(m.LeasedUntil)}, args...)
+	_, err := s.once(ctx, messageExists(ctx, m.ID), query, args...)
+	return err
+}
 
 // EnqueueMail queues a message on its own and sets m.ID.
 func (s *Store) EnqueueMail(ctx context.Context, m *hmisauth.Message) (err error) {
@@ -92,7 +128,7 @@ const claimMail = `
 	RETURNING ` + messageColumns
 
 // ClaimMail leases up to limit due messages until now+lease and returns them in due order,
-// with Attempts counting this one.
+// with Attempts counting this one and LeasedUntil the lease's end as stored.
 func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) (_ []*hmisauth.Message, err error) {
 	defer wrap(&err, "claim mail")
 	if lease <= 0 {
@@ -117,39 +153,33 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 }
 
 // MailSent records delivery and ends the lease. The body (which may hold a reset link) is
-// erased unless keepBody. A second report keeps the first delivery time.
-func (s *Store) MailSent(ctx context.Context, id int64, at time.Time, keepBody bool) (err error) {
+// erased unless keepBody.
+func (s *Store) MailSent(ctx context.Context, m *hmisauth.Message, at time.Time, keepBody bool) (err error) {
 	defer wrap(&err, "mail sent")
-	return s.exec(ctx, func(w dbtx) error {
-		return messageChanged(w.ExecContext(ctx, `
-			UPDATE outbox SET sent_at = coalesce(sent_at, ?1), leased_until = NULL,
-				text_body = CASE WHEN ?2 THEN text_body ELSE '' END,
-				html_body = CASE WHEN ?2 THEN html_body ELSE '' END
-			WHERE id = ?3`, micros(at), keepBody, id))
-	})
+	return s.reportMail(ctx, m, `
+		UPDATE outbox SET sent_at = ?4, leased_until = NULL,
+			text_body = CASE WHEN ?5 THEN text_body ELSE '' END,
+			html_body = CASE WHEN ?5 THEN html_body ELSE '' END
+		WHERE id = ?1 AND attempts = ?2 AND leased_until = ?3`, micros(at), keepBody)
 }
 
 // MailFailed records a failed attempt and when to try again, and ends the lease so the retry
 // is due at next even if the lease would have run longer.
-func (s *Store) MailFailed(ctx context.Context, id int64, next time.Time, reason string) (err error) {
+func (s *Store) MailFailed(ctx context.Context, m *hmisauth.Message, next time.Time, reason string) (err error) {
 	defer wrap(&err, "mail failed")
-	return s.exec(ctx, func(w dbtx) error {
-		return messageChanged(w.ExecContext(ctx, `
-			UPDATE outbox SET last_error = ?, next_attempt_at = ?, leased_until = NULL WHERE id = ?`,
-			reason, micros(next), id))
-	})
+	return s.reportMail(ctx, m, `
+		UPDATE outbox SET last_error = ?4, next_attempt_at = ?5, leased_until = NULL
+		WHERE id = ?1 AND attempts = ?2 AND leased_until = ?3`, reason, micros(next))
 }
 
 // AbandonMail gives up on a message and erases its body. An empty reason keeps the last error.
-func (s *Store) AbandonMail(ctx context.Context, id int64, at time.Time, reason string) (err error) {
+func (s *Store) AbandonMail(ctx context.Context, m *hmisauth.Message, at time.Time, reason string) (err error) {
 	defer wrap(&err, "abandon mail")
-	return s.exec(ctx, func(w dbtx) error {
-		return messageChanged(w.ExecContext(ctx, `
-			UPDATE outbox SET abandoned_at = coalesce(abandoned_at, ?1),
-				last_error = CASE WHEN ?2 = '' THEN last_error ELSE ?2 END,
-				text_body = '', html_body = '', leased_until = NULL
-			WHERE id = ?3`, micros(at), reason, id))
-	})
+	return s.reportMail(ctx, m, `
+		UPDATE outbox SET abandoned_at = ?4,
+			last_error = CASE WHEN ?5 = '' THEN last_error ELSE ?5 END,
+			text_body = '', html_body = '', leased_until = NULL
+		WHERE id = ?1 AND attempts = ?2 AND leased_until = ?3`, micros(at), reason)
 }
 
 // RecentMail lists up to limit messages, newest first, whatever their state.

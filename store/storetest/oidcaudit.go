@@ -10,18 +10,18 @@ import (
 	"github.com/hmisauth/hmisauth"
 )
 
-// noticeOf is the ID of the logout notice for the session with sid.
-func noticeOf(ctx context.Context, s hmisauth.Store, sid string) (int64, error) {
+// noticeOf is the logout notice for the session with sid as stored, with its current lease.
+func noticeOf(ctx context.Context, s hmisauth.Store, sid string) (*hmisauth.LogoutNotice, error) {
 	ns, err := s.LogoutNotices(ctx, 1000)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	for _, n := range ns {
 		if n.SID == sid {
-			return n.ID, nil
+			return n, nil
 		}
 	}
-	return 0, errors.New("no notice for " + sid)
+	return nil, errors.New("no notice for " + sid)
 }
 
 var oidcAuditTests = []test{
@@ -66,23 +66,39 @@ var oidcAuditTests = []test{
 				return s.EndUserSession(ctx, u.ID, other.ID, hmisauth.EndedByUser, at(3))
 			}},
 			{"ClaimLogouts", func(ctx context.Context) error {
-				ns, err := s.ClaimLogouts(ctx, at(3600), time.Minute, 10)
+				ns, err := s.ClaimLogouts(ctx, at(3600), time.Hour, 10)
 				if err == nil && len(ns) != 2 {
 					err = fmt.Errorf("claimed %d notices, want 2", len(ns))
 				}
 				return err
 			}},
 			{"LogoutFailed", func(ctx context.Context) error {
-				id, err := noticeOf(t.Context(), s, other.SID)
-				return errors.Join(err, s.LogoutFailed(ctx, id, at(3700), "503"))
+				n, err := noticeOf(t.Context(), s, other.SID)
+				if err != nil {
+					return err
+				}
+				return s.LogoutFailed(ctx, n, at(3700), "503")
+			}},
+			{"ClaimLogouts(the retry)", func(ctx context.Context) error {
+				ns, err := s.ClaimLogouts(ctx, at(3700), time.Minute, 10)
+				if err == nil && (len(ns) != 1 || ns[0].SID != other.SID) {
+					err = fmt.Errorf("claimed %d notices, want the one retried", len(ns))
+				}
+				return err
 			}},
 			{"LogoutSent", func(ctx context.Context) error {
-				id, err := noticeOf(t.Context(), s, other.SID)
-				return errors.Join(err, s.LogoutSent(ctx, id, at(3800)))
+				n, err := noticeOf(t.Context(), s, other.SID)
+				if err != nil {
+					return err
+				}
+				return s.LogoutSent(ctx, n, at(3800))
 			}},
 			{"AbandonLogout", func(ctx context.Context) error {
-				id, err := noticeOf(t.Context(), s, sess.SID)
-				return errors.Join(err, s.AbandonLogout(ctx, id, at(3800), "gone"))
+				n, err := noticeOf(t.Context(), s, sess.SID)
+				if err != nil {
+					return err
+				}
+				return s.AbandonLogout(ctx, n, at(3800), "gone")
 			}},
 			{"AddSigningKey", func(ctx context.Context) error { return wantTrue(s.AddSigningKey(ctx, signingKey(live, "k1", 100))) }},
 			{"UseSigningKeyFrom", func(ctx context.Context) error { return s.UseSigningKeyFrom(ctx, live, "k1", at(50)) }},
@@ -106,8 +122,12 @@ var oidcAuditTests = []test{
 		fresh := signInTo(t, s, c, sess, "fresh")
 		endedReq := signInTo(t, s, c, ended, "ended-req")
 		must(t, s.DeleteSession(t.Context(), ended.ID, true))
-		sent, err := noticeOf(t.Context(), s, ended.SID)
+		ns, err := s.ClaimLogouts(t.Context(), at(3600), time.Minute, 10)
 		must(t, err)
+		if len(ns) != 1 || ns[0].SID != ended.SID {
+			t.Fatalf("claimed %d notices, want the ended session's", len(ns))
+		}
+		sent := ns[0]
 		must(t, s.LogoutSent(t.Context(), sent, at(5)))
 		addKey(t, s, signingKey(live, "k1", 100), true)
 		ev := event("test", "jdoe", "must not be written", 1)
@@ -149,10 +169,12 @@ var oidcAuditTests = []test{
 			{"ClaimLogouts with none due", "", func(ctx context.Context) error {
 				return second(s.ClaimLogouts(ctx, at(3600), time.Minute, 10))
 			}},
-			{"LogoutSent of a sent notice", "", func(ctx context.Context) error { return s.LogoutSent(ctx, sent, at(6)) }},
-			{"LogoutFailed of a sent notice", "", func(ctx context.Context) error { return s.LogoutFailed(ctx, sent, at(60), "x") }},
-			{"AbandonLogout of a sent notice", "", func(ctx context.Context) error { return s.AbandonLogout(ctx, sent, at(60), "x") }},
-			{"LogoutSent of none", hmisauth.ENOTFOUND, func(ctx context.Context) error { return s.LogoutSent(ctx, 999, at(6)) }},
+			{"LogoutSent of a sent notice", hmisauth.ECONFLICT, func(ctx context.Context) error { return s.LogoutSent(ctx, sent, at(6)) }},
+			{"LogoutFailed of a sent notice", hmisauth.ECONFLICT, func(ctx context.Context) error { return s.LogoutFailed(ctx, sent, at(60), "x") }},
+			{"AbandonLogout of a sent notice", hmisauth.ECONFLICT, func(ctx context.Context) error { return s.AbandonLogout(ctx, sent, at(60), "x") }},
+			{"LogoutSent of none", hmisauth.ENOTFOUND, func(ctx context.Context) error {
+				return s.LogoutSent(ctx, &hmisauth.LogoutNotice{ID: 999, Attempts: 1, LeasedUntil: at(3660)}, at(6))
+			}},
 			{"AddSigningKey not newer", "", func(ctx context.Context) error { return second(s.AddSigningKey(ctx, signingKey(live, "k0", 0))) }},
 			{"UseSigningKeyFrom of none", hmisauth.ENOTFOUND, func(ctx context.Context) error {
 				return s.UseSigningKeyFrom(ctx, live, "nope", at(1))

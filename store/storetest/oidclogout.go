@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -156,7 +157,7 @@ var logoutTests = append(sessionEndingTests(), []test{
 		if len(ns) != 1 || ns[0].ID != second.ID {
 			t.Fatalf("second claim: %s, want the second notice", describe(ns))
 		}
-		second.Attempts = 1
+		second.Attempts, second.LeasedUntil = 1, at(80)
 		equal(t, "claimed notice", ns[0], second)
 		equal(t, "claim at 30s", claimNotices(t, s, at(30), 10), []int64{late.ID})
 		equal(t, "claim with none due", claimNotices(t, s, at(30), 10), []int64{})
@@ -176,64 +177,120 @@ var logoutTests = append(sessionEndingTests(), []test{
 	{"ASentNoticeIsDone", func(t *testing.T, s hmisauth.Store) {
 		f := newLogoutFixture(t, s)
 		n := owe(t, s, f, "tok", 0)
-		claimNotices(t, s, t0, 10)
-		must(t, s.LogoutSent(t.Context(), n.ID, at(1)))
-		must(t, s.LogoutSent(t.Context(), n.ID, at(2))) // a second report keeps the first
-		must(t, s.LogoutFailed(t.Context(), n.ID, at(60), "late failure"))
-		must(t, s.AbandonLogout(t.Context(), n.ID, at(90), "late abandon"))
+		c := claimLogouts(t, s, t0, 10)[0]
+		must(t, s.LogoutSent(t.Context(), c, at(1)))
+		// Later reports on the lease change nothing: the outcome is final.
+		wantCode(t, s.LogoutSent(t.Context(), c, at(2)), hmisauth.ECONFLICT)
+		wantCode(t, s.LogoutFailed(t.Context(), c, at(60), "late failure"), hmisauth.ECONFLICT)
+		wantCode(t, s.AbandonLogout(t.Context(), c, at(90), "late abandon"), hmisauth.ECONFLICT)
 		equal(t, "claim after sent", claimNotices(t, s, at(3600), 10), []int64{})
 		n.Attempts, n.SentAt = 1, at(1)
 		wantLogouts(t, s, n)
-		wantCode(t, s.LogoutSent(t.Context(), 999, t0), hmisauth.ENOTFOUND)
+		wantCode(t, s.LogoutSent(t.Context(), unknownNotice(c), t0), hmisauth.ENOTFOUND)
 	}},
 	{"AFailedNoticeIsRetriedAtItsNextAttempt", func(t *testing.T, s hmisauth.Store) {
 		f := newLogoutFixture(t, s)
 		n := owe(t, s, f, "tok", 0)
-		if _, err := s.ClaimLogouts(t.Context(), t0, time.Hour, 10); err != nil {
-			t.Fatal(err)
-		}
-		must(t, s.LogoutFailed(t.Context(), n.ID, at(60), "503 Service Unavailable"))
-		equal(t, "claim before the retry", claimNotices(t, s, at(59), 10), []int64{})
-		ns, err := s.ClaimLogouts(t.Context(), at(60), time.Minute, 10)
+		ns, err := s.ClaimLogouts(t.Context(), t0, time.Hour, 10)
 		must(t, err)
-		n.Attempts, n.LastError, n.NextAttemptAt = 2, "503 Service Unavailable", at(60)
+		must(t, s.LogoutFailed(t.Context(), ns[0], at(60), "503 Service Unavailable"))
+		equal(t, "claim before the retry", claimNotices(t, s, at(59), 10), []int64{})
+		ns, err = s.ClaimLogouts(t.Context(), at(60), time.Minute, 10)
+		must(t, err)
+		n.Attempts, n.LastError, n.NextAttemptAt, n.LeasedUntil = 2, "503 Service Unavailable", at(60), at(120)
 		equal(t, "retried notice", ns, []*hmisauth.LogoutNotice{n})
-		wantCode(t, s.LogoutFailed(t.Context(), 999, t0, "x"), hmisauth.ENOTFOUND)
+		wantCode(t, s.LogoutFailed(t.Context(), unknownNotice(n), t0, "x"), hmisauth.ENOTFOUND)
 	}},
 	{"AnAbandonedNoticeIsNeverClaimed", func(t *testing.T, s hmisauth.Store) {
 		f := newLogoutFixture(t, s)
 		n, kept := owe(t, s, f, "tok", 0), owe(t, s, f, "kept", 1)
-		claimNotices(t, s, at(1), 10)
-		must(t, s.LogoutFailed(t.Context(), n.ID, at(60), "connection refused"))
-		must(t, s.LogoutFailed(t.Context(), kept.ID, at(60), "connection refused"))
-		must(t, s.AbandonLogout(t.Context(), n.ID, at(900), "gave up after 24 hours"))
-		must(t, s.AbandonLogout(t.Context(), kept.ID, at(900), ""))
-		must(t, s.LogoutFailed(t.Context(), n.ID, at(1000), "late failure"))
+		for _, c := range claimLogouts(t, s, at(1), 10) {
+			must(t, s.LogoutFailed(t.Context(), c, at(60), "connection refused"))
+		}
+		retries := claimLogouts(t, s, at(60), 10)
+		equal(t, "retries", len(retries), 2)
+		must(t, s.AbandonLogout(t.Context(), noticeIn(t, retries, n.ID), at(900), "gave up after 24 hours"))
+		must(t, s.AbandonLogout(t.Context(), noticeIn(t, retries, kept.ID), at(900), ""))
+		wantCode(t, s.LogoutFailed(t.Context(), noticeIn(t, retries, n.ID), at(1000), "late failure"), hmisauth.ECONFLICT)
 		equal(t, "claim after abandoning", claimNotices(t, s, at(3600), 10), []int64{})
-		n.Attempts, n.NextAttemptAt, n.AbandonedAt, n.LastError = 1, at(60), at(900), "gave up after 24 hours"
-		kept.Attempts, kept.NextAttemptAt, kept.AbandonedAt, kept.LastError = 1, at(60), at(900), "connection refused"
+		n.Attempts, n.NextAttemptAt, n.AbandonedAt, n.LastError = 2, at(60), at(900), "gave up after 24 hours"
+		kept.Attempts, kept.NextAttemptAt, kept.AbandonedAt, kept.LastError = 2, at(60), at(900), "connection refused"
 		wantLogouts(t, s, kept, n)
-		wantCode(t, s.AbandonLogout(t.Context(), 999, t0, "x"), hmisauth.ENOTFOUND)
+		wantCode(t, s.AbandonLogout(t.Context(), unknownNotice(n), t0, "x"), hmisauth.ENOTFOUND)
 	}},
-	{"AWorkerWhoseLeaseRanOutCannotUndoTheNextOnesDelivery", func(t *testing.T, s hmisauth.Store) {
+	{"AClaimNamesItsLeaseAndAReportEndsIt", func(t *testing.T, s hmisauth.Store) {
 		f := newLogoutFixture(t, s)
 		n := owe(t, s, f, "tok", 0)
-		claimNotices(t, s, t0, 10)                       // worker A, which stalls
-		claimNotices(t, s, t0.Add(time.Minute), 10)      // worker B, after A's lease
-		must(t, s.LogoutSent(t.Context(), n.ID, at(61))) // B delivers
-		must(t, s.LogoutFailed(t.Context(), n.ID, at(120), "A: timeout"))
-		must(t, s.AbandonLogout(t.Context(), n.ID, at(120), "A: gave up"))
-		n.Attempts, n.SentAt = 2, at(61)
+		c := claimLogouts(t, s, at(1), 10)[0]
+		n.Attempts, n.LeasedUntil = 1, at(61)
+		equal(t, "claimed notice", c, n)
+		wantLogouts(t, s, n) // a lookup shows the lease too
+		must(t, s.LogoutFailed(t.Context(), c, at(30), "503"))
+		n.LeasedUntil, n.NextAttemptAt, n.LastError = time.Time{}, at(30), "503"
 		wantLogouts(t, s, n)
+	}},
+	{"AReportOnALeaseThatRanOutUnclaimedStillCounts", func(t *testing.T, s hmisauth.Store) {
+		f := newLogoutFixture(t, s)
+		n := owe(t, s, f, "tok", 0)
+		c := claimLogouts(t, s, t0, 10)[0]
+		must(t, s.LogoutSent(t.Context(), c, at(600)))
+		n.Attempts, n.SentAt = 1, at(600)
+		wantLogouts(t, s, n)
+	}},
+	{"AReportNamingNoCurrentLeaseChangesNothing", func(t *testing.T, s hmisauth.Store) {
+		f := newLogoutFixture(t, s)
+		n := owe(t, s, f, "tok", 0)
+		ev := event("test", "jdoe", "must not be written", 1)
+		wantCode(t, s.LogoutSent(carrying(t, ev), n, at(1)), hmisauth.ECONFLICT) // never claimed
+		c := claimLogouts(t, s, t0, 10)[0]
+		forged := *c
+		forged.LeasedUntil = forged.LeasedUntil.Add(-time.Microsecond)
+		wantCode(t, s.LogoutSent(carrying(t, ev), &forged, at(1)), hmisauth.ECONFLICT)
+		forged = *c
+		forged.Attempts--
+		wantCode(t, s.AbandonLogout(carrying(t, ev), &forged, at(1), "x"), hmisauth.ECONFLICT)
+		if ev.ID != 0 {
+			t.Errorf("a report that changed nothing appended its event (ID %d)", ev.ID)
+		}
+		n.Attempts, n.LeasedUntil = 1, at(60)
+		wantLogouts(t, s, n)
+	}},
+	{"AWorkerWhoseLeaseRanOutCannotOverwriteTheNextOnes", func(t *testing.T, s hmisauth.Store) {
+		f := newLogoutFixture(t, s)
+		for i, outcome := range mailOutcomes {
+			t.Run(outcome, func(t *testing.T) {
+				n := owe(t, s, f, fmt.Sprint("tok", i), 0)
+				a := claimLogouts(t, s, t0, 1)[0]                  // worker A, which stalls
+				b := claimLogouts(t, s, t0.Add(time.Minute), 1)[0] // worker B, after A's lease
+				if a.ID != n.ID || b.ID != n.ID {
+					t.Fatalf("claimed %d then %d, want %d twice", a.ID, b.ID, n.ID)
+				}
+				ev := event("test", "jdoe", "must not be written", 1)
+				for _, how := range mailOutcomes { // A wakes while B holds the notice
+					wantCode(t, reportLogout(carrying(t, ev), s, a, how, 70), hmisauth.ECONFLICT)
+				}
+				equal(t, "claim in B's lease", claimNotices(t, s, at(90), 10), []int64{})
+				must(t, reportLogout(t.Context(), s, b, outcome, 100))
+				for _, how := range mailOutcomes { // A wakes after B's report
+					wantCode(t, reportLogout(carrying(t, ev), s, a, how, 110), hmisauth.ECONFLICT)
+				}
+				if ev.ID != 0 {
+					t.Errorf("a stale report appended its event (ID %d)", ev.ID)
+				}
+				n.Attempts = 2
+				reportedLogout(n, outcome, 100)
+				equal(t, "the notice", noticeIn(t, logouts(t, s), n.ID), n)
+			})
+		}
 	}},
 	{"DeleteExpiredOIDCRemovesNoticesSettledBeforeBefore", func(t *testing.T, s hmisauth.Store) {
 		f := newLogoutFixture(t, s)
 		sent, abandoned, late, pending := owe(t, s, f, "sent", 0), owe(t, s, f, "abandoned", 0), owe(t, s, f, "late", 0), owe(t, s, f, "pending", 0)
-		claimNotices(t, s, t0, 10)
-		must(t, s.LogoutSent(t.Context(), sent.ID, at(10)))
-		must(t, s.AbandonLogout(t.Context(), abandoned.ID, at(10), "gone"))
-		must(t, s.LogoutSent(t.Context(), late.ID, at(20)))
-		must(t, s.LogoutFailed(t.Context(), pending.ID, at(30), "503"))
+		ns := claimLogouts(t, s, t0, 10)
+		must(t, s.LogoutSent(t.Context(), noticeIn(t, ns, sent.ID), at(10)))
+		must(t, s.AbandonLogout(t.Context(), noticeIn(t, ns, abandoned.ID), at(10), "gone"))
+		must(t, s.LogoutSent(t.Context(), noticeIn(t, ns, late.ID), at(20)))
+		must(t, s.LogoutFailed(t.Context(), noticeIn(t, ns, pending.ID), at(30), "503"))
 		must(t, s.DeleteExpiredOIDC(t.Context(), at(3600), at(20)))
 		var left []int64
 		for _, n := range logouts(t, s) {
@@ -255,6 +312,9 @@ var logoutTests = append(sessionEndingTests(), []test{
 	{"FourParallelClaimersNeverShareANotice", func(t *testing.T, s hmisauth.Store) {
 		parallelLogoutClaim(t, []hmisauth.Store{s}, 4, 60)
 	}},
+	{"ParallelWorkersNeverReportOverTheOwnerOfANotice", func(t *testing.T, s hmisauth.Store) {
+		parallelLogoutTakeover(t, []hmisauth.Store{s}, 4, 45)
+	}},
 }...)
 
 // owe makes a session of the fixture's user with token, signs it in to hmis-app, and ends it
@@ -271,6 +331,57 @@ func owe(t *testing.T, s hmisauth.Store, f *logoutFixture, token string, sec int
 	}
 	t.Fatalf("ending session %s queued no notice", token)
 	return nil
+}
+
+// claimLogouts claims logout notices at now with a one-minute lease.
+func claimLogouts(t *testing.T, s hmisauth.Store, now time.Time, limit int) []*hmisauth.LogoutNotice {
+	t.Helper()
+	ns, err := s.ClaimLogouts(t.Context(), now, time.Minute, limit)
+	must(t, err)
+	return ns
+}
+
+// noticeIn is notice id among ns.
+func noticeIn(t *testing.T, ns []*hmisauth.LogoutNotice, id int64) *hmisauth.LogoutNotice {
+	t.Helper()
+	for _, n := range ns {
+		if n.ID == id {
+			return n
+		}
+	}
+	t.Fatalf("notice %d is not among %s", id, describe(ns))
+	return nil
+}
+
+// unknownNotice is n's claim with an ID no notice has.
+func unknownNotice(n *hmisauth.LogoutNotice) *hmisauth.LogoutNotice {
+	c := *n
+	c.ID = 1 << 40
+	return &c
+}
+
+// reportLogout reports the outcome of the claim c at t0+sec, like reportMail.
+func reportLogout(ctx context.Context, s hmisauth.Store, c *hmisauth.LogoutNotice, outcome string, sec int) error {
+	switch outcome {
+	case "sent":
+		return s.LogoutSent(ctx, c, at(sec))
+	case "failed":
+		return s.LogoutFailed(ctx, c, at(3600), fmt.Sprint("failed at ", sec))
+	}
+	return s.AbandonLogout(ctx, c, at(sec), fmt.Sprint("abandoned at ", sec))
+}
+
+// reportedLogout sets in n what reportLogout(outcome, sec) records.
+func reportedLogout(n *hmisauth.LogoutNotice, outcome string, sec int) {
+	n.LeasedUntil = time.Time{}
+	switch outcome {
+	case "sent":
+		n.SentAt = at(sec)
+	case "failed":
+		n.NextAttemptAt, n.LastError = at(3600), fmt.Sprint("failed at ", sec)
+	default:
+		n.AbandonedAt, n.LastError = at(sec), fmt.Sprint("abandoned at ", sec)
+	}
 }
 
 // ParallelLogoutClaim queues n logout notices, then has claimers workers per store claim them
@@ -315,4 +426,33 @@ func parallelLogoutClaim(t *testing.T, stores []hmisauth.Store, claimers, n int)
 	if len(claimed) != n || twice > 0 {
 		t.Errorf("%d of %d notices claimed, %d of them more than once; want each exactly once", len(claimed), n, twice)
 	}
+}
+
+// ParallelLogoutTakeover is ParallelMailTakeover for logout notices: n notices claimed at t0
+// by a worker that stalls past its lease and then reports each, while workers more claim them
+// after the lease and report them sent. Each notice must have exactly one report that counted.
+func ParallelLogoutTakeover(t *testing.T, stores []hmisauth.Store, workers, n int) {
+	t.Helper()
+	parallelLogoutTakeover(t, stores, workers, n)
+}
+
+func parallelLogoutTakeover(t *testing.T, stores []hmisauth.Store, workers, n int) {
+	t.Helper()
+	s := stores[0]
+	u := newUser(t, s, live, "jdoe")
+	c := newClient(t, s, live, "hmis-app", backchannel)
+	for i := range n {
+		signInTo(t, s, c, appSession(t, s, u, fmt.Sprint("tok", i)), fmt.Sprint("req", i))
+	}
+	must(t, s.DeleteUserSessions(t.Context(), u.ID, 0, hmisauth.EndedByHelpdesk, t0))
+	takeover[*hmisauth.LogoutNotice]{
+		what: "notice",
+		id:   func(n *hmisauth.LogoutNotice) int64 { return n.ID },
+		view: func(n *hmisauth.LogoutNotice) leaseView {
+			return leaseView{n.Attempts, n.SentAt, n.AbandonedAt, n.NextAttemptAt, n.LeasedUntil, n.LastError}
+		},
+		claim:  hmisauth.Store.ClaimLogouts,
+		report: reportLogout,
+		rows:   logouts,
+	}.run(t, stores, workers, n)
 }
