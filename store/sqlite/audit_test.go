@@ -10,15 +10,7 @@ import (
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/audit"
 	"github.com/hmisauth/hmisauth/store/sqlite"
-	"github.com/hmisauth/hmisauth/store/storetest"
 )
-
-// Two processes on one file append under the file's write lock: neither may chain an event to
-// a head the other has already moved past.
-func TestTwoProcessesShareTheChain(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	storetest.ParallelEvents(t, []hmisauth.Store{open(t, path), open(t, path)})
-}
 
 // writeLog writes five events through the store as the rules would: carried by writes, and
 // appended on their own.

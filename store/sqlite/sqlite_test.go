@@ -20,6 +20,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) hmisauth.Store { return open(t, filepath.Join(t.TempDir(), "hmisauth.db")) })
 }
 
+// Two processes on one file: the server and a CLI command, or two servers.
+func TestTwoProcesses(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) []hmisauth.Store {
+		path := filepath.Join(t.TempDir(), "hmisauth.db")
+		return []hmisauth.Store{open(t, path), open(t, path)}
+	})
+}
+
 // open opens and migrates the file, closing it when the test ends.
 func open(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
@@ -36,45 +44,6 @@ func open(t testing.TB, path string) *sqlite.Store {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// A CLI command run while the server runs opens the same file: two Store values must share
-// the lockout count exactly.
-func TestTwoProcessesShareTheLockout(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	server, cli := open(t, path), open(t, path)
-	storetest.ParallelReserve(t, []hmisauth.Store{server, cli}, "jdoe", 50, 3)
-}
-
-// Seats are decided in a transaction that reads then writes; across processes that only holds
-// if the transaction takes the write lock before it reads.
-func TestTwoProcessesShareTheSeats(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	stores := []*sqlite.Store{open(t, path), open(t, path)}
-	a := &hmisauth.Agency{Site: "live", Name: "Hope House", Seats: 5}
-	if err := stores[0].CreateAgency(t.Context(), a); err != nil {
-		t.Fatal(err)
-	}
-	errs := make(chan error, 40)
-	for i := range 40 {
-		go func() {
-			errs <- stores[i%2].CreateUser(t.Context(), &hmisauth.User{
-				Site: "live", Username: fmt.Sprintf("user%02d", i), AgencyID: a.ID})
-		}()
-	}
-	created := 0
-	for range 40 {
-		switch err := <-errs; hmisauth.ErrorCode(err) {
-		case "":
-			created++
-		case hmisauth.ESeatsFull:
-		default:
-			t.Errorf("CreateUser: %v", err)
-		}
-	}
-	if created != 5 {
-		t.Errorf("%d users created into 5 seats from two processes, want 5", created)
-	}
 }
 
 func TestTwoProcessesMigrateANewFileAtOnce(t *testing.T) {
@@ -116,22 +85,6 @@ func TestOpenCreatesTheDataDirectory(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file not at %s: %v", path, err)
 	}
-}
-
-// Two server processes on one file must never hold the same message: each would send it.
-func TestTwoProcessesNeverClaimTheSameMail(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	storetest.ParallelClaim(t, []hmisauth.Store{open(t, path), open(t, path)}, 4, 100)
-}
-
-func TestTwoProcessesShareTheRateLimits(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	storetest.ParallelHits(t, []hmisauth.Store{open(t, path), open(t, path)}, 50, 5)
-}
-
-func TestTwoProcessesShareTheRefusalWindows(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	storetest.ParallelRefusals(t, []hmisauth.Store{open(t, path), open(t, path)}, 40)
 }
 
 // Every key a client address makes gets a row; ended windows must not pile up.
@@ -239,27 +192,6 @@ func TestSecondFactorsGoWithTheirUser(t *testing.T) {
 			t.Errorf("%d rows left in %s after their user was deleted, want 0", n, table)
 		}
 	}
-}
-
-// Of parallel redemptions of one code from two processes, one wins and no token survives.
-func TestTwoProcessesRedeemACodeOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	storetest.ParallelCodeRedemption(t, []hmisauth.Store{open(t, path), open(t, path)}, 20)
-}
-
-func TestTwoProcessesRotateARefreshTokenOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	storetest.ParallelRefresh(t, []hmisauth.Store{open(t, path), open(t, path)}, 20)
-}
-
-func TestTwoProcessesNeverClaimTheSameLogoutNotice(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	storetest.ParallelLogoutClaim(t, []hmisauth.Store{open(t, path), open(t, path)}, 4, 60)
-}
-
-func TestTwoProcessesAddOneNextSigningKey(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hmisauth.db")
-	storetest.ParallelSigningKeys(t, []hmisauth.Store{open(t, path), open(t, path)}, 20)
 }
 
 // A file made before OpenID Connect gains a subject for each user, distinct and kept, and its

@@ -1,0 +1,163 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+// SetPassword replaces the user's password in one transaction: the old hash joins the history
+// (trimmed to the newest c.History), the flags are set as given, the lockout is cleared, the
+// user's reset tokens die, the user's other sessions end (reason EndedPasswordChanged), the
+// user's remembered devices are forgotten and c.Mail is queued. Doing it in one transaction
+// means no moment exists in which the new password works but a session opened with the old
+// one, a reset link sent for it, or a browser trusted under it, survives.
+func (s *Store) SetPassword(ctx context.Context, c hmisauth.PasswordChange) (err error) {
+	defer wrap(&err, "set password")
+	return s.write(ctx, func(tx *sql.Tx) error { return setPassword(ctx, tx, c) })
+}
+
+// setPassword is SetPassword inside a transaction, shared with CompleteReset.
+func setPassword(ctx context.Context, tx *sql.Tx, c hmisauth.PasswordChange) error {
+	var old string
+	err := tx.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1`, c.UserID).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return noUser()
+	}
+	if err != nil {
+		return err
+	}
+	if old != "" {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO password_history (user_id, hash, created_at) VALUES ($1, $2, $3)`,
+			c.UserID, old, timeArg(c.At)); err != nil {
+			return err
+		}
+	}
+	// History is ordered by insertion (id), not by clock: the newest entry is the password
+	// replaced last even if the clock stepped back.
+	if _, err := tx.ExecContext(ctx, `
+		DELETE FROM password_history WHERE user_id = $1 AND id NOT IN (
+			SELECT id FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2)`,
+		c.UserID, max(c.History, 0)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE users SET password_hash = $1, password_changed_at = $2, password_temporary = $3,
+			temporary_used_at = NULL, must_change_password = $4
+		WHERE id = $5`,
+		c.Hash, timeArg(c.At), c.Temporary, c.MustChange, c.UserID); err != nil {
+		return err
+	}
+	if err := clearLockout(ctx, tx, c.UserID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reset_tokens WHERE user_id = $1`, c.UserID); err != nil {
+		return err
+	}
+	if _, err := endSessions(ctx, tx, hmisauth.EndedPasswordChanged, c.At, `user_id = $1 AND id <> $2`,
+		c.UserID, c.KeepSessionID); err != nil {
+		return err
+	}
+	if err := forgetBrowsers(ctx, tx, c.UserID); err != nil {
+		return err
+	}
+	return enqueue(ctx, tx, c.Mail)
+}
+
+// PasswordHistory returns up to limit of the user's previous password hashes, newest first;
+// none for a limit of 0 or less.
+func (s *Store) PasswordHistory(ctx context.Context, userID int64, limit int) (_ []string, err error) {
+	defer wrap(&err, "password history")
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var hashes []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		hashes = append(hashes, h)
+	}
+	return hashes, rows.Err()
+}
+
+// RehashPassword swaps the stored hash for newHash only if it is still oldHash. When a
+// password change got there first the swap is silently skipped: the change wins.
+func (s *Store) RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) (err error) {
+	defer wrap(&err, "rehash password")
+	return s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx,
+			`UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, newHash, userID, oldHash)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		return userExists(ctx, w, userID)
+	})
+}
+
+// ExpirePassword makes the user choose a new password at the next sign-in.
+func (s *Store) ExpirePassword(ctx context.Context, userID int64) (err error) {
+	defer wrap(&err, "expire password")
+	return s.exec(ctx, func(w dbtx) error {
+		return userChanged(w.ExecContext(ctx, `UPDATE users SET must_change_password = true WHERE id = $1`, userID))
+	})
+}
+
+// AcceptTerms records that the user accepted the terms version.
+func (s *Store) AcceptTerms(ctx context.Context, userID int64, version int, at time.Time) (err error) {
+	defer wrap(&err, "accept terms")
+	return s.exec(ctx, func(w dbtx) error {
+		return userChanged(w.ExecContext(ctx,
+			`UPDATE users SET terms_version = $1, terms_accepted_at = $2 WHERE id = $3`, version, timeArg(at), userID))
+	})
+}
+
+// SetDisabled disables or enables the account. Disabling ends all its sessions (reason
+// EndedByHelpdesk) and forgets its remembered devices in the same transaction, and disabling
+// twice keeps the first DisabledAt (the "since" of the problem).
+func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at time.Time) (err error) {
+	defer wrap(&err, "set disabled")
+	if !disabled {
+		return s.exec(ctx, func(w dbtx) error {
+			return userChanged(w.ExecContext(ctx,
+				`UPDATE users SET disabled = false, disabled_at = NULL WHERE id = $1`, userID))
+		})
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		err := userChanged(tx.ExecContext(ctx, `
+			UPDATE users SET disabled = true, disabled_at = CASE WHEN disabled THEN disabled_at ELSE $1::timestamptz END
+			WHERE id = $2`, timeArg(at), userID))
+		if err != nil {
+			return err
+		}
+		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, at, `user_id = $1`, userID); err != nil {
+			return err
+		}
+		return forgetBrowsers(ctx, tx, userID)
+	})
+}
+
+// SetAgreement records the user agreement's signatures and expiry.
+func (s *Store) SetAgreement(ctx context.Context, userID int64, signed, supervisor, director, expires hmisauth.Date) (err error) {
+	defer wrap(&err, "set agreement")
+	return s.exec(ctx, func(w dbtx) error {
+		return userChanged(w.ExecContext(ctx, `
+			UPDATE users SET agreement_signed_on = $1, agreement_supervisor_signed_on = $2,
+				agreement_director_signed_on = $3, agreement_expires_on = $4
+			WHERE id = $5`, dateArg(signed), dateArg(supervisor), dateArg(director), dateArg(expires), userID))
+	})
+}

@@ -1,0 +1,117 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+// SyncSite records a configured site, creating or renaming it.
+func (s *Store) SyncSite(ctx context.Context, site *hmisauth.Site) (err error) {
+	defer wrap(&err, "sync site")
+	return s.exec(ctx, func(w dbtx) error {
+		_, err := w.ExecContext(ctx, `
+			INSERT INTO sites (key, name) VALUES ($1, $2)
+			ON CONFLICT (key) DO UPDATE SET name = excluded.name`, site.Key, site.Name)
+		return err
+	})
+}
+
+// nameKey is how agency names are compared: "Hope House" and "hope house " are one agency.
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+func agencyTaken(name string) error {
+	return hmisauth.Errorf(hmisauth.ECONFLICT, "An agency named %s already exists on this site.", name)
+}
+
+// CreateAgency inserts a, setting a.ID and, if the caller left it zero, a.CreatedAt.
+func (s *Store) CreateAgency(ctx context.Context, a *hmisauth.Agency) (err error) {
+	defer wrap(&err, "create agency")
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now()
+	}
+	return s.exec(ctx, func(w dbtx) error {
+		err := w.QueryRowContext(ctx, `
+			INSERT INTO agencies (site, name, name_key, seats, license_starts, license_expires, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			a.Site, a.Name, nameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires),
+			timeArg(a.CreatedAt)).Scan(&a.ID)
+		if isUnique(err) {
+			return agencyTaken(a.Name)
+		}
+		return err
+	})
+}
+
+// UpdateAgency saves a's name, seats and license dates. The agency is found by ID within
+// a.Site, so one site's administrator cannot reach another site's agency by number.
+func (s *Store) UpdateAgency(ctx context.Context, a *hmisauth.Agency) (err error) {
+	defer wrap(&err, "update agency")
+	return s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx, `
+			UPDATE agencies SET name = $1, name_key = $2, seats = $3, license_starts = $4, license_expires = $5
+			WHERE id = $6 AND site = $7`,
+			a.Name, nameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires), a.ID, a.Site)
+		if isUnique(err) {
+			return agencyTaken(a.Name)
+		}
+		return changed(res, err, noAgency)
+	})
+}
+
+const agencyColumns = `id, site, name, seats, license_starts, license_expires, created_at`
+
+func scanAgency(row interface{ Scan(...any) error }) (*hmisauth.Agency, error) {
+	a := new(hmisauth.Agency)
+	err := row.Scan(&a.ID, &a.Site, &a.Name, &a.Seats,
+		dateCol{&a.LicenseStarts}, dateCol{&a.LicenseExpires}, timeCol{&a.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noAgency()
+	}
+	return a, err
+}
+
+// Agency finds an agency of the site by ID.
+func (s *Store) Agency(ctx context.Context, site string, id int64) (_ *hmisauth.Agency, err error) {
+	defer wrap(&err, "agency")
+	return scanAgency(s.db.QueryRowContext(ctx,
+		`SELECT `+agencyColumns+` FROM agencies WHERE id = $1 AND site = $2`, id, site))
+}
+
+// AgencyByName finds an agency of the site by name, case-insensitively.
+func (s *Store) AgencyByName(ctx context.Context, site, name string) (_ *hmisauth.Agency, err error) {
+	defer wrap(&err, "agency by name")
+	return scanAgency(s.db.QueryRowContext(ctx,
+		`SELECT `+agencyColumns+` FROM agencies WHERE site = $1 AND name_key = $2`, site, nameKey(name)))
+}
+
+// Agencies lists the site's agencies by name.
+func (s *Store) Agencies(ctx context.Context, site string) (_ []*hmisauth.Agency, err error) {
+	defer wrap(&err, "agencies")
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT `+agencyColumns+` FROM agencies WHERE site = $1 ORDER BY name_key, id`, site)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*hmisauth.Agency
+	for rows.Next() {
+		a, err := scanAgency(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, a)
+	}
+	return list, rows.Err()
+}
+
+// AgencyUserCount counts the agency's users that are not disabled (seats in use).
+func (s *Store) AgencyUserCount(ctx context.Context, agencyID int64) (n int, err error) {
+	defer wrap(&err, "agency user count")
+	err = s.db.QueryRowContext(ctx,
+		`SELECT count(*) FROM users WHERE agency_id = $1 AND NOT disabled`, agencyID).Scan(&n)
+	return n, err
+}

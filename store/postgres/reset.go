@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/hmisauth/hmisauth"
+)
+
+func noToken() error {
+	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "This reset link is no longer valid."}
+}
+
+// StartReset stores a new reset token for a user of t.Site and queues its e-mail, in one
+// transaction; the user's older tokens are deleted in it, so only the newest link works. It
+// stamps t.CreatedAt if left zero, and sets m.ID.
+func (s *Store) StartReset(ctx context.Context, t *hmisauth.ResetToken, m *hmisauth.Message) (err error) {
+	defer wrap(&err, "start reset")
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = now()
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM reset_tokens WHERE user_id = $1`, t.UserID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO reset_tokens (user_id, site, token_hash, created_at, expires_at, used_at)
+			SELECT id, site, $1, $2, $3, $4 FROM users WHERE id = $5 AND site = $6`,
+			t.TokenHash, timeArg(t.CreatedAt), timeArg(t.ExpiresAt), timeArg(t.UsedAt), t.UserID, t.Site)
+		if isUnique(err) {
+			return hmisauth.Errorf(hmisauth.ECONFLICT, "That reset token is already in use.")
+		}
+		if err := changed(res, err, noUser); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, m)
+	})
+}
+
+// ResetToken finds a live token (unused, expiring after now) by its hash.
+func (s *Store) ResetToken(ctx context.Context, hash []byte, now time.Time) (_ *hmisauth.ResetToken, err error) {
+	defer wrap(&err, "reset token")
+	t := new(hmisauth.ResetToken)
+	err = s.db.QueryRowContext(ctx, `
+		SELECT user_id, site, token_hash, created_at, expires_at, used_at FROM reset_tokens
+		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`, hash, timeArg(now)).Scan(
+		&t.UserID, &t.Site, &t.TokenHash, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, timeCol{&t.UsedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noToken()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// CompleteReset uses the token and sets the password in one transaction. The token is taken
+// by one conditional update (live at now, and c.UserID's) under the write lock: of parallel
+// uses, at any process, only the first to get the lock changes a row; the rest find it used
+// and change nothing.
+func (s *Store) CompleteReset(ctx context.Context, hash []byte, now time.Time, c hmisauth.PasswordChange) (err error) {
+	defer wrap(&err, "complete reset")
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE reset_tokens SET used_at = $1
+			WHERE token_hash = $2 AND user_id = $3 AND used_at IS NULL AND expires_at > $1`,
+			timeArg(now), hash, c.UserID)
+		if err := changed(res, err, noToken); err != nil {
+			return err
+		}
+		return setPassword(ctx, tx, c)
+	})
+}
+
+// LastResetAt is when the user's newest live token was made; zero if none is live at now.
+func (s *Store) LastResetAt(ctx context.Context, userID int64, now time.Time) (last time.Time, err error) {
+	defer wrap(&err, "last reset at")
+	err = s.db.QueryRowContext(ctx, `
+		SELECT max(created_at) FROM reset_tokens
+		WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2`, userID, timeArg(now)).Scan(timeCol{&last})
+	return last, err
+}
