@@ -20,8 +20,8 @@ build:
 TOOLS_BIN             ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hmisauth-test-tools/bin
 HMISAUTH_OAUTH2_PROXY ?= $(TOOLS_BIN)/oauth2-proxy
 
-## test: install what the suite needs (Chromium, oauth2-proxy, Apache with mod_auth_openidc),
-## then run every check
+## test: install what the suite needs (Chromium, PostgreSQL, oauth2-proxy, Apache with
+## mod_auth_openidc), then run every check
 test: deps check unit fuzz
 
 deps:
@@ -32,8 +32,13 @@ check:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# unit runs every package's tests with a throwaway PostgreSQL server (scripts/with-postgres.sh),
+# which the PostgreSQL store's conformance suite and the several-process tests use; then the
+# rules and web/API tests again with PostgreSQL as their store.
 unit:
-	HMISAUTH_OAUTH2_PROXY="$(HMISAUTH_OAUTH2_PROXY)" $(GO) test -race -count=1 -timeout 20m ./...
+	HMISAUTH_OAUTH2_PROXY="$(HMISAUTH_OAUTH2_PROXY)" scripts/with-postgres.sh sh -c '\
+		$(GO) test -race -count=1 -timeout 20m ./... && \
+		HMISAUTH_TEST_STORE=postgres $(GO) test -race -count=1 -timeout 20m ./auth/ ./web/'
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

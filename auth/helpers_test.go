@@ -10,7 +10,7 @@ import (
 	"github.com/hmisauth/hmisauth/auth"
 	"github.com/hmisauth/hmisauth/mail"
 	"github.com/hmisauth/hmisauth/password"
-	"github.com/hmisauth/hmisauth/store/sqlite"
+	"github.com/hmisauth/hmisauth/store/teststore"
 )
 
 // clock is a controllable hmisauth.Clock: time rules are tested by moving it, never by sleeping.
@@ -36,7 +36,7 @@ type fixture struct {
 	t       testing.TB
 	ctx     context.Context
 	svc     *auth.Service
-	store   *sqlite.Store
+	store   hmisauth.Store
 	clock   *clock
 	hasher  *password.Hasher
 	live    *hmisauth.Site
@@ -56,14 +56,7 @@ var testHashOptions = password.Options{MemoryKiB: 8192, Iterations: 1, Paralleli
 func newFixture(t testing.TB, edit ...func(*hmisauth.Site)) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(t.TempDir() + "/hmisauth.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Open(t)
 	chicago, _ := time.LoadLocation("America/Chicago")
 	site := func(key, name string, training bool) *hmisauth.Site {
 		s := &hmisauth.Site{Key: key, Name: name, Training: training, Timezone: "America/Chicago", Location: chicago,

@@ -11,7 +11,7 @@ import (
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
 	"github.com/hmisauth/hmisauth/password"
-	"github.com/hmisauth/hmisauth/store/sqlite"
+	"github.com/hmisauth/hmisauth/store/teststore"
 )
 
 func (f *fixture) agency(name string, seats int) {
@@ -337,14 +337,7 @@ func FuzzParseImport(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(f.TempDir() + "/hmisauth.db")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		f.Fatal(err)
-	}
+	st := teststore.Open(f)
 	site := &hmisauth.Site{Key: "live", Name: "HMIS Live", Timezone: "UTC", Location: time.UTC, Policy: hmisauth.DefaultPolicy()}
 	svc := auth.NewService(auth.Deps{Store: st, Clock: &clock{now: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)},
 		Hasher: password.NewHasher(testHashOptions), Sites: []*hmisauth.Site{site}})

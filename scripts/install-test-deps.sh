@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs and a fresh machine lacks: Chromium for the browser tests,
-# and Apache with mod_auth_openidc for the end-to-end test of an Apache-protected application,
+# PostgreSQL for the PostgreSQL store, and Apache with mod_auth_openidc for the end-to-end test of an Apache-protected application,
 # from Debian's packages; oauth2-proxy for the end-to-end test of a proxied application, built
 # with `go install` into a cache folder (the Makefile tells the tests where). Safe to run again:
 # it installs only what is missing.
@@ -88,6 +88,24 @@ install_oauth2_proxy() {
 	echo "install-test-deps: installed $bin"
 }
 
+# pg_bin is the folder of the newest installed PostgreSQL server's programs (initdb,
+# pg_ctl), Debian's layout; empty when none is installed.
+pg_bin() {
+	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+# install_postgresql installs Debian's PostgreSQL server when missing; scripts/with-postgres.sh
+# starts a throwaway one for the tests (the package's own cluster, if it starts one, is unused).
+install_postgresql() {
+	if [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ]; then
+		return 0
+	fi
+	echo "install-test-deps: installing PostgreSQL (Debian package 'postgresql') for the PostgreSQL store's tests"
+	apt_install postgresql
+	[ -x "$(pg_bin)/initdb" ]
+}
+
 install_chromium
 install_apache
+install_postgresql
 install_oauth2_proxy

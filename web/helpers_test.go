@@ -12,7 +12,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +22,7 @@ import (
 	"github.com/hmisauth/hmisauth/mail"
 	"github.com/hmisauth/hmisauth/oidc"
 	"github.com/hmisauth/hmisauth/password"
-	"github.com/hmisauth/hmisauth/store/sqlite"
+	"github.com/hmisauth/hmisauth/store/teststore"
 	"github.com/hmisauth/hmisauth/web"
 )
 
@@ -79,7 +78,7 @@ func (b *syncBuffer) String() string {
 type env struct {
 	t      testing.TB
 	clock  *fakeClock
-	store  *sqlite.Store
+	store  hmisauth.Store
 	svc    *auth.Service
 	srv    *httptest.Server
 	logs   *syncBuffer
@@ -124,14 +123,7 @@ func newEnvSites(t testing.TB, sites []*hmisauth.Site, configure ...func(*web.Op
 func newEnvAt(t testing.TB, sites []*hmisauth.Site, localhost bool, configure ...func(*web.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "hmisauth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Open(t)
 	// The server's address is the public URL of the links in e-mails, so it is known before
 	// the rules that write them are made; the handler is set once they are.
 	srv := httptest.NewUnstartedServer(nil)

@@ -124,6 +124,19 @@ const benchPassword = "Kettle-Harbor-93!"
 // administrator a password of their own, so every measured sign-in is a plain success.
 func startServer(b *testing.B, environ ...string) *benchServer {
 	b.Helper()
+	s, temp := launchServer(b, true, environ...)
+	token := s.call(b, "/login", "", map[string]string{"username": "admin", "password": temp})["token"]
+	s.call(b, "/me/terms", token, map[string]int{"version": 1})
+	s.call(b, "/me/password", token, map[string]string{"new_password": benchPassword, "confirm_password": benchPassword})
+	return s
+}
+
+// launchServer runs `hmisauth serve` in its own process on a free port and waits until it is
+// ready. With first, the database is new and the first administrator's temporary password,
+// which serve prints, is returned; otherwise (a second server on a shared database) none is
+// printed.
+func launchServer(b *testing.B, first bool, environ ...string) (*benchServer, string) {
+	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -145,7 +158,7 @@ func startServer(b *testing.B, environ ...string) *benchServer {
 	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	temp := ""
 	sc := bufio.NewScanner(out)
-	for temp == "" && sc.Scan() {
+	for first && temp == "" && sc.Scan() {
 		if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "temporary" {
 			temp = f[2]
 		}
@@ -155,13 +168,10 @@ func startServer(b *testing.B, environ ...string) *benchServer {
 		}
 	}()
 	s := &benchServer{cmd: cmd, data: data, base: "http://" + addr + "/api/v1/sites/live",
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}}
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}},
+		body:   []byte(`{"username":"admin","password":"` + benchPassword + `"}`)}
 	waitReady(b, "http://"+addr)
-	token := s.call(b, "/login", "", map[string]string{"username": "admin", "password": temp})["token"]
-	s.call(b, "/me/terms", token, map[string]int{"version": 1})
-	s.call(b, "/me/password", token, map[string]string{"new_password": benchPassword, "confirm_password": benchPassword})
-	s.body = []byte(`{"username":"admin","password":"` + benchPassword + `"}`)
-	return s
+	return s, temp
 }
 
 func (s *benchServer) call(b *testing.B, path, token string, body any) map[string]string {

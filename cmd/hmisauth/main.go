@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/hmisauth/hmisauth/mail"
 	"github.com/hmisauth/hmisauth/oidc"
 	"github.com/hmisauth/hmisauth/password"
+	"github.com/hmisauth/hmisauth/store/postgres"
 	"github.com/hmisauth/hmisauth/store/sqlite"
 )
 
@@ -60,14 +62,14 @@ func newRootCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	pf.StringVar(&g.data, "data", "./hmisauth-data", "data folder (the SQLite database and generated files)")
 	pf.BoolVar(&g.json, "json", false, "print one JSON document on standard output")
 	root.AddCommand(newServeCmd(g), newMigrateCmd(g), newUserCmd(g), newAgencyCmd(g), newAuditCmd(g), newReportCmd(g),
-		newClientCmd(g), newOIDCCmd(g))
+		newClientCmd(g), newOIDCCmd(g), newCopyDataCmd(g))
 	return root
 }
 
 // app is the wired program: configuration, store and rules.
 type app struct {
 	cfg    *config.Config
-	store  *sqlite.Store
+	store  hmisauth.Store
 	svc    *auth.Service
 	oidc   *oidc.Provider
 	hasher *password.Hasher
@@ -93,20 +95,9 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 		logCfg.Level = "warn"
 	}
 	log := newLogger(g.stderr, logCfg)
-	path, err := sqlitePath(cfg.Database)
+	st, err := openStore(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	st, err := sqlite.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
 	sites := make([]*hmisauth.Site, 0, len(cfg.SiteKeys))
 	for _, k := range cfg.SiteKeys {
@@ -143,11 +134,52 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 	return a, nil
 }
 
-func sqlitePath(dsn string) (string, error) {
-	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		return p, nil
+// store is a Store that can bring its schema up to date.
+type store interface {
+	hmisauth.Store
+	Migrate(ctx context.Context) error
+}
+
+// openStore opens the database the configuration names (sqlite:PATH or postgres://…) and
+// brings its schema up to date.
+func openStore(ctx context.Context, database string) (store, error) {
+	var st store
+	if path, ok := strings.CutPrefix(database, "sqlite:"); ok {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+		s, err := sqlite.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+		st = s
+	} else {
+		s, err := postgres.Open(ctx, database)
+		if err != nil {
+			return nil, err
+		}
+		st = s
 	}
-	return "", fmt.Errorf("database %q: only sqlite: databases are supported in this version", dsn)
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", redactURL(database), err)
+	}
+	return st, nil
+}
+
+// redactURL is a database setting fit for a message: a URL's password is replaced.
+func redactURL(database string) string {
+	u, err := url.Parse(database)
+	if err != nil || u.User == nil {
+		if strings.HasPrefix(database, "sqlite:") {
+			return database
+		}
+		return "(the configured database)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }
 
 func newLogger(w io.Writer, c config.Log) *slog.Logger {

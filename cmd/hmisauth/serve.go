@@ -108,7 +108,14 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 	if err := a.oidc.EnsureKeys(ctx); err != nil {
 		return err
 	}
-	a.startBackground(ctx, outbox)
+	// The background stops, and is waited for, before serve returns and the store is closed,
+	// also when serving fails.
+	background, stopBackground := context.WithCancel(ctx)
+	waitBackground := a.startBackground(background, outbox)
+	defer func() {
+		stopBackground()
+		waitBackground()
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", "listen", ln.Addr().String(), "public_url", a.cfg.PublicURL, "sites", a.cfg.SiteKeys)
@@ -192,7 +199,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		Short: "Bring the database schema up to date (serve does it too)",
 		Args:  cobra.NoArgs,
 		RunE: g.withApp(func(cmd *cobra.Command, a *app, _ []string) error {
-			return g.print(map[string]any{"migrated": true, "database": a.cfg.Database}, "The database is up to date.\n")
+			return g.print(map[string]any{"migrated": true, "database": redactURL(a.cfg.Database)}, "The database is up to date.\n")
 		}),
 	}
 }
