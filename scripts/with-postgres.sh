@@ -3,7 +3,8 @@
 # (as the postgres user when run as root, since PostgreSQL refuses to run as root), fsync off
 # for speed, then the command with HMISAUTH_TEST_POSTGRES set to the server's URL; the server
 # and its folder are removed when the command ends, however it ends. Tests make their own
-# databases on it (store/postgres/pgtest).
+# databases on it (store/postgres/pgtest). PG_DURABLE=1 keeps PostgreSQL's durable defaults
+# (fsync, synchronous commit), for benchmarks whose figures should hold in production.
 #
 #   scripts/with-postgres.sh go test ./store/postgres/
 set -euo pipefail
@@ -37,12 +38,17 @@ trap stop EXIT
 	exit 1
 }
 
+speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ -n "${PG_DURABLE:-}" ]; then
+	speed=""
+fi
+
 # A free port: try a few at random rather than race another run for a fixed one.
 started=
 for _ in 1 2 3 4 5 6 7 8; do
 	port=$((20000 + RANDOM % 20000))
 	if "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o \
-		"-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=256MB" \
+		"-p $port -k $dir -c listen_addresses=127.0.0.1 $speed -c max_connections=400 -c shared_buffers=256MB" \
 		start >/dev/null; then
 		started=1
 		break
