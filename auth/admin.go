@@ -380,9 +380,16 @@ func (s *Service) EnsureAdministrator(ctx context.Context, siteKey string) (*Cre
 	ctx = WithActor(ctx, Actor{Username: "system"})
 	c, err := s.CreateUser(ctx, NewUser{Site: siteKey, FirstName: "System", LastName: "Administrator",
 		Role: string(hmisauth.RoleSysadmin), Username: "admin"})
-	if hmisauth.ErrorCode(err) == hmisauth.ECONFLICT {
-		c, err = s.CreateUser(ctx, NewUser{Site: siteKey, FirstName: "System", LastName: "Administrator",
-			Role: string(hmisauth.RoleSysadmin)})
+	if hmisauth.ErrorCode(err) != hmisauth.ECONFLICT {
+		return c, err
 	}
-	return c, err
+	// "admin" is taken. Most often another server starting on the same database has just
+	// created it: then the site has its administrator, and a second would only confuse.
+	if n, err := s.store.SysadminCount(ctx, siteKey); err != nil || n > 0 {
+		return nil, err
+	}
+	// An account that is not an administrator holds the name: the administrator gets a
+	// generated one.
+	return s.CreateUser(ctx, NewUser{Site: siteKey, FirstName: "System", LastName: "Administrator",
+		Role: string(hmisauth.RoleSysadmin)})
 }
