@@ -89,10 +89,14 @@ func (k *keyring) ensure(ctx context.Context, site string) error {
 	}
 	current := signingKeyAt(keys, now)
 	if current == nil {
-		if _, err := k.add(ctx, site, now); err != nil {
+		// The site's first key. Another server starting on the same database may be adding
+		// its own at this moment, and the store keeps only the later of the two: dated a
+		// little in the past, whichever is kept is already in use for both.
+		from := now.Add(-firstKeyBackdate)
+		if _, err := k.add(ctx, site, from); err != nil {
 			return err
 		}
-		current = &hmisauth.SigningKey{UseFrom: now}
+		current = &hmisauth.SigningKey{UseFrom: from}
 	}
 	if next := nextKeyAfter(keys, now); next == nil {
 		from := current.UseFrom.Add(k.p.rotation)
@@ -112,9 +116,14 @@ func (k *keyring) ensure(ctx context.Context, site string) error {
 	if err != nil {
 		return err
 	}
-	_, err = k.private(signingKeyAt(keys, now))
+	_, err = k.private(signingKeyAt(keys, k.p.clock.Now()))
 	return err
 }
+
+// firstKeyBackdate is how far before its making a site's first signing key is dated: more
+// than two servers starting together take between reading the keys and adding one, or
+// their clocks differ by.
+const firstKeyBackdate = time.Minute
 
 // add makes a new RSA key that signs from from, sealed with the server key.
 func (k *keyring) add(ctx context.Context, site string, from time.Time) (bool, error) {
