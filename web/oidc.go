@@ -256,6 +256,10 @@ func (s *Server) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.svc.Authenticate(r.Context(), site.Key, token)
+	if hmisauth.ErrorCode(err) == hmisauth.EUnavailable {
+		s.errorPage(w, r, site, err) // not signed out: the database did not answer
+		return
+	}
 	if err != nil {
 		s.clearSession(w, site)
 		redirect(w, r, sitePath(site, "login")+"?notice=signed_out")

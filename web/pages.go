@@ -36,6 +36,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 				redirect(w, r, s.nextAfterSignIn(r, p))
 				return
 			}
+		} else if hmisauth.ErrorCode(err) == hmisauth.EUnavailable {
+			// The session may well be alive: keep the cookie and say what happened, rather
+			// than sign the browser out because the database did not answer.
+			s.errorPage(w, r, site, err)
+			return
 		} else {
 			s.clearSession(w, site)
 		}
@@ -111,11 +116,18 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if token := s.cookieToken(r, site); token != "" {
-		if p, err := s.svc.Authenticate(r.Context(), site.Key, token); err == nil {
+		p, err := s.svc.Authenticate(r.Context(), site.Key, token)
+		switch {
+		case err == nil:
 			if err := s.svc.Logout(r.Context(), p); err != nil {
 				s.errorPage(w, r, site, err)
 				return
 			}
+		case hmisauth.ErrorCode(err) == hmisauth.EUnavailable:
+			// The session could not be ended, so it must not look ended: forgetting the
+			// cookie would leave it alive, and its applications signed in, unseen.
+			s.errorPage(w, r, site, err)
+			return
 		}
 	}
 	s.clearSession(w, site)
