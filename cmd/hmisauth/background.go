@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/hmisauth/hmisauth"
@@ -28,11 +29,14 @@ func mailOptions(m config.Mail) mail.Options {
 }
 
 // startBackground starts the outbox worker and the loop that handles reset requests, expiry
-// warnings and the session sweep, until ctx ends.
-func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) {
-	go outbox.Run(ctx)
-	go a.oidc.RunLogouts(ctx, nil)
-	go func() {
+// warnings and the session sweep, until ctx ends. The function it returns waits until all of
+// it has stopped: the store must stay open until then, or a delivery being recorded (which
+// outlives ctx, see mail.Worker) would fail and the message go out again.
+func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Go(func() { outbox.Run(ctx) })
+	wg.Go(func() { a.oidc.RunLogouts(ctx, nil) })
+	wg.Go(func() {
 		poll := time.NewTicker(requestPoll)
 		expiry := time.NewTicker(expiryCheck)
 		sweep := time.NewTicker(sessionSweep)
@@ -64,14 +68,22 @@ func (a *app) startBackground(ctx context.Context, outbox *mail.Worker) {
 				a.summarizeRefusals(ctx)
 			}
 		}
-	}()
+	})
+	return wg.Wait
+}
+
+// logError logs a background job's failure, unless it failed because the server is stopping.
+func (a *app) logError(ctx context.Context, msg string, err error) {
+	if ctx.Err() == nil {
+		a.log.Error(msg, "err", err)
+	}
 }
 
 func (a *app) handleResetRequests(ctx context.Context) {
 	for {
 		n, err := a.svc.ProcessResetRequests(ctx)
 		if err != nil {
-			a.log.Error("reset requests", "err", err)
+			a.logError(ctx, "reset requests", err)
 			return
 		}
 		if n == 0 {
@@ -82,7 +94,7 @@ func (a *app) handleResetRequests(ctx context.Context) {
 
 func (a *app) warnExpiringPasswords(ctx context.Context, outbox *mail.Worker) {
 	if _, err := a.svc.SendPasswordExpiryWarnings(ctx); err != nil {
-		a.log.Error("password expiry warnings", "err", err)
+		a.logError(ctx, "password expiry warnings", err)
 	}
 	outbox.Kick()
 }
@@ -91,10 +103,10 @@ func (a *app) warnExpiringPasswords(ctx context.Context, outbox *mail.Worker) {
 // each is done once however often (or in however many processes) it runs.
 func (a *app) runDailyJobs(ctx context.Context, outbox *mail.Worker) {
 	if err := a.svc.RunDailyJobs(ctx); err != nil {
-		a.log.Error("daily jobs", "err", err)
+		a.logError(ctx, "daily jobs", err)
 	}
 	if err := a.oidc.EnsureKeys(ctx); err != nil {
-		a.log.Error("signing keys", "err", err)
+		a.logError(ctx, "signing keys", err)
 	}
 	outbox.Kick()
 }
@@ -102,7 +114,7 @@ func (a *app) runDailyJobs(ctx context.Context, outbox *mail.Worker) {
 // summarizeRefusals writes the audit log's summary of each refusal window that closed.
 func (a *app) summarizeRefusals(ctx context.Context) {
 	if _, err := a.svc.SummarizeRefusals(ctx); err != nil {
-		a.log.Error("refusal summaries", "err", err)
+		a.logError(ctx, "refusal summaries", err)
 	}
 }
 
