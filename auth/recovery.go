@@ -11,9 +11,19 @@ import (
 	"github.com/hmisauth/hmisauth/password"
 )
 
-// requestBatch is how many queued reset requests one ProcessResetRequests call takes. The
+// requestBatch is how many queued reset requests one ProcessResetRequests call claims. The
 // limits on requests are site policy: hmisauth.ResetLimits.
 const requestBatch = 50
+
+// requestLease is how long a claimed request is this process's alone, as the outbox's
+// (mail.WorkerOptions.Lease): handling one takes a few statements, and a request whose
+// process died waits this long before another handles it.
+const requestLease = time.Minute
+
+// requestGiveUp is how old a request may get while handling it keeps failing (a site no longer
+// configured, a letter that cannot be composed) before it is dropped: a link that comes later
+// than that is no longer what the user waits for, who has asked again or called the helpdesk.
+const requestGiveUp = time.Hour
 
 // ForgotRequest is "I forgot my password" for a username on a site.
 type ForgotRequest struct {
@@ -60,15 +70,49 @@ func (s *Service) RequestReset(ctx context.Context, req ForgotRequest) error {
 }
 
 // ProcessResetRequests turns queued requests into reset links and e-mails, and reports how many
-// it handled. Several server processes may run it at once: each request is taken by one.
+// it claimed. Several server processes may run it at once: each request is leased to one
+// (Store.ClaimResetRequests), and removed from the queue only once it has been handled — its
+// link stored and e-mail queued (Store.StartReset), or nothing to send decided (unknown user,
+// no address, rate-limited …). So a request whose process dies in between is not lost: it is
+// handled again when the lease ends. If the link had already been stored, that sends nothing
+// new while the first link is recent (ResetLimits.ResendAfter), or else a second e-mail with a
+// newer link that supersedes the first: better than a request acknowledged and never answered.
+// A request whose handling fails stays leased and is tried again when the lease ends, until
+// requestGiveUp.
 func (s *Service) ProcessResetRequests(ctx context.Context) (int, error) {
-	reqs, err := s.store.TakeResetRequests(ctx, requestBatch)
+	reqs, err := s.store.ClaimResetRequests(ctx, s.clock.Now(), requestLease, requestBatch)
 	if err != nil {
 		return 0, err
 	}
-	for _, r := range reqs {
-		if err := s.processResetRequest(ctx, r); err != nil {
-			s.log.ErrorContext(ctx, "reset request failed", "site", r.Site, "username", r.Username, "err", err)
+	// Past the lease (measured on the monotonic clock) another process may claim the same
+	// requests and send a second link, so none is started unless it can finish; the rest stay
+	// leased and are handled when the lease ends.
+	end := time.Now().Add(requestLease * 9 / 10)
+	for i, r := range reqs {
+		if ctx.Err() != nil {
+			break
+		}
+		if time.Until(end) <= 0 {
+			s.log.WarnContext(ctx, "reset requests: lease ran out; the rest of the batch waits for it to end", "left", len(reqs)-i)
+			break
+		}
+		err := s.processResetRequest(ctx, r)
+		if err != nil {
+			if age := s.clock.Now().Sub(r.At); age < requestGiveUp {
+				s.log.ErrorContext(ctx, "reset request failed; will retry", "site", r.Site, "username", r.Username, "err", err)
+				continue
+			}
+			s.log.ErrorContext(ctx, "reset request failed for too long: dropped", "site", r.Site, "username", r.Username,
+				"requested", r.At, "err", err)
+		}
+		// Handled, even if ctx ended meanwhile (a shutdown): a request left queued would be
+		// handled again.
+		if ended, err := s.store.EndResetRequest(context.WithoutCancel(ctx), r); err != nil {
+			s.log.ErrorContext(ctx, "reset request handled but not removed; it will be handled again", "site", r.Site,
+				"username", r.Username, "err", err)
+		} else if !ended {
+			s.log.WarnContext(ctx, "reset requests: the lease ran out and another process took the request; it may be answered twice",
+				"site", r.Site, "username", r.Username)
 		}
 	}
 	if len(reqs) > 0 {

@@ -1,7 +1,10 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/hmisauth/hmisauth"
@@ -17,28 +20,43 @@ func (s *Store) QueueResetRequest(ctx context.Context, r *hmisauth.ResetRequest)
 	})
 }
 
-// TakeResetRequests removes and returns the oldest queued requests in one statement, so each
-// goes to exactly one caller.
-func (s *Store) TakeResetRequests(ctx context.Context, limit int) (_ []*hmisauth.ResetRequest, err error) {
-	defer wrap(&err, "take reset requests")
+// claimResetRequests leases the oldest requests no worker holds in one statement: SQLite runs
+// it under its write lock, so parallel claims (in any process) see each other's leases and
+// never pick the same request.
+const claimResetRequests = `
+	UPDATE reset_requests SET leased_until = ?1
+	WHERE id IN (
+		SELECT id FROM reset_requests
+		WHERE leased_until IS NULL OR leased_until <= ?2
+		ORDER BY id
+		LIMIT ?3)
+	RETURNING id, site, username, client_addr, at, leased_until`
+
+// ClaimResetRequests leases up to limit requests until now+lease and returns them oldest first,
+// with LeasedUntil the lease's end as stored.
+func (s *Store) ClaimResetRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) (_ []*hmisauth.ResetRequest, err error) {
+	defer wrap(&err, "claim reset requests")
+	// Shorter would round to no lease at all, and a later claim could store the same end as
+	// an earlier one, so that the earlier worker's EndResetRequest would still match.
+	if lease < time.Microsecond {
+		return nil, errors.New("the lease must be at least a microsecond")
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
 	var out []*hmisauth.ResetRequest
 	err = s.exec(ctx, func(w dbtx) error {
 		out = nil
-		rows, err := w.QueryContext(ctx, `
-			DELETE FROM reset_requests
-			WHERE id IN (SELECT id FROM reset_requests ORDER BY id LIMIT ?)
-			RETURNING id, site, username, client_addr, at`, limit)
+		rows, err := w.QueryContext(ctx, claimResetRequests, micros(now.Add(lease)), micros(now), limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			r := &hmisauth.ResetRequest{}
-			var at time.Time
-			if err := rows.Scan(&r.ID, &r.Site, &r.Username, &r.ClientAddr, timeCol{&at}); err != nil {
+			if err := rows.Scan(&r.ID, &r.Site, &r.Username, &r.ClientAddr, timeCol{&r.At}, timeCol{&r.LeasedUntil}); err != nil {
 				return err
 			}
-			r.At = at
 			out = append(out, r)
 		}
 		return rows.Err()
@@ -46,5 +64,27 @@ func (s *Store) TakeResetRequests(ctx context.Context, limit int) (_ []*hmisauth
 	if err != nil {
 		return nil, err
 	}
+	// RETURNING gives rows in no particular order.
+	slices.SortFunc(out, func(a, b *hmisauth.ResetRequest) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// EndResetRequest deletes a handled request while r's lease is still its current one; see
+// hmisauth.Store.
+func (s *Store) EndResetRequest(ctx context.Context, r *hmisauth.ResetRequest) (ended bool, err error) {
+	defer wrap(&err, "end reset request")
+	if r.LeasedUntil.IsZero() {
+		return false, errors.New("the request was not claimed")
+	}
+	err = s.exec(ctx, func(w dbtx) error {
+		res, err := w.ExecContext(ctx, `DELETE FROM reset_requests WHERE id = ? AND leased_until = ?`,
+			r.ID, micros(r.LeasedUntil))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ended = n == 1
+		return err
+	})
+	return ended, err
 }

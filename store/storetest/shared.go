@@ -26,6 +26,9 @@ func RunShared(t *testing.T, open func(t *testing.T) []hmisauth.Store) {
 		{"MailClaim", func(t *testing.T, ss []hmisauth.Store) { ParallelClaim(t, ss, 4, 100) }},
 		// A worker whose lease ran out cannot overwrite the next owner's result.
 		{"MailTakeover", func(t *testing.T, ss []hmisauth.Store) { ParallelMailTakeover(t, ss, 4, 60) }},
+		// Each would handle a "forgot password" request both held; a stale holder cannot end
+		// the request another took over.
+		{"ResetRequestClaim", func(t *testing.T, ss []hmisauth.Store) { ParallelResetClaims(t, ss, 4, 60) }},
 		{"RateLimits", func(t *testing.T, ss []hmisauth.Store) { ParallelHits(t, ss, 50, 5) }},
 		{"RefusalWindows", func(t *testing.T, ss []hmisauth.Store) { ParallelRefusals(t, ss, 40) }},
 		// Of parallel redemptions of one code, one wins and no token survives.
