@@ -106,6 +106,11 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session, single bool) error
 	// SessionByToken finds a session by the hash of its token.
 	SessionByToken(ctx context.Context, tokenHash []byte) (*Session, error)
+	// SessionAndUser finds a session by the hash of its token together with its user (with
+	// the user's lockout state, as UserByID gives it), read in one statement: every signed-in
+	// request asks, and one round trip instead of two is what it costs. ENOTFOUND (as
+	// SessionByToken) when no session has that token.
+	SessionAndUser(ctx context.Context, tokenHash []byte) (*Session, *User, error)
 	// Session finds a session by its ID (a token's, for single sign-on), whether or not it
 	// timed out (the caller decides, by the site's policy); ENOTFOUND once it ended.
 	Session(ctx context.Context, id int64) (*Session, error)
@@ -203,9 +208,20 @@ type Store interface {
 	// setting r.ID: one insert, the same whether or not the username exists, so the answer
 	// takes the same time either way.
 	QueueResetRequest(ctx context.Context, r *ResetRequest) error
-	// TakeResetRequests removes and returns up to limit queued requests, oldest first; of
-	// parallel callers each request goes to exactly one.
-	TakeResetRequests(ctx context.Context, limit int) ([]*ResetRequest, error)
+	// ClaimResetRequests leases up to limit queued requests that no worker holds (never
+	// leased, or whose lease ended at or before now) until now+lease, and returns them oldest
+	// first, each with LeasedUntil the lease's end as stored. Two workers, in one process or
+	// several, never hold the same request at once. A claimed request stays queued until
+	// EndResetRequest removes it, so one whose worker died (a crash, a SIGKILL) is claimed
+	// again once its lease ends instead of being lost after its sender was told a link is on
+	// its way. The lease must be at least a microsecond (the precision times are stored to).
+	ClaimResetRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*ResetRequest, error)
+	// EndResetRequest removes r, a request as ClaimResetRequests returned it, once it has been
+	// handled, if its lease (r.ID and r.LeasedUntil) is still the request's current one; a
+	// lease that ran out but that no other worker has claimed since still counts. It reports
+	// false, changing nothing, when the request is gone or another worker claimed it after
+	// the lease ran out: that worker handles it (again) and ends it.
+	EndResetRequest(ctx context.Context, r *ResetRequest) (bool, error)
 
 	// StartReset stores a new password-reset token and queues its e-mail (when m is not nil),
 	// in one transaction; the user's older tokens die (a newer link supersedes them).
@@ -432,6 +448,10 @@ type ResetRequest struct {
 	Username   string // as typed
 	ClientAddr string
 	At         time.Time
+	// LeasedUntil is when the lease of the worker that claimed the request last ends (zero
+	// when none holds it). ClaimResetRequests sets it, and the worker names its lease with it
+	// when it ends the request (Store.EndResetRequest).
+	LeasedUntil time.Time
 }
 
 // ResetToken is a password-reset link's secret, stored only as a hash.

@@ -115,14 +115,23 @@ func whyNoSession(ctx context.Context, tx *sql.Tx, sess *hmisauth.Session) error
 	return errors.New("session insert matched no user, yet the user is there and enabled")
 }
 
-const sessionColumns = `id, site, user_id, token_hash, created_at, last_seen_at, expires_at,
-	reauth_at, client_addr, user_agent, coalesce(sid, ''), amr FROM sessions`
+// sessionColumns selects a session: the list sessionFields (qualified, for SessionAndUser's
+// join with the user) from sessions.
+const sessionColumns = sessionFields + ` FROM sessions s`
+
+const sessionFields = `s.id, s.site, s.user_id, s.token_hash, s.created_at, s.last_seen_at,
+	s.expires_at, s.reauth_at, s.client_addr, s.user_agent, coalesce(s.sid, ''), s.amr`
+
+// sessionDest is where a row's sessionFields go.
+func sessionDest(sess *hmisauth.Session) []any {
+	return []any{&sess.ID, &sess.Site, &sess.UserID, &sess.TokenHash, timeCol{&sess.CreatedAt},
+		timeCol{&sess.LastSeenAt}, timeCol{&sess.ExpiresAt}, timeCol{&sess.ReauthAt},
+		&sess.ClientAddr, &sess.UserAgent, &sess.SID, listCol{&sess.AMR}}
+}
 
 func scanSession(row scanner) (*hmisauth.Session, error) {
 	sess := new(hmisauth.Session)
-	err := row.Scan(&sess.ID, &sess.Site, &sess.UserID, &sess.TokenHash, timeCol{&sess.CreatedAt},
-		timeCol{&sess.LastSeenAt}, timeCol{&sess.ExpiresAt}, timeCol{&sess.ReauthAt},
-		&sess.ClientAddr, &sess.UserAgent, &sess.SID, listCol{&sess.AMR})
+	err := row.Scan(sessionDest(sess)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, noSession()
 	}
@@ -132,10 +141,40 @@ func scanSession(row scanner) (*hmisauth.Session, error) {
 	return sess, nil
 }
 
+// sessionThen is a row of sessionFields followed by another scanner's columns (scanUser's):
+// Scan fills sess first, and remembers whether there was no row at all.
+type sessionThen struct {
+	row  scanner
+	sess hmisauth.Session
+	none bool
+}
+
+func (r *sessionThen) Scan(dest ...any) error {
+	err := r.row.Scan(append(sessionDest(&r.sess), dest...)...)
+	r.none = errors.Is(err, sql.ErrNoRows)
+	return err
+}
+
 // SessionByToken finds a session by the hash of its token.
 func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (_ *hmisauth.Session, err error) {
 	defer wrap(&err, "session by token")
 	return scanSession(s.readRow(ctx, `SELECT `+sessionColumns+` WHERE token_hash = $1`, tokenHash))
+}
+
+// SessionAndUser finds a session by the hash of its token, and its user with the lockout
+// state, in one statement (scanUser's columns after the session's).
+func (s *Store) SessionAndUser(ctx context.Context, tokenHash []byte) (_ *hmisauth.Session, _ *hmisauth.User, err error) {
+	defer wrap(&err, "session and user")
+	row := &sessionThen{row: s.readRow(ctx, `SELECT `+sessionFields+`, `+userFields+`
+		`+userFrom+` JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1`, tokenHash)}
+	u, err := scanUser(row)
+	if row.none {
+		return nil, nil, noSession()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return &row.sess, u, nil
 }
 
 // Session finds a session by its ID.

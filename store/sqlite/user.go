@@ -117,8 +117,12 @@ func checkSeat(ctx context.Context, tx *sql.Tx, site string, agencyID int64) err
 }
 
 // userColumns selects a user with its lockout state and whether it has a second factor (each
-// an indexed lookup by user, so listing a thousand users costs a thousand index probes).
-const userColumns = `
+// an indexed lookup by user, so listing a thousand users costs a thousand index probes): the
+// list userFields from userFrom, apart so that SessionAndUser can join the session's columns.
+const userColumns = userFields + `
+	` + userFrom
+
+const userFields = `
 	u.id, u.site, u.username, u.first_name, u.last_name, u.email, u.phone, u.agency_id, u.role,
 	u.created_at, u.disabled, u.disabled_at,
 	u.password_hash, u.password_changed_at, u.password_temporary, u.temporary_used_at,
@@ -127,8 +131,9 @@ const userColumns = `
 	u.agreement_expires_on, u.recovery_question, u.recovery_answer_hash, coalesce(u.subject, ''),
 	EXISTS (SELECT 1 FROM totp t WHERE t.user_id = u.id AND t.secret IS NOT NULL)
 		OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id),
-	coalesce(l.failed_attempts, 0), l.last_failed_at, l.locked_at
-	FROM users u LEFT JOIN lockouts l ON l.site = u.site AND l.username_key = u.username_key`
+	coalesce(l.failed_attempts, 0), l.last_failed_at, l.locked_at`
+
+const userFrom = `FROM users u LEFT JOIN lockouts l ON l.site = u.site AND l.username_key = u.username_key`
 
 func scanUser(row scanner) (*hmisauth.User, error) {
 	u := new(hmisauth.User)

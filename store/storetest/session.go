@@ -58,6 +58,44 @@ var sessionTests = []test{
 		_, err := s.SessionByToken(t.Context(), tokenHash("other"))
 		wantCode(t, err, hmisauth.ENOTFOUND)
 	}},
+	{"SessionAndUserAsTheTwoReads", func(t *testing.T, s hmisauth.Store) {
+		a := newAgency(t, s, live, "Shelter", 5)
+		u := newUser(t, s, live, "jdoe", inAgency(a))
+		other := newUser(t, s, live, "other")
+		newSession(t, s, other, "theirs", false)
+		newSession(t, s, u, "tok", false)
+		bye := newSession(t, s, u, "bye", false)
+		check := func(what string) *hmisauth.User {
+			t.Helper()
+			sess, got, err := s.SessionAndUser(t.Context(), tokenHash("tok"))
+			must(t, err)
+			want, err := s.SessionByToken(t.Context(), tokenHash("tok"))
+			must(t, err)
+			equal(t, what+" Session", sess, want)
+			equal(t, what+" User", got, reload(t, s, u))
+			return got
+		}
+		check("first")
+		// A lock from failed sign-ins shows, as UserByID shows it.
+		for i := 1; i <= 3; i++ {
+			reserve(t, s, "jdoe", 3, i)
+		}
+		if got := check("locked"); !got.Locked() || got.FailedAttempts != 3 || !got.LockedAt.Equal(at(3)) {
+			t.Errorf("locked user = %d attempts, locked at %v", got.FailedAttempts, got.LockedAt)
+		}
+		_, _, err := s.SessionAndUser(t.Context(), tokenHash("unknown"))
+		wantCode(t, err, hmisauth.ENOTFOUND)
+		must(t, s.DeleteSession(t.Context(), bye.ID, true))
+		_, _, err = s.SessionAndUser(t.Context(), tokenHash("bye"))
+		wantCode(t, err, hmisauth.ENOTFOUND)
+		// Disabling the user ends its sessions: the token finds nothing, the other user's is kept.
+		must(t, s.SetDisabled(t.Context(), u.ID, true, at(10)))
+		_, _, err = s.SessionAndUser(t.Context(), tokenHash("tok"))
+		wantCode(t, err, hmisauth.ENOTFOUND)
+		_, got, err := s.SessionAndUser(t.Context(), tokenHash("theirs"))
+		must(t, err)
+		equal(t, "other User", got, reload(t, s, other))
+	}},
 	{"TokenHashIsUnique", func(t *testing.T, s hmisauth.Store) {
 		u := newUser(t, s, live, "jdoe")
 		newSession(t, s, u, "tok", false)
