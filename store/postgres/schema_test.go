@@ -2,8 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"database/sql"
+	"errors"
 	"strings"
 	"testing"
 	"time"
