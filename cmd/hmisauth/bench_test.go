@@ -145,7 +145,7 @@ func launchServer(b *testing.B, first bool, environ ...string) (*benchServer, st
 	ln.Close()
 	data := b.TempDir()
 	cmd := exec.Command(os.Args[0], "serve", "--data", data, "--listen", addr)
-	cmd.Env = append(append(os.Environ(), "RUN_HMISAUTH_MAIN=1", "HMISAUTH_LOG_LEVEL=error",
+	cmd.Env = append(append(serverEnviron(), "RUN_HMISAUTH_MAIN=1", "HMISAUTH_LOG_LEVEL=error",
 		"HMISAUTH_SITES_LIVE_POLICY_PASSWORD_MAX_AGE_DAYS=0"), environ...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -172,6 +172,19 @@ func launchServer(b *testing.B, first bool, environ ...string) (*benchServer, st
 		body:   []byte(`{"username":"admin","password":"` + benchPassword + `"}`)}
 	waitReady(b, "http://"+addr)
 	return s, temp
+}
+
+// serverEnviron is this process's environment for a server process, without its HMISAUTH_
+// variables: the tests' own (HMISAUTH_TEST_POSTGRES, HMISAUTH_OAUTH2_PROXY …) are no
+// configuration keys, which the server refuses, and the configuration must be the test's.
+func serverEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HMISAUTH_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func (s *benchServer) call(b *testing.B, path, token string, body any) map[string]string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -103,6 +104,8 @@ func BenchmarkSessionCheckServer(b *testing.B) {
 							b.Error(err)
 							return
 						}
+						// Read to the end, so the connection is kept for the next request.
+						io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
 						if resp.StatusCode != http.StatusOK {
 							b.Errorf("GET /me answered %d", resp.StatusCode)
