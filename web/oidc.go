@@ -67,7 +67,14 @@ func (s *Server) oidcEndpoint(w http.ResponseWriter, r *http.Request) {
 	case "/oidc/end_session":
 		var p *auth.Principal
 		if token := s.cookieToken(r, site); token != "" {
-			p, _ = s.svc.Authenticate(ctx, site.Key, token)
+			var err error
+			p, err = s.svc.Authenticate(ctx, site.Key, token)
+			if hmisauth.ErrorCode(err) == hmisauth.EUnavailable {
+				// Not knowing whether the browser is signed in, the application's sign-out
+				// must not go on as if it were not: the session would stay, unseen.
+				s.errorPage(w, r, site, err)
+				return
+			}
 		}
 		ctx = oidc.WithSession(ctx, p, func() {
 			s.clearSession(w, site)

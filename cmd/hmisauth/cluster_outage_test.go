@@ -103,6 +103,7 @@ func TestDatabaseOutage(t *testing.T) {
 		{"GET", "/live/login"},
 		{"GET", "/live/logout"},
 		{"POST", "/live/logout"},
+		{"GET", "/live/oidc/end_session"}, // an application's sign-out
 	} {
 		status, page, header := browser.do(quick, c.method, c.path, url.Values{"username": {before.Username}, "password": {userPassword}})
 		if status != http.StatusServiceUnavailable || !strings.Contains(page, "database") || strings.Contains(page, "Internal error") {
