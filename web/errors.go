@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/hmisauth/hmisauth"
 )
@@ -77,8 +79,12 @@ func (s *Server) status(r *http.Request, err error) (int, *hmisauth.Error) {
 	}
 	e := hmisauth.AsError(err)
 	if e != nil && e.Code == hmisauth.EUnavailable {
-		// The cause (which database error) is for the operator.
-		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		// The cause (which database error) is for the operator; during an outage every
+		// request meets it, so it is logged once every outageLogEvery with a count.
+		if n, ok := s.outage.due(s.clock.Now()); ok {
+			s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path,
+				"refused_since_last", n, "err", err)
+		}
 	}
 	if e == nil || e.Code == hmisauth.EINTERNAL {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -91,6 +97,31 @@ func (s *Server) status(r *http.Request, err error) (int, *hmisauth.Error) {
 		code = http.StatusInternalServerError
 	}
 	return code, e
+}
+
+// outageLogEvery is how often a database outage is logged while requests keep meeting it.
+const outageLogEvery = 10 * time.Second
+
+// outageLog counts requests refused because the database did not answer, and says when the
+// next log line is due.
+type outageLog struct {
+	mu      sync.Mutex
+	last    time.Time
+	refused int
+}
+
+// due counts one refusal at now and reports whether to log it, with how many were refused
+// since the last line (this one included).
+func (o *outageLog) due(now time.Time) (int, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.refused++
+	if !o.last.IsZero() && now.Sub(o.last) < outageLogEvery {
+		return 0, false
+	}
+	n := o.refused
+	o.last, o.refused = now, 0
+	return n, true
 }
 
 // setErrorHeaders adds what a status needs beyond the body.

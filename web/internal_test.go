@@ -219,3 +219,33 @@ func TestDurationInWords(t *testing.T) {
 		}
 	}
 }
+
+// stepClock is a clock the test moves.
+type stepClock struct{ now time.Time }
+
+func (c *stepClock) Now() time.Time { return c.now }
+
+// During an outage every request meets the database error: the log gets a line when it begins
+// and then one every outageLogEvery with the count, not a line per request.
+func TestAnOutageIsLoggedEveryFewSecondsNotPerRequest(t *testing.T) {
+	var logs bytes.Buffer
+	s := newTestServer(t, &logs)
+	clock := &stepClock{now: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
+	s.clock = clock
+	down := errors.Join(hmisauth.ErrUnavailable(), errors.New("dial tcp 10.0.0.5:5432: connect: connection refused"))
+	for i := range 250 {
+		clock.now = clock.now.Add(100 * time.Millisecond) // 10 requests a second for 25 s
+		w := httptest.NewRecorder()
+		s.writeJSONError(w, httptest.NewRequest("GET", "/api/v1/sites/live/me", nil), down)
+		if w.Code != 503 || w.Header().Get("Retry-After") != "30" {
+			t.Fatalf("request %d: %d, Retry-After %q; want 503 with Retry-After 30", i, w.Code, w.Header().Get("Retry-After"))
+		}
+	}
+	lines := strings.Count(logs.String(), "database unavailable")
+	if lines != 3 {
+		t.Errorf("25 s of outage logged %d lines, want 3 (at 0, 10 and 20 s):\n%s", lines, logs.String())
+	}
+	if !strings.Contains(logs.String(), "refused_since_last=100") || !strings.Contains(logs.String(), "connection refused") {
+		t.Errorf("the lines must count the refusals since the last and name the cause:\n%s", logs.String())
+	}
+}

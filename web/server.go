@@ -55,6 +55,8 @@ type Server struct {
 	clock   hmisauth.Clock
 	pages   *pages
 	handler http.Handler
+	// outage keeps the log of a database outage to a line every few seconds.
+	outage outageLog
 }
 
 // New returns a Server over the given rules.
