@@ -216,6 +216,9 @@ func (s *Store) decide(ctx context.Context, fn func(tx *sql.Tx) (changed bool, a
 	var answer error
 	logged := false
 	err := s.writeEvents(ctx, nil, func(tx *sql.Tx) error {
+		if logged {
+			forgetEvents(evs) // appended by a run that was rolled back, to be run again
+		}
 		answer, logged = nil, false
 		changed, ans, err := fn(tx)
 		if err != nil {
