@@ -65,16 +65,9 @@ func (s *Server) oidcEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.authorize(w, r.WithContext(ctx), site, h)
 		return
 	case "/oidc/end_session":
-		var p *auth.Principal
-		if token := s.cookieToken(r, site); token != "" {
-			var err error
-			p, err = s.svc.Authenticate(ctx, site.Key, token)
-			if hmisauth.ErrorCode(err) == hmisauth.EUnavailable {
-				// Not knowing whether the browser is signed in, the application's sign-out
-				// must not go on as if it were not: the session would stay, unseen.
-				s.errorPage(w, r, site, err)
-				return
-			}
+		p, ok := s.browserSession(w, r, site)
+		if !ok {
+			return
 		}
 		ctx = oidc.WithSession(ctx, p, func() {
 			s.clearSession(w, site)
@@ -257,18 +250,14 @@ func (s *Server) logoutConfirmPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	token := s.cookieToken(r, site)
-	if token == "" {
-		redirect(w, r, sitePath(site, "login")+"?notice=signed_out")
+	p, ok := s.browserSession(w, r, site)
+	if !ok {
 		return
 	}
-	p, err := s.svc.Authenticate(r.Context(), site.Key, token)
-	if hmisauth.ErrorCode(err) == hmisauth.EUnavailable {
-		s.errorPage(w, r, site, err) // not signed out: the database did not answer
-		return
-	}
-	if err != nil {
-		s.clearSession(w, site)
+	if p == nil {
+		if s.cookieToken(r, site) != "" {
+			s.clearSession(w, site) // a session that was refused
+		}
 		redirect(w, r, sitePath(site, "login")+"?notice=signed_out")
 		return
 	}

@@ -28,22 +28,19 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := s.pendingRequest(r, site)
-	if token := s.cookieToken(r, site); token != "" {
+	p, ok := s.browserSession(w, r, site)
+	switch {
+	case !ok:
+		return
+	case p != nil:
 		// Someone signed in goes on, unless an application asks them to sign in again
 		// (prompt=login, max_age): then the form is shown all the same.
-		if p, err := s.svc.Authenticate(r.Context(), site.Key, token); err == nil {
-			if q == nil || !q.NeedsSignIn(p, s.clock.Now()) {
-				redirect(w, r, s.nextAfterSignIn(r, p))
-				return
-			}
-		} else if hmisauth.ErrorCode(err) == hmisauth.EUnavailable {
-			// The session may well be alive: keep the cookie and say what happened, rather
-			// than sign the browser out because the database did not answer.
-			s.errorPage(w, r, site, err)
+		if q == nil || !q.NeedsSignIn(p, s.clock.Now()) {
+			redirect(w, r, s.nextAfterSignIn(r, p))
 			return
-		} else {
-			s.clearSession(w, site)
 		}
+	case s.cookieToken(r, site) != "":
+		s.clearSession(w, site) // a session that was refused
 	}
 	v := s.loginView(r, site, q)
 	if q != nil {
@@ -115,17 +112,12 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if token := s.cookieToken(r, site); token != "" {
-		p, err := s.svc.Authenticate(r.Context(), site.Key, token)
-		switch {
-		case err == nil:
-			if err := s.svc.Logout(r.Context(), p); err != nil {
-				s.errorPage(w, r, site, err)
-				return
-			}
-		case hmisauth.ErrorCode(err) == hmisauth.EUnavailable:
-			// The session could not be ended, so it must not look ended: forgetting the
-			// cookie would leave it alive, and its applications signed in, unseen.
+	p, ok := s.browserSession(w, r, site)
+	if !ok {
+		return
+	}
+	if p != nil {
+		if err := s.svc.Logout(r.Context(), p); err != nil {
 			s.errorPage(w, r, site, err)
 			return
 		}

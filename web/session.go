@@ -134,6 +134,25 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, site *hmisauth
 	return p
 }
 
+// browserSession is the principal of the browser's session on site, for a page that serves
+// the signed-in and the signed-out alike: nil when there is no session cookie or its session
+// was refused. A database that does not answer is neither: the session may well be alive, so
+// the error page is shown with the cookie kept (looking signed out would leave the session,
+// and the applications signed in with it, alive and unseen), and ok is false: the caller just
+// returns.
+func (s *Server) browserSession(w http.ResponseWriter, r *http.Request, site *hmisauth.Site) (p *auth.Principal, ok bool) {
+	token := s.cookieToken(r, site)
+	if token == "" {
+		return nil, true
+	}
+	p, err := s.svc.Authenticate(r.Context(), site.Key, token)
+	if hmisauth.ErrorCode(err) == hmisauth.EUnavailable {
+		s.errorPage(w, r, site, err)
+		return nil, false
+	}
+	return p, true
+}
+
 // signedOut handles a page whose session was refused: it goes back to sign in with the cookie
 // cleared, saying it timed out when it did, and otherwise just asking to sign in (a session
 // ended by the helpdesk, a password change elsewhere or a sign-out in another tab).
