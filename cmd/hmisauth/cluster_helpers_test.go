@@ -88,14 +88,7 @@ func launchProc(t testing.TB, name, data, addr string, env []string) *proc {
 	p := &proc{t: t, name: name, data: data, env: env, addr: addr, base: "http://" + addr,
 		out: &procOutput{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], "serve", "--data", data, "--listen", addr)
-	// The test's own HMISAUTH_ variables (HMISAUTH_TEST_POSTGRES…) are no configuration keys:
-	// the server would refuse them.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HMISAUTH_") {
-			p.cmd.Env = append(p.cmd.Env, kv)
-		}
-	}
-	p.cmd.Env = append(append(p.cmd.Env, "RUN_HMISAUTH_MAIN=1"), env...)
+	p.cmd.Env = append(append(serverEnviron(), "RUN_HMISAUTH_MAIN=1"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
