@@ -342,3 +342,18 @@ func fillEveryTable(t *testing.T, c *cli) filled {
 	}
 	return f
 }
+
+// A database setting in a message never shows its password, wherever the URL holds it.
+func TestRedactURLHidesThePassword(t *testing.T) {
+	for in, want := range map[string]string{
+		"sqlite:./hmisauth-data/hmisauth.db":                              "sqlite:./hmisauth-data/hmisauth.db",
+		"postgres://hmis:hunter2@db.example.org/hmis":                     "postgres://hmis:xxxxx@db.example.org/hmis",
+		"postgres://db.example.org/hmis?password=hunter2&sslmode=require": "postgres://db.example.org/hmis?password=xxxxx&sslmode=require",
+		"postgres://hmis@db.example.org/hmis":                             "postgres://hmis@db.example.org/hmis",
+		"postgres://hmis:hunter2@db/hmis%zz":                              "(the configured database)",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -167,17 +167,24 @@ func openStore(ctx context.Context, database string) (store, error) {
 	return st, nil
 }
 
-// redactURL is a database setting fit for a message: a URL's password is replaced.
+// redactURL is a database setting fit for a message: a URL's password, given after the user
+// name or as the password parameter, is replaced.
 func redactURL(database string) string {
+	if strings.HasPrefix(database, "sqlite:") {
+		return database
+	}
 	u, err := url.Parse(database)
-	if err != nil || u.User == nil {
-		if strings.HasPrefix(database, "sqlite:") {
-			return database
-		}
+	if err != nil {
 		return "(the configured database)"
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
