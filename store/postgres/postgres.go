@@ -3,11 +3,14 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"runtime"
 	"strings"
 	"time"
@@ -304,12 +307,12 @@ func unreachable(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
 		return false
 	}
-	// A connection that broke under a statement: pgx reports the network error or an
-	// unexpected EOF, wrapped, with no PgError.
-	msg := err.Error()
-	return errors.Is(err, sql.ErrConnDone) || strings.Contains(msg, "conn closed") ||
-		strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "connection reset") ||
-		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection refused")
+	// A connection that broke under a statement: pgx wraps the network error (refused,
+	// reset, broken pipe) or the end of the stream, with no PgError.
+	var ne net.Error
+	return errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation.
