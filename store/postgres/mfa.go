@@ -7,17 +7,8 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
-
-func noPasskey() error { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such passkey."} }
-
-func noEnrolment() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND,
-		Message: "This authenticator app set-up is no longer the current one. Start the set-up again."}
-}
-
-func passkeyChanged(res sql.Result, err error) error   { return changed(res, err, noPasskey) }
-func enrolmentChanged(res sql.Result, err error) error { return changed(res, err, noEnrolment) }
 
 // SecondFactors returns what the user has set up for 2-step verification, read in one
 // transaction so the app, the codes and the passkeys are of one moment. A user with nothing set
@@ -77,7 +68,7 @@ func (s *Store) StartTOTP(ctx context.Context, userID int64, sealed []byte, at t
 		return errors.New("no sealed secret")
 	}
 	return s.exec(ctx, func(w dbtx) error {
-		return userChanged(w.ExecContext(ctx, `
+		return sqlstore.UserChanged(w.ExecContext(ctx, `
 			INSERT INTO totp (user_id, pending, pending_at) SELECT id, $1, $2 FROM users WHERE id = $3
 			ON CONFLICT (user_id) DO UPDATE SET pending = excluded.pending, pending_at = excluded.pending_at`,
 			sealed, timeArg(at), userID))
@@ -90,7 +81,7 @@ func (s *Store) StartTOTP(ctx context.Context, userID int64, sealed []byte, at t
 func (s *Store) ConfirmTOTP(ctx context.Context, userID int64, sealed []byte, step int64, at time.Time, codeHashes [][]byte, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "confirm totp")
 	return s.write(ctx, func(tx *sql.Tx) error {
-		err := enrolmentChanged(tx.ExecContext(ctx, `
+		err := sqlstore.EnrolmentChanged(tx.ExecContext(ctx, `
 			UPDATE totp SET secret = pending, confirmed_at = $1, last_step = $2, pending = NULL, pending_at = NULL
 			WHERE user_id = $3 AND pending = $4`,
 			timeArg(at), step, userID, sealed))
@@ -245,7 +236,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, hash []byte, 
 func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey, codeHashes [][]byte, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "add passkey")
 	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now()
+		p.CreatedAt = sqlstore.Now()
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
@@ -255,7 +246,7 @@ func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey, codeHashes 
 			p.CredentialID, p.Name, p.Credential, timeArg(p.CreatedAt), timeArg(p.LastUsedAt), p.UserID,
 		).Scan(&p.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return noUser()
+			return sqlstore.NoUser()
 		}
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "That passkey is already registered.")
@@ -276,7 +267,7 @@ func (s *Store) AddPasskey(ctx context.Context, p *hmisauth.Passkey, codeHashes 
 func (s *Store) PasskeyUsed(ctx context.Context, id int64, credential []byte, at time.Time) (err error) {
 	defer wrap(&err, "passkey used")
 	return s.exec(ctx, func(w dbtx) error {
-		return passkeyChanged(w.ExecContext(ctx,
+		return sqlstore.PasskeyChanged(w.ExecContext(ctx,
 			`UPDATE passkeys SET credential = $1, last_used_at = $2 WHERE id = $3`, credential, timeArg(at), id))
 	})
 }
@@ -287,7 +278,7 @@ func (s *Store) PasskeyUsed(ctx context.Context, id int64, credential []byte, at
 func (s *Store) DeletePasskey(ctx context.Context, userID, id int64, keepOne bool, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "delete passkey")
 	return s.write(ctx, func(tx *sql.Tx) error {
-		err := passkeyChanged(tx.ExecContext(ctx, `DELETE FROM passkeys WHERE id = $1 AND user_id = $2`, id, userID))
+		err := sqlstore.PasskeyChanged(tx.ExecContext(ctx, `DELETE FROM passkeys WHERE id = $1 AND user_id = $2`, id, userID))
 		if err != nil {
 			return err
 		}

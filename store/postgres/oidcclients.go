@@ -8,13 +8,8 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
-
-func noClient() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such application."}
-}
-
-func clientChanged(res sql.Result, err error) error { return changed(res, err, noClient) }
 
 // clientTaken names what a refused insert or update of c clashed with: its client ID (the
 // primary key) or its name (name_key); any other error passes on. PostgreSQL names the
@@ -32,7 +27,7 @@ func clientTaken(c *hmisauth.Client, err error) error {
 }
 
 // CreateClient inserts c (and stamps c.CreatedAt if the caller left it zero); a client ID or
-// a name (compared as nameKey) the site has already is ECONFLICT.
+// a name (compared as sqlstore.NameKey) the site has already is ECONFLICT.
 func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error) {
 	defer wrap(&err, "create client")
 	if c.ID == "" {
@@ -40,7 +35,7 @@ func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error
 	}
 	created := c.CreatedAt
 	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now()
+		c.CreatedAt = sqlstore.Now()
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
@@ -48,8 +43,9 @@ func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error
 				backchannel_logout_uri, public, secret_hash, old_secret_hash, scopes, access_token_format,
 				access_token_lifetime_ns, refresh_tokens, from_config, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-			c.Site, c.ID, c.Name, nameKey(c.Name), c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
-			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, listArg(c.Scopes),
+			c.Site, c.ID, c.Name, sqlstore.NameKey(c.Name), c.HomeURL,
+			sqlstore.ListArg(c.RedirectURIs), sqlstore.ListArg(c.PostLogoutRedirectURIs),
+			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, sqlstore.ListArg(c.Scopes),
 			c.AccessTokenFormat, int64(c.AccessTokenLifetime), c.RefreshTokens, c.FromConfig,
 			timeArg(c.CreatedAt), timeArg(c.UpdatedAt))
 		return clientTaken(c, err)
@@ -66,17 +62,18 @@ func (s *Store) UpdateClient(ctx context.Context, c *hmisauth.Client) (err error
 	defer wrap(&err, "update client")
 	updated := c.UpdatedAt
 	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = now()
+		c.UpdatedAt = sqlstore.Now()
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		return clientTaken(c, clientChanged(tx.ExecContext(ctx, `
+		return clientTaken(c, sqlstore.ClientChanged(tx.ExecContext(ctx, `
 			UPDATE oidc_clients SET name = $1, name_key = $2, home_url = $3, redirect_uris = $4, post_logout_redirect_uris = $5,
 				backchannel_logout_uri = $6, public = $7, secret_hash = $8, old_secret_hash = $9, scopes = $10,
 				access_token_format = $11, access_token_lifetime_ns = $12, refresh_tokens = $13, from_config = $14,
 				updated_at = $15
 			WHERE site = $16 AND id = $17`,
-			c.Name, nameKey(c.Name), c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
-			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, listArg(c.Scopes),
+			c.Name, sqlstore.NameKey(c.Name), c.HomeURL,
+			sqlstore.ListArg(c.RedirectURIs), sqlstore.ListArg(c.PostLogoutRedirectURIs),
+			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, sqlstore.ListArg(c.Scopes),
 			c.AccessTokenFormat, int64(c.AccessTokenLifetime), c.RefreshTokens, c.FromConfig,
 			timeArg(c.UpdatedAt), c.Site, c.ID)))
 	})
@@ -100,7 +97,7 @@ func (s *Store) DeleteClient(ctx context.Context, site, id string) (err error) {
 				return err
 			}
 		}
-		return clientChanged(tx.ExecContext(ctx, `DELETE FROM oidc_clients WHERE site = $1 AND id = $2`, site, id))
+		return sqlstore.ClientChanged(tx.ExecContext(ctx, `DELETE FROM oidc_clients WHERE site = $1 AND id = $2`, site, id))
 	})
 }
 
@@ -111,12 +108,12 @@ const clientColumns = `site, id, name, home_url, redirect_uris, post_logout_redi
 func scanClient(row scanner) (*hmisauth.Client, error) {
 	c := new(hmisauth.Client)
 	var lifetime int64
-	err := row.Scan(&c.Site, &c.ID, &c.Name, &c.HomeURL, listCol{&c.RedirectURIs},
-		listCol{&c.PostLogoutRedirectURIs}, &c.BackchannelLogoutURI, &c.Public, &c.SecretHash,
-		&c.OldSecretHash, listCol{&c.Scopes}, &c.AccessTokenFormat, &lifetime, &c.RefreshTokens,
+	err := row.Scan(&c.Site, &c.ID, &c.Name, &c.HomeURL, sqlstore.ScanList(&c.RedirectURIs),
+		sqlstore.ScanList(&c.PostLogoutRedirectURIs), &c.BackchannelLogoutURI, &c.Public, &c.SecretHash,
+		&c.OldSecretHash, sqlstore.ScanList(&c.Scopes), &c.AccessTokenFormat, &lifetime, &c.RefreshTokens,
 		&c.FromConfig, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noClient()
+		return nil, sqlstore.NoClient()
 	}
 	if err != nil {
 		return nil, err

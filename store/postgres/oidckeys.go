@@ -7,11 +7,8 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
-
-func noSigningKey() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such signing key."}
-}
 
 // SigningKeys lists a site's signing keys, oldest UseFrom first.
 func (s *Store) SigningKeys(ctx context.Context, site string) (_ []*hmisauth.SigningKey, err error) {
@@ -52,7 +49,7 @@ func (s *Store) AddSigningKey(ctx context.Context, k *hmisauth.SigningKey) (adde
 	}
 	created := k.CreatedAt
 	if k.CreatedAt.IsZero() {
-		k.CreatedAt = now()
+		k.CreatedAt = sqlstore.Now()
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		added = false
@@ -97,7 +94,7 @@ func (s *Store) UseSigningKeyFrom(ctx context.Context, site, id string, from tim
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "Another signing key of the site starts at that time.")
 		}
-		return changed(res, err, noSigningKey)
+		return sqlstore.Changed(res, err, sqlstore.NoSigningKey)
 	})
 }
 

@@ -9,15 +9,8 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
-
-func noLogoutNotice() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such logout notice."}
-}
-
-func logoutLeaseLost() error {
-	return &hmisauth.Error{Code: hmisauth.ECONFLICT, Message: "The logout notice is no longer leased to this worker."}
-}
 
 // logoutExists is how a report that changed nothing tells "no such notice" (ENOTFOUND) from
 // "not leased to this worker any more" (ECONFLICT).
@@ -27,11 +20,11 @@ func logoutExists(ctx context.Context, id int64) func(q queryer) error {
 		err := q.QueryRowContext(ctx, `SELECT 1 FROM oidc_logout_notices WHERE id = $1`, id).Scan(&one)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return noLogoutNotice()
+			return sqlstore.NoLogoutNotice()
 		case err != nil:
 			return err
 		}
-		return logoutLeaseLost()
+		return sqlstore.LogoutLeaseLost()
 	}
 }
 

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // SetRecovery stores the user's security question and the hash of its answer.
 func (s *Store) SetRecovery(ctx context.Context, userID int64, question, answerHash string) (err error) {
 	defer wrap(&err, "set recovery")
 	return s.exec(ctx, func(w dbtx) error {
-		return userChanged(w.ExecContext(ctx,
+		return sqlstore.UserChanged(w.ExecContext(ctx,
 			`UPDATE users SET recovery_question = $1, recovery_answer_hash = $2 WHERE id = $3`,
 			question, answerHash, userID))
 	})
@@ -23,7 +24,7 @@ func (s *Store) SetRecovery(ctx context.Context, userID int64, question, answerH
 func (s *Store) UpdateContact(ctx context.Context, userID int64, email, phone string, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "update contact")
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := userChanged(tx.ExecContext(ctx,
+		if err := sqlstore.UserChanged(tx.ExecContext(ctx,
 			`UPDATE users SET email = $1, phone = $2 WHERE id = $3`, email, phone, userID)); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // noteRefusal opens the refusal's window (count 0: the first refusal, which is logged on its
@@ -54,7 +55,7 @@ func (s *Store) NoteRefusal(ctx context.Context, r hmisauth.Refusal, window time
 	})
 	if err != nil {
 		if first {
-			forgetEvents(hmisauth.EventsOf(ctx))
+			sqlstore.ForgetEvents(hmisauth.EventsOf(ctx))
 		}
 		return false, err
 	}
@@ -124,7 +125,7 @@ func (s *Store) EndRefusals(ctx context.Context, id int64) (ended bool, err erro
 		return s.appendEvents(ctx, tx, hmisauth.EventsOf(ctx))
 	})
 	if err != nil && ended {
-		forgetEvents(hmisauth.EventsOf(ctx))
+		sqlstore.ForgetEvents(hmisauth.EventsOf(ctx))
 	}
 	return ended && err == nil, err
 }

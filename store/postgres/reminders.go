@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // Remind records r and queues ms in one transaction. The record is one INSERT … ON CONFLICT DO
@@ -14,7 +15,7 @@ import (
 func (s *Store) Remind(ctx context.Context, r hmisauth.Reminder, ms []*hmisauth.Message) (reminded bool, err error) {
 	defer wrap(&err, "remind")
 	if r.At.IsZero() {
-		r.At = now()
+		r.At = sqlstore.Now()
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `

@@ -7,11 +7,8 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
-
-func noToken() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "This reset link is no longer valid."}
-}
 
 // StartReset stores a new reset token for a user of t.Site and queues its e-mail, in one
 // transaction; the user's older tokens are deleted in it, so only the newest link works. It
@@ -19,7 +16,7 @@ func noToken() error {
 func (s *Store) StartReset(ctx context.Context, t *hmisauth.ResetToken, m *hmisauth.Message) (err error) {
 	defer wrap(&err, "start reset")
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = now()
+		t.CreatedAt = sqlstore.Now()
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reset_tokens WHERE user_id = $1`, t.UserID); err != nil {
@@ -32,7 +29,7 @@ func (s *Store) StartReset(ctx context.Context, t *hmisauth.ResetToken, m *hmisa
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "That reset token is already in use.")
 		}
-		if err := changed(res, err, noUser); err != nil {
+		if err := sqlstore.Changed(res, err, sqlstore.NoUser); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, m)
@@ -48,7 +45,7 @@ func (s *Store) ResetToken(ctx context.Context, hash []byte, now time.Time) (_ *
 		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`, hash, timeArg(now)).Scan(
 		&t.UserID, &t.Site, &t.TokenHash, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, timeCol{&t.UsedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noToken()
+		return nil, sqlstore.NoToken()
 	}
 	if err != nil {
 		return nil, err
@@ -67,7 +64,7 @@ func (s *Store) CompleteReset(ctx context.Context, hash []byte, now time.Time, c
 			UPDATE reset_tokens SET used_at = $1
 			WHERE token_hash = $2 AND user_id = $3 AND used_at IS NULL AND expires_at > $1`,
 			timeArg(now), hash, c.UserID)
-		if err := changed(res, err, noToken); err != nil {
+		if err := sqlstore.Changed(res, err, sqlstore.NoToken); err != nil {
 			return err
 		}
 		return setPassword(ctx, tx, c)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // CreateUser inserts u and sets u.ID (and u.CreatedAt if the caller left it zero, and
@@ -18,7 +19,7 @@ import (
 // name beforehand.
 func (s *Store) CreateUser(ctx context.Context, u *hmisauth.User) (err error) {
 	defer wrap(&err, "create user")
-	key, err := prepareUser(u)
+	key, err := sqlstore.PrepareUser(u)
 	if err != nil {
 		return err
 	}
@@ -31,22 +32,6 @@ func (s *Store) CreateUser(ctx context.Context, u *hmisauth.User) (err error) {
 		u.ID, u.Subject = id, subject
 	}
 	return err
-}
-
-// prepareUser checks u before its insert and fills the defaults (role, creation time). It
-// returns the username key.
-func prepareUser(u *hmisauth.User) (string, error) {
-	key := hmisauth.UsernameKey(u.Username)
-	if key == "" {
-		return "", hmisauth.FieldError("username", "Username is required.")
-	}
-	if u.Role == "" {
-		u.Role = hmisauth.RoleUser
-	}
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now()
-	}
-	return key, nil
 }
 
 // insertUser is CreateUser's work inside tx: the seat check (counting the users tx has
@@ -79,7 +64,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *hmisauth.User, key string) e
 		ON CONFLICT DO NOTHING
 		RETURNING id`,
 		u.Site, u.Username, key, u.FirstName, u.LastName, u.Email, u.Phone,
-		idArg(u.AgencyID), string(u.Role), timeArg(u.CreatedAt), u.Disabled, timeArg(u.DisabledAt),
+		sqlstore.IDArg(u.AgencyID), string(u.Role), timeArg(u.CreatedAt), u.Disabled, timeArg(u.DisabledAt),
 		u.PasswordHash, timeArg(u.PasswordChangedAt), u.PasswordTemporary, timeArg(u.TemporaryUsedAt),
 		u.MustChangePassword, u.TermsVersion, timeArg(u.TermsAcceptedAt), timeArg(u.LastLoginAt),
 		dateArg(u.AgreementSignedOn), dateArg(u.AgreementSupervisorSignedOn),
@@ -133,7 +118,7 @@ func checkSeat(ctx context.Context, tx *sql.Tx, site string, agencyID int64) err
 		SELECT name, seats, (SELECT count(*) FROM users WHERE agency_id = a.id AND NOT disabled)
 		FROM agencies a WHERE id = $1 AND site = $2`, agencyID, site).Scan(&name, &seats, &used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return noAgency()
+		return sqlstore.NoAgency()
 	}
 	if err != nil {
 		return err
@@ -179,7 +164,7 @@ func scanUser(row scanner) (*hmisauth.User, error) {
 		&u.RecoveryQuestion, &u.RecoveryAnswerHash, &u.Subject, &u.MFAEnabled,
 		&u.FailedAttempts, timeCol{&u.LastFailedAt}, timeCol{&u.LockedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noUser()
+		return nil, sqlstore.NoUser()
 	}
 	if err != nil {
 		return nil, err
@@ -207,7 +192,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (_ *hmisauth.User, err e
 func (s *Store) UserBySubject(ctx context.Context, site, subject string) (_ *hmisauth.User, err error) {
 	defer wrap(&err, "user by subject")
 	if subject == "" {
-		return nil, noUser()
+		return nil, sqlstore.NoUser()
 	}
 	return scanUser(s.readRow(ctx, `SELECT `+userColumns+` WHERE u.site = $1 AND u.subject = $2`, site, subject))
 }
@@ -224,7 +209,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *hmisauth.User) (err er
 		var site string
 		err := tx.QueryRowContext(ctx, `SELECT site FROM users WHERE id = $1`, u.ID).Scan(&site)
 		if errors.Is(err, sql.ErrNoRows) {
-			return noUser()
+			return sqlstore.NoUser()
 		}
 		if err != nil {
 			return err
@@ -234,7 +219,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *hmisauth.User) (err er
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM agencies WHERE id = $1 AND site = $2`,
 				u.AgencyID, site).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return noAgency()
+				return sqlstore.NoAgency()
 			}
 			if err != nil {
 				return fmt.Errorf("check agency: %w", err)
@@ -243,7 +228,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *hmisauth.User) (err er
 		_, err = tx.ExecContext(ctx, `
 			UPDATE users SET first_name = $1, last_name = $2, email = $3, phone = $4, agency_id = $5, role = $6
 			WHERE id = $7`,
-			u.FirstName, u.LastName, u.Email, u.Phone, idArg(u.AgencyID), string(role), u.ID)
+			u.FirstName, u.LastName, u.Email, u.Phone, sqlstore.IDArg(u.AgencyID), string(role), u.ID)
 		return err
 	})
 }

@@ -7,12 +7,7 @@ import (
 	"strings"
 
 	"github.com/hmisauth/hmisauth"
-)
-
-// User queries return at most maxUsers; a query without a limit gets defaultUsers.
-const (
-	defaultUsers = 100
-	maxUsers     = 1000
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // Users lists a site's users matching q, ordered by username key, with their lockout state.
@@ -39,7 +34,7 @@ func (s *Store) Users(ctx context.Context, q hmisauth.UserQuery) (_ []*hmisauth.
 		// ILIKE folds case (LIKE would not, in PostgreSQL); the pattern is lower-cased in Go,
 		// as username_key is, so a username matches whatever the case of either. The caller's
 		// % and _ are literal.
-		p := "%" + escapeLike(strings.ToLower(text)) + "%"
+		p := "%" + sqlstore.EscapeLike(strings.ToLower(text)) + "%"
 		add(`(u.username_key ILIKE $%[1]d ESCAPE '\' OR u.first_name ILIKE $%[1]d ESCAPE '\'
 			OR u.last_name ILIKE $%[1]d ESCAPE '\' OR u.email ILIKE $%[1]d ESCAPE '\')`, p)
 	}
@@ -60,9 +55,9 @@ func (s *Store) Users(ctx context.Context, q hmisauth.UserQuery) (_ []*hmisauth.
 	}
 	limit := q.Limit
 	if limit <= 0 {
-		limit = defaultUsers
+		limit = sqlstore.DefaultUsers
 	}
-	args = append(args, min(limit, maxUsers))
+	args = append(args, min(limit, sqlstore.MaxUsers))
 	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` WHERE `+strings.Join(where, ` AND `)+
 		fmt.Sprintf(` ORDER BY u.username_key LIMIT $%d`, len(args)), args...)
 	if err != nil {
@@ -78,11 +73,6 @@ func (s *Store) Users(ctx context.Context, q hmisauth.UserQuery) (_ []*hmisauth.
 		out = append(out, u)
 	}
 	return out, rows.Err()
-}
-
-// escapeLike makes s match itself literally in a LIKE pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // CreateUsers inserts all of us in one transaction, each exactly as CreateUser would (seat
@@ -114,7 +104,7 @@ func (s *Store) CreateUsers(ctx context.Context, us []*hmisauth.User) (err error
 		restore()
 		for i, u := range us {
 			if err := createRow(ctx, tx, u); err != nil {
-				return rowError(i, err)
+				return sqlstore.RowError(i, err)
 			}
 		}
 		return nil
@@ -130,21 +120,9 @@ func createRow(ctx context.Context, tx *sql.Tx, u *hmisauth.User) error {
 	if u == nil {
 		return hmisauth.Errorf(hmisauth.EINVALID, "No user given.")
 	}
-	key, err := prepareUser(u)
+	key, err := sqlstore.PrepareUser(u)
 	if err != nil {
 		return err
 	}
 	return insertUser(ctx, tx, u, key)
-}
-
-// rowError says which row of a bulk import failed: an application error keeps its code and
-// message and names the row in Field; any other error names it in its text.
-func rowError(i int, err error) error {
-	row := fmt.Sprintf("row %d", i+1)
-	if e := hmisauth.AsError(err); e != nil {
-		c := *e
-		c.Field = row
-		return &c
-	}
-	return fmt.Errorf("%s: %w", row, err)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // SetPassword replaces the user's password in one transaction: the old hash joins the history
@@ -25,7 +26,7 @@ func setPassword(ctx context.Context, tx *sql.Tx, c hmisauth.PasswordChange) err
 	var old string
 	err := tx.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, c.UserID).Scan(&old)
 	if errors.Is(err, sql.ErrNoRows) {
-		return noUser()
+		return sqlstore.NoUser()
 	}
 	if err != nil {
 		return err
@@ -113,7 +114,7 @@ func (s *Store) RehashPassword(ctx context.Context, userID int64, oldHash, newHa
 func (s *Store) ExpirePassword(ctx context.Context, userID int64) (err error) {
 	defer wrap(&err, "expire password")
 	return s.exec(ctx, func(w dbtx) error {
-		return userChanged(w.ExecContext(ctx, `UPDATE users SET must_change_password = 1 WHERE id = ?`, userID))
+		return sqlstore.UserChanged(w.ExecContext(ctx, `UPDATE users SET must_change_password = 1 WHERE id = ?`, userID))
 	})
 }
 
@@ -121,7 +122,7 @@ func (s *Store) ExpirePassword(ctx context.Context, userID int64) (err error) {
 func (s *Store) AcceptTerms(ctx context.Context, userID int64, version int, at time.Time) (err error) {
 	defer wrap(&err, "accept terms")
 	return s.exec(ctx, func(w dbtx) error {
-		return userChanged(w.ExecContext(ctx,
+		return sqlstore.UserChanged(w.ExecContext(ctx,
 			`UPDATE users SET terms_version = ?, terms_accepted_at = ? WHERE id = ?`, version, micros(at), userID))
 	})
 }
@@ -133,12 +134,12 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at
 	defer wrap(&err, "set disabled")
 	if !disabled {
 		return s.exec(ctx, func(w dbtx) error {
-			return userChanged(w.ExecContext(ctx,
+			return sqlstore.UserChanged(w.ExecContext(ctx,
 				`UPDATE users SET disabled = 0, disabled_at = NULL WHERE id = ?`, userID))
 		})
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		err := userChanged(tx.ExecContext(ctx, `
+		err := sqlstore.UserChanged(tx.ExecContext(ctx, `
 			UPDATE users SET disabled = 1, disabled_at = CASE WHEN disabled = 1 THEN disabled_at ELSE ? END
 			WHERE id = ?`, micros(at), userID))
 		if err != nil {
@@ -155,7 +156,7 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at
 func (s *Store) SetAgreement(ctx context.Context, userID int64, signed, supervisor, director, expires hmisauth.Date) (err error) {
 	defer wrap(&err, "set agreement")
 	return s.exec(ctx, func(w dbtx) error {
-		return userChanged(w.ExecContext(ctx, `
+		return sqlstore.UserChanged(w.ExecContext(ctx, `
 			UPDATE users SET agreement_signed_on = ?, agreement_supervisor_signed_on = ?,
 				agreement_director_signed_on = ?, agreement_expires_on = ?
 			WHERE id = ?`, dateArg(signed), dateArg(supervisor), dateArg(director), dateArg(expires), userID))

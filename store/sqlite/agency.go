@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // SyncSite records a configured site, creating or renaming it.
@@ -20,27 +20,20 @@ func (s *Store) SyncSite(ctx context.Context, site *hmisauth.Site) (err error) {
 	})
 }
 
-// nameKey is how agency names are compared: "Hope House" and "hope house " are one agency.
-func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
-
-func agencyTaken(name string) error {
-	return hmisauth.Errorf(hmisauth.ECONFLICT, "An agency named %s already exists on this site.", name)
-}
-
 // CreateAgency inserts a, setting a.ID and, if the caller left it zero, a.CreatedAt.
 func (s *Store) CreateAgency(ctx context.Context, a *hmisauth.Agency) (err error) {
 	defer wrap(&err, "create agency")
 	if a.CreatedAt.IsZero() {
-		a.CreatedAt = now()
+		a.CreatedAt = sqlstore.Now()
 	}
 	return s.exec(ctx, func(w dbtx) error {
 		err := w.QueryRowContext(ctx, `
 			INSERT INTO agencies (site, name, name_key, seats, license_starts, license_expires, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			a.Site, a.Name, nameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires),
+			a.Site, a.Name, sqlstore.NameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires),
 			micros(a.CreatedAt)).Scan(&a.ID)
 		if isUnique(err) {
-			return agencyTaken(a.Name)
+			return sqlstore.AgencyTaken(a.Name)
 		}
 		return err
 	})
@@ -54,11 +47,11 @@ func (s *Store) UpdateAgency(ctx context.Context, a *hmisauth.Agency) (err error
 		res, err := w.ExecContext(ctx, `
 			UPDATE agencies SET name = ?, name_key = ?, seats = ?, license_starts = ?, license_expires = ?
 			WHERE id = ? AND site = ?`,
-			a.Name, nameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires), a.ID, a.Site)
+			a.Name, sqlstore.NameKey(a.Name), a.Seats, dateArg(a.LicenseStarts), dateArg(a.LicenseExpires), a.ID, a.Site)
 		if isUnique(err) {
-			return agencyTaken(a.Name)
+			return sqlstore.AgencyTaken(a.Name)
 		}
-		return changed(res, err, noAgency)
+		return sqlstore.Changed(res, err, sqlstore.NoAgency)
 	})
 }
 
@@ -69,7 +62,7 @@ func scanAgency(row interface{ Scan(...any) error }) (*hmisauth.Agency, error) {
 	err := row.Scan(&a.ID, &a.Site, &a.Name, &a.Seats,
 		dateCol{&a.LicenseStarts}, dateCol{&a.LicenseExpires}, timeCol{&a.CreatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noAgency()
+		return nil, sqlstore.NoAgency()
 	}
 	return a, err
 }
@@ -85,7 +78,7 @@ func (s *Store) Agency(ctx context.Context, site string, id int64) (_ *hmisauth.
 func (s *Store) AgencyByName(ctx context.Context, site, name string) (_ *hmisauth.Agency, err error) {
 	defer wrap(&err, "agency by name")
 	return scanAgency(s.r.QueryRowContext(ctx,
-		`SELECT `+agencyColumns+` FROM agencies WHERE site = ? AND name_key = ?`, site, nameKey(name)))
+		`SELECT `+agencyColumns+` FROM agencies WHERE site = ? AND name_key = ?`, site, sqlstore.NameKey(name)))
 }
 
 // Agencies lists the site's agencies by name.

@@ -5,11 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // appendEvents appends evs to the audit log in tx, chaining each to the one before by
@@ -21,24 +20,13 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Ev
 	if len(evs) == 0 {
 		return nil
 	}
-	for i, ev := range evs {
-		switch {
-		case ev == nil:
-			return errors.New("append events: a nil event")
-		case ev.ID != 0:
-			// An event is written once. Handing the same context (or event) to a second write
-			// would log it twice, or log it against a change it does not record.
-			return fmt.Errorf("append events: event %d (%s) was appended already; a context's events go to one write", ev.ID, ev.Action)
-		case slices.Contains(evs[:i], ev):
-			return fmt.Errorf("append events: the %s event is given twice", ev.Action)
-		case ev.Action == "":
-			return errors.New("append events: an event without an action")
-		}
+	if err := sqlstore.CheckNewEvents(evs); err != nil {
+		return err
 	}
 	// From here on a failure leaves the events as they came: the transaction rolls back.
 	defer func() {
 		if err != nil {
-			forgetEvents(evs)
+			sqlstore.ForgetEvents(evs)
 		}
 	}()
 	var prev []byte
@@ -47,10 +35,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Ev
 		return fmt.Errorf("append events: read the chain head: %w", err)
 	}
 	for _, ev := range evs {
-		if ev.At.IsZero() {
-			ev.At = now()
-		}
-		ev.At = ev.At.UTC().Truncate(time.Microsecond)
+		sqlstore.StampAt(ev)
 		ev.PrevHash = prev
 		ev.Hash = hmisauth.EventHash(prev, ev)
 		err := s.txRow(ctx, tx, insertEvent,
@@ -71,16 +56,6 @@ const (
 		INSERT INTO events (site, at, actor, subject, subject_key, action, client_addr, detail, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
-
-// forgetEvents undoes what appendEvents set on events whose transaction did not commit, so
-// the caller's copies do not claim a place in the log.
-func forgetEvents(evs []*hmisauth.Event) {
-	for _, ev := range evs {
-		if ev != nil {
-			ev.ID, ev.PrevHash, ev.Hash = 0, nil, nil
-		}
-	}
-}
 
 // AppendEvents appends evs, then the events ctx carries, in one transaction.
 func (s *Store) AppendEvents(ctx context.Context, evs ...*hmisauth.Event) (err error) {
@@ -117,12 +92,6 @@ func scanEvents(rows *sql.Rows, err error) ([]*hmisauth.Event, error) {
 	return out, rows.Err()
 }
 
-// Event queries return at most maxEvents; a query without a limit gets defaultEvents.
-const (
-	defaultEvents = 100
-	maxEvents     = 1000
-)
-
 // Events lists audit events matching q, newest (highest ID) first.
 func (s *Store) Events(ctx context.Context, q hmisauth.EventQuery) (_ []*hmisauth.Event, err error) {
 	defer wrap(&err, "events")
@@ -155,18 +124,15 @@ func (s *Store) Events(ctx context.Context, q hmisauth.EventQuery) (_ []*hmisaut
 	}
 	limit := q.Limit
 	if limit <= 0 {
-		limit = defaultEvents
+		limit = sqlstore.DefaultEvents
 	}
 	query := `SELECT ` + eventColumns + ` FROM events`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
-	return scanEvents(s.r.QueryContext(ctx, query, append(args, min(limit, maxEvents))...))
+	return scanEvents(s.r.QueryContext(ctx, query, append(args, min(limit, sqlstore.MaxEvents))...))
 }
-
-// eachBatch is how many events EachEvent reads at a time.
-const eachBatch = 500
 
 // EachEvent calls fn for every event in ID order. It reads a batch at a time and calls fn
 // between reads, so memory stays flat however long the log, and a slow fn (an export piped
@@ -177,7 +143,7 @@ func (s *Store) EachEvent(ctx context.Context, fn func(*hmisauth.Event) error) e
 	var after int64
 	for {
 		batch, err := scanEvents(s.r.QueryContext(ctx,
-			`SELECT `+eventColumns+` FROM events WHERE id > ? ORDER BY id LIMIT ?`, after, eachBatch))
+			`SELECT `+eventColumns+` FROM events WHERE id > ? ORDER BY id LIMIT ?`, after, sqlstore.EachBatch))
 		if err != nil {
 			return fmt.Errorf("sqlite: each event: %w", err)
 		}
@@ -186,7 +152,7 @@ func (s *Store) EachEvent(ctx context.Context, fn func(*hmisauth.Event) error) e
 				return err
 			}
 		}
-		if len(batch) < eachBatch {
+		if len(batch) < sqlstore.EachBatch {
 			return nil
 		}
 		after = batch[len(batch)-1].ID

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // reserveAttempt counts one attempt unless the key is locked or out of attempts, and locks it
@@ -151,7 +152,7 @@ func userExists(ctx context.Context, q queryer, id int64) error {
 	var one int
 	err := q.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return noUser()
+		return sqlstore.NoUser()
 	}
 	return err
 }
@@ -162,7 +163,7 @@ func (s *Store) LoginSucceeded(ctx context.Context, userID int64, at time.Time) 
 	defer wrap(&err, "login succeeded")
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, micros(at), userID)
-		if err := changed(res, err, noUser); err != nil {
+		if err := sqlstore.Changed(res, err, sqlstore.NoUser); err != nil {
 			return err
 		}
 		return clearLockout(ctx, tx, userID)

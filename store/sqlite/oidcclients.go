@@ -8,15 +8,10 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
-
-func noClient() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such application."}
-}
-
-func clientChanged(res sql.Result, err error) error { return changed(res, err, noClient) }
 
 // clientTaken names what a refused insert or update of c clashed with: its client ID (the
 // primary key) or its name (name_key); any other error passes on.
@@ -35,7 +30,7 @@ func clientTaken(c *hmisauth.Client, err error) error {
 }
 
 // CreateClient inserts c (and stamps c.CreatedAt if the caller left it zero); a client ID or
-// a name (compared as nameKey) the site has already is ECONFLICT.
+// a name (compared as sqlstore.NameKey) the site has already is ECONFLICT.
 func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error) {
 	defer wrap(&err, "create client")
 	if c.ID == "" {
@@ -43,7 +38,7 @@ func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error
 	}
 	created := c.CreatedAt
 	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now()
+		c.CreatedAt = sqlstore.Now()
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
@@ -51,8 +46,9 @@ func (s *Store) CreateClient(ctx context.Context, c *hmisauth.Client) (err error
 				backchannel_logout_uri, public, secret_hash, old_secret_hash, scopes, access_token_format,
 				access_token_lifetime_ns, refresh_tokens, from_config, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Site, c.ID, c.Name, nameKey(c.Name), c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
-			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, listArg(c.Scopes),
+			c.Site, c.ID, c.Name, sqlstore.NameKey(c.Name), c.HomeURL,
+			sqlstore.ListArg(c.RedirectURIs), sqlstore.ListArg(c.PostLogoutRedirectURIs),
+			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, sqlstore.ListArg(c.Scopes),
 			c.AccessTokenFormat, int64(c.AccessTokenLifetime), c.RefreshTokens, c.FromConfig,
 			micros(c.CreatedAt), micros(c.UpdatedAt))
 		return clientTaken(c, err)
@@ -69,17 +65,18 @@ func (s *Store) UpdateClient(ctx context.Context, c *hmisauth.Client) (err error
 	defer wrap(&err, "update client")
 	updated := c.UpdatedAt
 	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = now()
+		c.UpdatedAt = sqlstore.Now()
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		return clientTaken(c, clientChanged(tx.ExecContext(ctx, `
+		return clientTaken(c, sqlstore.ClientChanged(tx.ExecContext(ctx, `
 			UPDATE oidc_clients SET name = ?, name_key = ?, home_url = ?, redirect_uris = ?, post_logout_redirect_uris = ?,
 				backchannel_logout_uri = ?, public = ?, secret_hash = ?, old_secret_hash = ?, scopes = ?,
 				access_token_format = ?, access_token_lifetime_ns = ?, refresh_tokens = ?, from_config = ?,
 				updated_at = ?
 			WHERE site = ? AND id = ?`,
-			c.Name, nameKey(c.Name), c.HomeURL, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
-			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, listArg(c.Scopes),
+			c.Name, sqlstore.NameKey(c.Name), c.HomeURL,
+			sqlstore.ListArg(c.RedirectURIs), sqlstore.ListArg(c.PostLogoutRedirectURIs),
+			c.BackchannelLogoutURI, c.Public, c.SecretHash, c.OldSecretHash, sqlstore.ListArg(c.Scopes),
 			c.AccessTokenFormat, int64(c.AccessTokenLifetime), c.RefreshTokens, c.FromConfig,
 			micros(c.UpdatedAt), c.Site, c.ID)))
 	})
@@ -103,7 +100,7 @@ func (s *Store) DeleteClient(ctx context.Context, site, id string) (err error) {
 				return err
 			}
 		}
-		return clientChanged(tx.ExecContext(ctx, `DELETE FROM oidc_clients WHERE site = ? AND id = ?`, site, id))
+		return sqlstore.ClientChanged(tx.ExecContext(ctx, `DELETE FROM oidc_clients WHERE site = ? AND id = ?`, site, id))
 	})
 }
 
@@ -114,12 +111,12 @@ const clientColumns = `site, id, name, home_url, redirect_uris, post_logout_redi
 func scanClient(row scanner) (*hmisauth.Client, error) {
 	c := new(hmisauth.Client)
 	var lifetime int64
-	err := row.Scan(&c.Site, &c.ID, &c.Name, &c.HomeURL, listCol{&c.RedirectURIs},
-		listCol{&c.PostLogoutRedirectURIs}, &c.BackchannelLogoutURI, &c.Public, &c.SecretHash,
-		&c.OldSecretHash, listCol{&c.Scopes}, &c.AccessTokenFormat, &lifetime, &c.RefreshTokens,
+	err := row.Scan(&c.Site, &c.ID, &c.Name, &c.HomeURL, sqlstore.ScanList(&c.RedirectURIs),
+		sqlstore.ScanList(&c.PostLogoutRedirectURIs), &c.BackchannelLogoutURI, &c.Public, &c.SecretHash,
+		&c.OldSecretHash, sqlstore.ScanList(&c.Scopes), &c.AccessTokenFormat, &lifetime, &c.RefreshTokens,
 		&c.FromConfig, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noClient()
+		return nil, sqlstore.NoClient()
 	}
 	if err != nil {
 		return nil, err

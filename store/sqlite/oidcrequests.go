@@ -7,21 +7,8 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
-
-func noAuthRequest() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND,
-		Message: "This sign-in request has expired or was finished already. Go back to the application and sign in again."}
-}
-
-func noCode() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "The authorization code is unknown or has expired."}
-}
-
-func codeReplayed() error {
-	return &hmisauth.Error{Code: hmisauth.ECodeReplayed,
-		Message: "The authorization code was used already: the tokens issued for it are revoked."}
-}
 
 // CreateAuthRequest stores a new authorization request of a client the site has (ENOTFOUND
 // otherwise), stamping r.CreatedAt if the caller left it zero. An ID in use is ECONFLICT.
@@ -35,7 +22,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *hmisauth.AuthRequest) 
 	}
 	created := r.CreatedAt
 	if r.CreatedAt.IsZero() {
-		r.CreatedAt = now()
+		r.CreatedAt = sqlstore.Now()
 	}
 	err = s.exec(ctx, func(w dbtx) error {
 		res, err := w.ExecContext(ctx, `
@@ -44,13 +31,13 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *hmisauth.AuthRequest) 
 				hint_subject, browser_hash, created_at, expires_at)
 			SELECT ?, site, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 			FROM oidc_clients WHERE site = ? AND id = ?`,
-			r.ID, r.RedirectURI, listArg(r.Scopes), r.State, r.Nonce, r.ResponseType, r.CodeChallenge,
-			r.CodeChallengeMethod, listArg(r.Prompt), int64(r.MaxAge), r.LoginHint, r.HintSubject,
+			r.ID, r.RedirectURI, sqlstore.ListArg(r.Scopes), r.State, r.Nonce, r.ResponseType, r.CodeChallenge,
+			r.CodeChallengeMethod, sqlstore.ListArg(r.Prompt), int64(r.MaxAge), r.LoginHint, r.HintSubject,
 			r.BrowserHash, micros(r.CreatedAt), micros(r.ExpiresAt), r.Site, r.ClientID)
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "That authorization request ID is already in use.")
 		}
-		return changed(res, err, noClient)
+		return sqlstore.Changed(res, err, sqlstore.NoClient)
 	})
 	if err != nil {
 		r.CreatedAt = created
@@ -66,10 +53,10 @@ const authRequestFields = `id, site, client_id, redirect_uri, scopes, state, non
 func scanAuthRequest(row scanner, notFound func() error) (*hmisauth.AuthRequest, error) {
 	r := new(hmisauth.AuthRequest)
 	var maxAge int64
-	err := row.Scan(&r.ID, &r.Site, &r.ClientID, &r.RedirectURI, listCol{&r.Scopes}, &r.State,
-		&r.Nonce, &r.ResponseType, &r.CodeChallenge, &r.CodeChallengeMethod, listCol{&r.Prompt},
+	err := row.Scan(&r.ID, &r.Site, &r.ClientID, &r.RedirectURI, sqlstore.ScanList(&r.Scopes), &r.State,
+		&r.Nonce, &r.ResponseType, &r.CodeChallenge, &r.CodeChallengeMethod, sqlstore.ScanList(&r.Prompt),
 		&maxAge, &r.LoginHint, &r.HintSubject, &r.BrowserHash, timeCol{&r.CreatedAt},
-		timeCol{&r.ExpiresAt}, &r.UserID, &r.SessionID, timeCol{&r.AuthTime}, listCol{&r.AMR},
+		timeCol{&r.ExpiresAt}, &r.UserID, &r.SessionID, timeCol{&r.AuthTime}, sqlstore.ScanList(&r.AMR),
 		timeCol{&r.DoneAt}, &r.CodeHash, timeCol{&r.CodeUsedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound()
@@ -85,7 +72,7 @@ func scanAuthRequest(row scanner, notFound func() error) (*hmisauth.AuthRequest,
 func (s *Store) AuthRequest(ctx context.Context, id string) (_ *hmisauth.AuthRequest, err error) {
 	defer wrap(&err, "auth request")
 	return scanAuthRequest(s.readRow(ctx,
-		`SELECT `+authRequestFields+` FROM oidc_auth_requests WHERE id = ?`, id), noAuthRequest)
+		`SELECT `+authRequestFields+` FROM oidc_auth_requests WHERE id = ?`, id), sqlstore.NoAuthRequest)
 }
 
 // CompleteAuthRequest records who signed in for the request, once, in one conditional update:
@@ -102,9 +89,9 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id string, userID, sess
 				AND EXISTS (SELECT 1 FROM sessions s
 					WHERE s.id = ?2 AND s.user_id = ?1 AND s.site = oidc_auth_requests.site)
 			RETURNING site, client_id`,
-			userID, sessionID, micros(authTime), listArg(amr), micros(at), id).Scan(&site, &client)
+			userID, sessionID, micros(authTime), sqlstore.ListArg(amr), micros(at), id).Scan(&site, &client)
 		if errors.Is(err, sql.ErrNoRows) {
-			return noAuthRequest()
+			return sqlstore.NoAuthRequest()
 		}
 		if err != nil {
 			return err
@@ -141,7 +128,7 @@ func (s *Store) SaveAuthCode(ctx context.Context, id string, codeHash []byte) (e
 			Scan(&done, &hasCode)
 		switch {
 		case errors.Is(err, sql.ErrNoRows) || (err == nil && !done):
-			return noAuthRequest()
+			return sqlstore.NoAuthRequest()
 		case err != nil:
 			return err
 		case hasCode:
@@ -161,14 +148,14 @@ func (s *Store) SaveAuthCode(ctx context.Context, id string, codeHash []byte) (e
 func (s *Store) UseAuthCode(ctx context.Context, codeHash []byte, now time.Time) (r *hmisauth.AuthRequest, err error) {
 	defer wrap(&err, "use auth code")
 	if len(codeHash) == 0 {
-		return nil, noCode()
+		return nil, sqlstore.NoCode()
 	}
 	err = s.decide(ctx, func(tx *sql.Tx) (bool, error, error) {
 		var err error
 		r, err = scanAuthRequest(tx.QueryRowContext(ctx, `
 			UPDATE oidc_auth_requests SET code_used_at = ?1
 			WHERE code_hash = ?2 AND done_at IS NOT NULL AND code_used_at IS NULL AND expires_at > ?1
-			RETURNING `+authRequestFields, micros(now), codeHash), noCode)
+			RETURNING `+authRequestFields, micros(now), codeHash), sqlstore.NoCode)
 		if hmisauth.ErrorCode(err) != hmisauth.ENOTFOUND {
 			return false, nil, err
 		}
@@ -179,7 +166,7 @@ func (s *Store) UseAuthCode(ctx context.Context, codeHash []byte, now time.Time)
 			WHERE code_hash = ?2 AND code_used_at IS NOT NULL
 			RETURNING id, session_id`, micros(now), codeHash).Scan(&id, &session)
 		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil, noCode()
+			return false, nil, sqlstore.NoCode()
 		}
 		if err != nil {
 			return false, nil, err
@@ -187,7 +174,7 @@ func (s *Store) UseAuthCode(ctx context.Context, codeHash []byte, now time.Time)
 		if err := revokeRequest(ctx, tx, id, session); err != nil {
 			return false, nil, err
 		}
-		return true, codeReplayed(), nil
+		return true, sqlstore.CodeReplayed(), nil
 	})
 	if err != nil {
 		return nil, err

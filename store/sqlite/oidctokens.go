@@ -7,51 +7,8 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
-
-func noAccessToken() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "The access token is unknown or revoked."}
-}
-
-func noRefreshToken() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "The refresh token is unknown, expired or revoked."}
-}
-
-// noGrant refuses a token whose sign-in is over (its session ended, or its code was replayed)
-// or was never this one's (another session's, or a client the session did not sign in to).
-func noGrant() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND,
-		Message: "The sign-in these tokens were for has ended. Sign in again."}
-}
-
-func refreshReused() error {
-	return &hmisauth.Error{Code: hmisauth.ERefreshReused,
-		Message: "The refresh token was used already: every token of its sign-in is revoked."}
-}
-
-func checkAccessToken(at *hmisauth.AccessToken) error {
-	switch {
-	case at == nil:
-		return hmisauth.FieldError("access_token", "No access token given.")
-	case at.ID == "":
-		return hmisauth.FieldError("access_token", "An access token needs an ID.")
-	case at.ExpiresAt.IsZero():
-		return hmisauth.FieldError("access_token", "An access token needs an expiry.")
-	}
-	return nil
-}
-
-func checkRefreshToken(rt *hmisauth.RefreshToken) error {
-	switch {
-	case rt == nil:
-		return hmisauth.FieldError("refresh_token", "No refresh token given.")
-	case len(rt.Hash) == 0:
-		return hmisauth.FieldError("refresh_token", "A refresh token needs its hash.")
-	case rt.ExpiresAt.IsZero():
-		return hmisauth.FieldError("refresh_token", "A refresh token needs an expiry.")
-	}
-	return nil
-}
 
 // grantLive is the condition, on arguments ?2 site, ?3 client, ?4 user, ?5 session and
 // ?6 authorization request, under which a token may be stored: the session is still there and
@@ -82,48 +39,49 @@ const (
 		RETURNING family, site, client_id, user_id, session_id, auth_request_id`
 )
 
-// insertAccessToken stores at if its grant is live (noGrant otherwise), stamping CreatedAt.
+// insertAccessToken stores at if its grant is live (sqlstore.NoGrant otherwise), stamping CreatedAt.
 func (s *Store) insertAccessToken(ctx context.Context, tx *sql.Tx, at *hmisauth.AccessToken) error {
 	if at.CreatedAt.IsZero() {
-		at.CreatedAt = now()
+		at.CreatedAt = sqlstore.Now()
 	}
 	res, err := s.txExec(ctx, tx, insertAccess,
 		at.ID, at.Site, at.ClientID, at.UserID, at.SessionID, at.AuthRequestID, at.Family,
-		listArg(at.Scopes), micros(at.CreatedAt), micros(at.ExpiresAt))
+		sqlstore.ListArg(at.Scopes), micros(at.CreatedAt), micros(at.ExpiresAt))
 	if isUnique(err) {
 		return hmisauth.Errorf(hmisauth.ECONFLICT, "That access token ID is already in use.")
 	}
-	return changed(res, err, noGrant)
+	return sqlstore.Changed(res, err, sqlstore.NoGrant)
 }
 
-// insertRefreshToken stores rt, not rotated, if its grant is live (noGrant otherwise),
+// insertRefreshToken stores rt, not rotated, if its grant is live (sqlstore.NoGrant otherwise),
 // stamping CreatedAt.
 func (s *Store) insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *hmisauth.RefreshToken) error {
 	if rt.Family == "" {
 		return hmisauth.FieldError("refresh_token", "A refresh token needs its family.")
 	}
 	if rt.CreatedAt.IsZero() {
-		rt.CreatedAt = now()
+		rt.CreatedAt = sqlstore.Now()
 	}
 	rt.RotatedAt = time.Time{}
 	res, err := s.txExec(ctx, tx, insertRefresh,
 		rt.Hash, rt.Site, rt.ClientID, rt.UserID, rt.SessionID, rt.AuthRequestID, rt.Family,
-		listArg(rt.Scopes), micros(rt.AuthTime), listArg(rt.AMR), micros(rt.CreatedAt), micros(rt.ExpiresAt))
+		sqlstore.ListArg(rt.Scopes), micros(rt.AuthTime), sqlstore.ListArg(rt.AMR),
+		micros(rt.CreatedAt), micros(rt.ExpiresAt))
 	if isUnique(err) {
 		return hmisauth.Errorf(hmisauth.ECONFLICT, "That refresh token is already in use.")
 	}
-	return changed(res, err, noGrant)
+	return sqlstore.Changed(res, err, sqlstore.NoGrant)
 }
 
 // IssueTokens stores at and rt (when not nil) in one transaction, each insert checking its
 // grant is live: the session not ended, the code not replayed.
 func (s *Store) IssueTokens(ctx context.Context, at *hmisauth.AccessToken, rt *hmisauth.RefreshToken) (err error) {
 	defer wrap(&err, "issue tokens")
-	if err := checkAccessToken(at); err != nil {
+	if err := sqlstore.CheckAccessToken(at); err != nil {
 		return err
 	}
 	if rt != nil {
-		if err := checkRefreshToken(rt); err != nil {
+		if err := sqlstore.CheckRefreshToken(rt); err != nil {
 			return err
 		}
 	}
@@ -147,10 +105,10 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (_ *hmisauth.Refr
 	rt := new(hmisauth.RefreshToken)
 	err = s.readRow(ctx, `SELECT `+refreshTokenFields+` FROM oidc_refresh_tokens WHERE hash = ?`, hash).
 		Scan(&rt.Hash, &rt.Family, &rt.Site, &rt.ClientID, &rt.UserID, &rt.SessionID, &rt.AuthRequestID,
-			listCol{&rt.Scopes}, timeCol{&rt.AuthTime}, listCol{&rt.AMR}, timeCol{&rt.CreatedAt},
+			sqlstore.ScanList(&rt.Scopes), timeCol{&rt.AuthTime}, sqlstore.ScanList(&rt.AMR), timeCol{&rt.CreatedAt},
 			timeCol{&rt.ExpiresAt}, timeCol{&rt.RotatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noRefreshToken()
+		return nil, sqlstore.NoRefreshToken()
 	}
 	if err != nil {
 		return nil, err
@@ -166,10 +124,10 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (_ *hmisauth.Refr
 // rest is the caller's.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time.Time, next *hmisauth.RefreshToken, at *hmisauth.AccessToken) (err error) {
 	defer wrap(&err, "rotate refresh token")
-	if err := checkRefreshToken(next); err != nil {
+	if err := sqlstore.CheckRefreshToken(next); err != nil {
 		return err
 	}
-	if err := checkAccessToken(at); err != nil {
+	if err := sqlstore.CheckAccessToken(at); err != nil {
 		return err
 	}
 	if err := s.warm(ctx, rotateRefresh, insertAccess, insertRefresh); err != nil {
@@ -185,7 +143,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time
 				`SELECT site, family, rotated_at IS NOT NULL FROM oidc_refresh_tokens WHERE hash = ?`, oldHash).
 				Scan(&site, &family, &rotated)
 			if errors.Is(err, sql.ErrNoRows) || (err == nil && !rotated) {
-				return false, nil, noRefreshToken()
+				return false, nil, sqlstore.NoRefreshToken()
 			}
 			if err != nil {
 				return false, nil, err
@@ -193,7 +151,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, now time
 			if _, err := revokeFamily(ctx, tx, site, family); err != nil {
 				return false, nil, err
 			}
-			return false, refreshReused(), nil
+			return false, sqlstore.RefreshReused(), nil
 		}
 		if err != nil {
 			return false, nil, err
@@ -256,9 +214,9 @@ func (s *Store) AccessToken(ctx context.Context, id string) (_ *hmisauth.AccessT
 		SELECT id, site, client_id, user_id, session_id, auth_request_id, family, scopes, created_at, expires_at
 		FROM oidc_access_tokens WHERE id = ?`, id).
 		Scan(&at.ID, &at.Site, &at.ClientID, &at.UserID, &at.SessionID, &at.AuthRequestID, &at.Family,
-			listCol{&at.Scopes}, timeCol{&at.CreatedAt}, timeCol{&at.ExpiresAt})
+			sqlstore.ScanList(&at.Scopes), timeCol{&at.CreatedAt}, timeCol{&at.ExpiresAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noAccessToken()
+		return nil, sqlstore.NoAccessToken()
 	}
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // enqueue inserts m (if not nil) into the outbox in the caller's transaction, so the message
@@ -19,7 +20,7 @@ func enqueue(ctx context.Context, tx *sql.Tx, m *hmisauth.Message) error {
 		return nil
 	}
 	if m.CreatedAt.IsZero() {
-		m.CreatedAt = now()
+		m.CreatedAt = sqlstore.Now()
 	}
 	if m.NextAttemptAt.IsZero() {
 		m.NextAttemptAt = m.CreatedAt
@@ -66,12 +67,6 @@ func scanMessages(rows *sql.Rows, err error) ([]*hmisauth.Message, error) {
 	return out, rows.Err()
 }
 
-func noMessage() error { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such message."} }
-
-func mailLeaseLost() error {
-	return &hmisauth.Error{Code: hmisauth.ECONFLICT, Message: "The message is no longer leased to this worker."}
-}
-
 // messageExists tells why a report changed nothing: the message is unknown (ENOTFOUND), or
 // the lease the report named is no longer the message's (ECONFLICT).
 func messageExists(ctx context.Context, id int64) func(q queryer) error {
@@ -80,11 +75,11 @@ func messageExists(ctx context.Context, id int64) func(q queryer) error {
 		err := q.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, id).Scan(&one)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return noMessage()
+			return sqlstore.NoMessage()
 		case err != nil:
 			return err
 		}
-		return mailLeaseLost()
+		return sqlstore.MailLeaseLost()
 	}
 }
 

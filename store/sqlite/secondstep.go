@@ -7,20 +7,15 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
-
-func noChallenge() error {
-	return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "This sign-in has expired. Sign in again."}
-}
-
-func challengeChanged(res sql.Result, err error) error { return changed(res, err, noChallenge) }
 
 // RememberDevice stores d for its user and sets d.ID (and d.CreatedAt if left zero). A token
 // hash in use already is ECONFLICT.
 func (s *Store) RememberDevice(ctx context.Context, d *hmisauth.RememberedDevice) (err error) {
 	defer wrap(&err, "remember device")
 	if d.CreatedAt.IsZero() {
-		d.CreatedAt = now()
+		d.CreatedAt = sqlstore.Now()
 	}
 	return s.exec(ctx, func(w dbtx) error {
 		err := w.QueryRowContext(ctx, `
@@ -30,7 +25,7 @@ func (s *Store) RememberDevice(ctx context.Context, d *hmisauth.RememberedDevice
 			d.TokenHash, micros(d.CreatedAt), micros(d.ExpiresAt), d.UserAgent, d.UserID,
 		).Scan(&d.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return noUser()
+			return sqlstore.NoUser()
 		}
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "That device token is already in use.")
@@ -66,7 +61,7 @@ func forgetBrowsers(ctx context.Context, tx *sql.Tx, userID int64) error {
 func (s *Store) CreateLoginChallenge(ctx context.Context, c *hmisauth.LoginChallenge) (err error) {
 	defer wrap(&err, "create login challenge")
 	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now()
+		c.CreatedAt = sqlstore.Now()
 	}
 	return s.exec(ctx, func(w dbtx) error {
 		err := w.QueryRowContext(ctx, `
@@ -78,7 +73,7 @@ func (s *Store) CreateLoginChallenge(ctx context.Context, c *hmisauth.LoginChall
 			c.UserID, c.Site,
 		).Scan(&c.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return noUser()
+			return sqlstore.NoUser()
 		}
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "That sign-in token is already in use.")
@@ -97,7 +92,7 @@ func (s *Store) LoginChallenge(ctx context.Context, tokenHash []byte, now time.T
 		&c.ID, &c.Site, &c.UserID, &c.TokenHash, timeCol{&c.CreatedAt}, timeCol{&c.ExpiresAt},
 		&c.ClientAddr, &c.UserAgent, &c.WebAuthn)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noChallenge()
+		return nil, sqlstore.NoChallenge()
 	}
 	if err != nil {
 		return nil, err
@@ -109,7 +104,8 @@ func (s *Store) LoginChallenge(ctx context.Context, tokenHash []byte, now time.T
 func (s *Store) SetChallengeWebAuthn(ctx context.Context, id int64, data []byte) (err error) {
 	defer wrap(&err, "set challenge webauthn")
 	return s.exec(ctx, func(w dbtx) error {
-		return challengeChanged(w.ExecContext(ctx, `UPDATE login_challenges SET webauthn = ? WHERE id = ?`, data, id))
+		return sqlstore.ChallengeChanged(w.ExecContext(ctx,
+			`UPDATE login_challenges SET webauthn = ? WHERE id = ?`, data, id))
 	})
 }
 

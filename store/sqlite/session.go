@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // CreateSession inserts s and sets s.ID; with single, the user's other sessions end in the
@@ -22,7 +23,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *hmisauth.Session, singl
 			SELECT site, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM users WHERE id = ? AND site = ? AND disabled = 0
 			RETURNING id`,
 			sess.TokenHash, micros(sess.CreatedAt), micros(sess.LastSeenAt), micros(sess.ExpiresAt),
-			micros(sess.ReauthAt), sess.ClientAddr, sess.UserAgent, textArg(sess.SID), listArg(sess.AMR),
+			micros(sess.ReauthAt), sess.ClientAddr, sess.UserAgent, sqlstore.TextArg(sess.SID), sqlstore.ListArg(sess.AMR),
 			sess.UserID, sess.Site,
 		).Scan(&sess.ID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -80,16 +81,8 @@ func queueLogouts(ctx context.Context, tx *sql.Tx, at time.Time, where string, a
 		JOIN users u ON u.id = s.user_id
 		WHERE c.backchannel_logout_uri <> ''
 		ORDER BY s.id, sc.first_at, sc.rowid`,
-		append([]any{micros(at), micros(now())}, args...)...)
+		append([]any{micros(at), micros(sqlstore.Now())}, args...)...)
 	return err
-}
-
-// checkReason refuses a session end without its reason: the browser would be told nothing.
-func checkReason(reason string) error {
-	if reason == "" {
-		return hmisauth.FieldError("reason", "Say why the session ends.")
-	}
-	return nil
 }
 
 // whyNoSession explains an insert that matched no user.
@@ -99,7 +92,7 @@ func whyNoSession(ctx context.Context, tx *sql.Tx, sess *hmisauth.Session) error
 		sess.UserID, sess.Site).Scan(&disabled)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return noUser()
+		return sqlstore.NoUser()
 	case err != nil:
 		return err
 	case disabled:
@@ -119,14 +112,14 @@ const sessionFields = `s.id, s.site, s.user_id, s.token_hash, s.created_at, s.la
 func sessionDest(sess *hmisauth.Session) []any {
 	return []any{&sess.ID, &sess.Site, &sess.UserID, &sess.TokenHash, timeCol{&sess.CreatedAt},
 		timeCol{&sess.LastSeenAt}, timeCol{&sess.ExpiresAt}, timeCol{&sess.ReauthAt},
-		&sess.ClientAddr, &sess.UserAgent, &sess.SID, listCol{&sess.AMR}}
+		&sess.ClientAddr, &sess.UserAgent, &sess.SID, sqlstore.ScanList(&sess.AMR)}
 }
 
 func scanSession(row scanner) (*hmisauth.Session, error) {
 	sess := new(hmisauth.Session)
 	err := row.Scan(sessionDest(sess)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noSession()
+		return nil, sqlstore.NoSession()
 	}
 	if err != nil {
 		return nil, err
@@ -162,7 +155,7 @@ func (s *Store) SessionAndUser(ctx context.Context, tokenHash []byte) (_ *hmisau
 		`+userFrom+` JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = ?`, tokenHash)}
 	u, err := scanUser(row)
 	if row.none {
-		return nil, nil, noSession()
+		return nil, nil, sqlstore.NoSession()
 	}
 	if err != nil {
 		return nil, nil, err
@@ -201,7 +194,7 @@ func (s *Store) UserSessions(ctx context.Context, userID int64) (_ []*hmisauth.S
 func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time) (err error) {
 	defer wrap(&err, "touch session")
 	return s.exec(ctx, func(w dbtx) error {
-		return sessionChanged(w.ExecContext(ctx, `
+		return sqlstore.SessionChanged(w.ExecContext(ctx, `
 			UPDATE sessions SET last_seen_at = CASE
 				WHEN last_seen_at IS NULL OR last_seen_at < ?1 THEN ?1 ELSE last_seen_at END
 			WHERE id = ?2`, micros(at), id))
@@ -232,7 +225,7 @@ func (s *Store) DeleteSession(ctx context.Context, id int64, signOut bool) (err 
 // DeleteUserSessions ends every session of the user except keepID (0: all), keeping reason.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepID int64, reason string, at time.Time) (err error) {
 	defer wrap(&err, "delete user sessions")
-	if err := checkReason(reason); err != nil {
+	if err := sqlstore.CheckReason(reason); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
@@ -245,13 +238,13 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepID int64, re
 // condition, so a session ID guessed from another account ends nothing.
 func (s *Store) EndUserSession(ctx context.Context, userID, id int64, reason string, at time.Time) (err error) {
 	defer wrap(&err, "end user session")
-	if err := checkReason(reason); err != nil {
+	if err := sqlstore.CheckReason(reason); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		n, err := endSessions(ctx, tx, reason, at, `id = ? AND user_id = ?`, id, userID)
 		if err == nil && n == 0 {
-			return noSession()
+			return sqlstore.NoSession()
 		}
 		return err
 	})
@@ -264,7 +257,7 @@ func (s *Store) SessionEndReason(ctx context.Context, tokenHash []byte, now time
 	err = s.r.QueryRowContext(ctx, `SELECT reason FROM session_ends WHERE token_hash = ? AND ended_at >= ?`,
 		tokenHash, micros(now.Add(-hmisauth.SessionEndKept))).Scan(&reason)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", noSession()
+		return "", sqlstore.NoSession()
 	}
 	if err != nil {
 		return "", err
@@ -284,7 +277,7 @@ func (s *Store) Reauthenticated(ctx context.Context, id int64, at time.Time, new
 		if isUnique(err) {
 			return hmisauth.Errorf(hmisauth.ECONFLICT, "That session token is already in use.")
 		}
-		return sessionChanged(res, err)
+		return sqlstore.SessionChanged(res, err)
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -176,7 +176,7 @@ func (s *Store) writeEvents(ctx context.Context, evs []*hmisauth.Event, fn func(
 		return errors.Join(err, tx.Rollback())
 	}
 	if err := tx.Commit(); err != nil {
-		forgetEvents(evs)
+		sqlstore.ForgetEvents(evs)
 		return err
 	}
 	return nil
@@ -206,7 +206,7 @@ func (s *Store) decide(ctx context.Context, fn func(tx *sql.Tx) (changed bool, a
 	})
 	if err != nil {
 		if logged {
-			forgetEvents(evs) // appended, then the commit failed
+			sqlstore.ForgetEvents(evs) // appended, then the commit failed
 		}
 		return err
 	}
@@ -247,28 +247,6 @@ func isUnique(err error) bool {
 	}
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
-
-func noUser() error    { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such user."} }
-func noAgency() error  { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such agency."} }
-func noSession() error { return &hmisauth.Error{Code: hmisauth.ENOTFOUND, Message: "No such session."} }
-
-// changed passes a statement's error on, or returns notFound() if it touched no row.
-func changed(res sql.Result, err error, notFound func() error) error {
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound()
-	}
-	return nil
-}
-
-func userChanged(res sql.Result, err error) error    { return changed(res, err, noUser) }
-func sessionChanged(res sql.Result, err error) error { return changed(res, err, noSession) }
 
 // errUnchanged rolls back a write that found nothing to do (a code replayed, a reminder sent
 // already), so the events its context carries are not appended: they would record a change
@@ -352,56 +330,3 @@ func (c dateCol) Scan(v any) error {
 	}
 	return nil
 }
-
-// listArg stores a list of strings as a JSON array; nil and empty alike are "[]".
-func listArg(l []string) string {
-	if len(l) == 0 {
-		return "[]"
-	}
-	b, err := json.Marshal(l)
-	if err != nil {
-		panic(err) // a []string always marshals
-	}
-	return string(b)
-}
-
-// listCol scans a JSON array of strings into *l; an empty array is nil.
-type listCol struct{ l *[]string }
-
-func (c listCol) Scan(v any) error {
-	var b []byte
-	switch v := v.(type) {
-	case nil:
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("list column holds %T", v)
-	}
-	*c.l = nil
-	if len(b) == 0 || string(b) == "[]" {
-		return nil
-	}
-	return json.Unmarshal(b, c.l)
-}
-
-// textArg stores "" ("none") as NULL, for columns whose NULL means none.
-func textArg(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// idArg stores 0 ("none") as NULL so foreign keys hold.
-func idArg(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
-// now is the time for rows the Store stamps itself (CreatedAt left zero by the caller),
-// at the precision it is stored with, so the caller's copy equals what a lookup returns.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

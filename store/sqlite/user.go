@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // CreateUser inserts u and sets u.ID (and u.CreatedAt if the caller left it zero, and
@@ -15,7 +16,7 @@ import (
 // overfill an agency nor inherit guesses made at the name beforehand.
 func (s *Store) CreateUser(ctx context.Context, u *hmisauth.User) (err error) {
 	defer wrap(&err, "create user")
-	key, err := prepareUser(u)
+	key, err := sqlstore.PrepareUser(u)
 	if err != nil {
 		return err
 	}
@@ -25,22 +26,6 @@ func (s *Store) CreateUser(ctx context.Context, u *hmisauth.User) (err error) {
 		u.Subject = subject
 	}
 	return err
-}
-
-// prepareUser checks u before its insert and fills the defaults (role, creation time). It
-// returns the username key.
-func prepareUser(u *hmisauth.User) (string, error) {
-	key := hmisauth.UsernameKey(u.Username)
-	if key == "" {
-		return "", hmisauth.FieldError("username", "Username is required.")
-	}
-	if u.Role == "" {
-		u.Role = hmisauth.RoleUser
-	}
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now()
-	}
-	return key, nil
 }
 
 // insertUser is CreateUser's work inside tx: the seat check (counting the users tx has
@@ -62,7 +47,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *hmisauth.User, key string) e
 			coalesce(nullif(?, ''), lower(hex(randomblob(16)))))
 		RETURNING id, subject`,
 		u.Site, u.Username, key, u.FirstName, u.LastName, u.Email, u.Phone,
-		idArg(u.AgencyID), string(u.Role), micros(u.CreatedAt), u.Disabled, micros(u.DisabledAt),
+		sqlstore.IDArg(u.AgencyID), string(u.Role), micros(u.CreatedAt), u.Disabled, micros(u.DisabledAt),
 		u.PasswordHash, micros(u.PasswordChangedAt), u.PasswordTemporary, micros(u.TemporaryUsedAt),
 		u.MustChangePassword, u.TermsVersion, micros(u.TermsAcceptedAt), micros(u.LastLoginAt),
 		dateArg(u.AgreementSignedOn), dateArg(u.AgreementSupervisorSignedOn),
@@ -103,7 +88,7 @@ func checkSeat(ctx context.Context, tx *sql.Tx, site string, agencyID int64) err
 		SELECT name, seats, (SELECT count(*) FROM users WHERE agency_id = a.id AND disabled = 0)
 		FROM agencies a WHERE id = ? AND site = ?`, agencyID, site).Scan(&name, &seats, &used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return noAgency()
+		return sqlstore.NoAgency()
 	}
 	if err != nil {
 		return err
@@ -149,7 +134,7 @@ func scanUser(row scanner) (*hmisauth.User, error) {
 		&u.RecoveryQuestion, &u.RecoveryAnswerHash, &u.Subject, &u.MFAEnabled,
 		&u.FailedAttempts, timeCol{&u.LastFailedAt}, timeCol{&u.LockedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noUser()
+		return nil, sqlstore.NoUser()
 	}
 	if err != nil {
 		return nil, err
@@ -177,7 +162,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (_ *hmisauth.User, err e
 func (s *Store) UserBySubject(ctx context.Context, site, subject string) (_ *hmisauth.User, err error) {
 	defer wrap(&err, "user by subject")
 	if subject == "" {
-		return nil, noUser()
+		return nil, sqlstore.NoUser()
 	}
 	return scanUser(s.readRow(ctx, `SELECT `+userColumns+` WHERE u.site = ? AND u.subject = ?`, site, subject))
 }
@@ -194,7 +179,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *hmisauth.User) (err er
 		var site string
 		err := tx.QueryRowContext(ctx, `SELECT site FROM users WHERE id = ?`, u.ID).Scan(&site)
 		if errors.Is(err, sql.ErrNoRows) {
-			return noUser()
+			return sqlstore.NoUser()
 		}
 		if err != nil {
 			return err
@@ -204,7 +189,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *hmisauth.User) (err er
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM agencies WHERE id = ? AND site = ?`,
 				u.AgencyID, site).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return noAgency()
+				return sqlstore.NoAgency()
 			}
 			if err != nil {
 				return fmt.Errorf("check agency: %w", err)
@@ -213,7 +198,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *hmisauth.User) (err er
 		_, err = tx.ExecContext(ctx, `
 			UPDATE users SET first_name = ?, last_name = ?, email = ?, phone = ?, agency_id = ?, role = ?
 			WHERE id = ?`,
-			u.FirstName, u.LastName, u.Email, u.Phone, idArg(u.AgencyID), string(role), u.ID)
+			u.FirstName, u.LastName, u.Email, u.Phone, sqlstore.IDArg(u.AgencyID), string(role), u.ID)
 		return err
 	})
 }

@@ -3,16 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 
 	"github.com/hmisauth/hmisauth"
-)
-
-// User queries return at most maxUsers; a query without a limit gets defaultUsers.
-const (
-	defaultUsers = 100
-	maxUsers     = 1000
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // Users lists a site's users matching q, ordered by username key, with their lockout state.
@@ -28,7 +22,7 @@ func (s *Store) Users(ctx context.Context, q hmisauth.UserQuery) (_ []*hmisauth.
 	if text := q.Text; text != "" {
 		// LIKE folds ASCII case; the pattern is lower-cased in Go, as username_key is, so a
 		// username matches whatever the case of either. The caller's % and _ are literal.
-		p := "%" + escapeLike(strings.ToLower(text)) + "%"
+		p := "%" + sqlstore.EscapeLike(strings.ToLower(text)) + "%"
 		where = append(where, `(u.username_key LIKE ? ESCAPE '\' OR u.first_name LIKE ? ESCAPE '\'
 			OR u.last_name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p, p)
@@ -52,9 +46,9 @@ func (s *Store) Users(ctx context.Context, q hmisauth.UserQuery) (_ []*hmisauth.
 	}
 	limit := q.Limit
 	if limit <= 0 {
-		limit = defaultUsers
+		limit = sqlstore.DefaultUsers
 	}
-	args = append(args, min(limit, maxUsers))
+	args = append(args, min(limit, sqlstore.MaxUsers))
 	rows, err := s.r.QueryContext(ctx, `SELECT `+userColumns+` WHERE `+strings.Join(where, ` AND `)+
 		` ORDER BY u.username_key LIMIT ?`, args...)
 	if err != nil {
@@ -70,11 +64,6 @@ func (s *Store) Users(ctx context.Context, q hmisauth.UserQuery) (_ []*hmisauth.
 		out = append(out, u)
 	}
 	return out, rows.Err()
-}
-
-// escapeLike makes s match itself literally in a LIKE pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // CreateUsers inserts all of us in one transaction, each exactly as CreateUser would (seat
@@ -96,7 +85,7 @@ func (s *Store) CreateUsers(ctx context.Context, us []*hmisauth.User) (err error
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		for i, u := range us {
 			if err := createRow(ctx, tx, u); err != nil {
-				return rowError(i, err)
+				return sqlstore.RowError(i, err)
 			}
 		}
 		return nil
@@ -118,21 +107,9 @@ func createRow(ctx context.Context, tx *sql.Tx, u *hmisauth.User) error {
 	if u == nil {
 		return hmisauth.Errorf(hmisauth.EINVALID, "No user given.")
 	}
-	key, err := prepareUser(u)
+	key, err := sqlstore.PrepareUser(u)
 	if err != nil {
 		return err
 	}
 	return insertUser(ctx, tx, u, key)
-}
-
-// rowError says which row of a bulk import failed: an application error keeps its code and
-// message and names the row in Field; any other error names it in its text.
-func rowError(i int, err error) error {
-	row := fmt.Sprintf("row %d", i+1)
-	if e := hmisauth.AsError(err); e != nil {
-		c := *e
-		c.Field = row
-		return &c
-	}
-	return fmt.Errorf("%s: %w", row, err)
 }
