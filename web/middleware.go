@@ -105,7 +105,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 
 // quiet paths are probed constantly or fetched with every page; they log at debug level.
 func quiet(path string) bool {
-	return path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/")
+	return path == "/healthz" || path == "/readyz" || path == "/favicon.ico" || strings.HasPrefix(path, "/static/")
 }
 
 // recorder notes the status and size of a response for the log.

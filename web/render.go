@@ -74,6 +74,24 @@ func staticHandler() http.Handler {
 	})
 }
 
+// faviconHandler serves static/favicon.ico at /favicon.ico, where browsers ask for it on
+// every page whatever the layout links to. That address carries no version, so it is cached
+// for a day rather than a year (a new icon still reaches everyone), and its ETag lets a
+// browser revalidate with a 304.
+func faviconHandler() http.Handler {
+	icon, err := staticFS.ReadFile("static/favicon.ico")
+	if err != nil {
+		panic(err)
+	}
+	etag := `"` + staticVersion("static/favicon.ico") + `"`
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/x-icon")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Header().Set("ETag", etag)
+		http.ServeContent(w, r, "favicon.ico", time.Time{}, bytes.NewReader(icon))
+	})
+}
+
 // view is everything a page template may show. Handlers fill what their page needs.
 type view struct {
 	Site  *hmisauth.Site   // nil on pages outside any site

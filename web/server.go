@@ -197,6 +197,7 @@ func (s *Server) routes() http.Handler {
 	root.HandleFunc("GET /healthz", s.healthz)
 	root.HandleFunc("GET /readyz", s.readyz)
 	root.Handle("GET /static/", staticHandler())
+	root.Handle("GET /favicon.ico", faviconHandler())
 	root.Handle("/api/", api)
 	if s.opt.DevInbox != nil {
 		root.HandleFunc("GET /dev/mail", s.devMail)

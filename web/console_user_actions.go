@@ -1,0 +1,165 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+
+	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/auth"
+)
+
+// The buttons and forms of a user's page: unlock, disable and enable, expire the password, end
+// the sessions, reset 2-step verification, issue a temporary password, record a user agreement.
+
+// consoleStep serves an action button of the user page: it does the step, then goes back to
+// the user's page saying what happened.
+func (s *Server) consoleStep(done string, step func(*auth.Admin, *http.Request, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a := s.consoleAdminForm(w, r)
+		if a == nil {
+			return
+		}
+		username := r.PathValue("username")
+		if err := step(a, r, username); err != nil {
+			s.consoleError(w, r, a.Site(), err)
+			return
+		}
+		redirect(w, r, userPath(a.Site(), username)+"?done="+done)
+	}
+}
+
+func (s *Server) consoleUnlock() http.HandlerFunc {
+	return s.consoleStep("unlocked", func(a *auth.Admin, r *http.Request, username string) error {
+		_, err := a.Unlock(r.Context(), username)
+		return err
+	})
+}
+
+func (s *Server) consoleSetDisabled(disabled bool) http.HandlerFunc {
+	done := "enabled"
+	if disabled {
+		done = "disabled"
+	}
+	return s.consoleStep(done, func(a *auth.Admin, r *http.Request, username string) error {
+		_, err := a.SetDisabled(r.Context(), username, disabled)
+		return err
+	})
+}
+
+func (s *Server) consoleExpirePassword() http.HandlerFunc {
+	return s.consoleStep("expired", func(a *auth.Admin, r *http.Request, username string) error {
+		_, err := a.ExpirePassword(r.Context(), username)
+		return err
+	})
+}
+
+func (s *Server) consoleEndSessions() http.HandlerFunc {
+	return s.consoleStep("sessions_ended", func(a *auth.Admin, r *http.Request, username string) error {
+		return a.EndSessions(r.Context(), username)
+	})
+}
+
+func (s *Server) consoleResetMFA() http.HandlerFunc {
+	return s.consoleStep("mfa_reset", func(a *auth.Admin, r *http.Request, username string) error {
+		_, err := a.ResetMFA(r.Context(), username)
+		return err
+	})
+}
+
+// consoleDisableConfirm asks before disabling: the person loses access at once.
+func (s *Server) consoleDisableConfirm(w http.ResponseWriter, r *http.Request) {
+	a := s.consoleAdmin(w, r)
+	if a == nil {
+		return
+	}
+	v, err := s.userPageView(r, a, r.PathValue("username"))
+	if err != nil {
+		s.consoleError(w, r, a.Site(), err)
+		return
+	}
+	s.consoleRender(w, r, http.StatusOK, "admin_disable", v)
+}
+
+// tempView is the page that shows a temporary password, once.
+type tempView struct {
+	Username, Name, Password, Message, UserPath string
+	Hours                                       int
+	Created                                     bool
+}
+
+func (s *Server) tempView(r *http.Request, a *auth.Admin, c *auth.Created, created bool) *tempView {
+	site := a.Site()
+	hours := int(math.Round(site.Policy.TemporaryPasswordTTL.Hours()))
+	base := strings.TrimRight(s.opt.PublicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if s.opt.Secure || r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	signIn := base + sitePath(site, "login")
+	return &tempView{Username: c.User.Username, Name: c.User.FullName(), Password: c.TemporaryPassword,
+		UserPath: userPath(site, c.User.Username), Hours: hours, Created: created,
+		Message: fmt.Sprintf("Your username for %s is %s. Your temporary password for %s is %s; it works once, within %d hours; sign in at %s and then choose your own password.",
+			site.Name, c.User.Username, site.Name, c.TemporaryPassword, hours, signIn)}
+}
+
+// consoleTemporaryPassword issues a temporary password and shows it on this one answer; it is
+// never stored or shown again.
+func (s *Server) consoleTemporaryPassword(w http.ResponseWriter, r *http.Request) {
+	a := s.consoleAdminForm(w, r)
+	if a == nil {
+		return
+	}
+	c, err := a.SetTemporaryPassword(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.consoleError(w, r, a.Site(), err)
+		return
+	}
+	v := s.consoleView(r, a)
+	v.Temp = s.tempView(r, a, c, false)
+	s.consoleRender(w, r, http.StatusOK, "admin_temp", v)
+}
+
+// consoleAgreement records a signed user agreement from the form on the user's page.
+func (s *Server) consoleAgreement(w http.ResponseWriter, r *http.Request) {
+	a := s.consoleAdminForm(w, r)
+	if a == nil {
+		return
+	}
+	username := r.PathValue("username")
+	var ag auth.Agreement
+	var err error
+	for _, f := range []struct {
+		field, label string
+		to           *hmisauth.Date
+	}{{"signed_on", "The user's signature date", &ag.Signed}, {"supervisor_signed_on", "The supervisor's signature date", &ag.Supervisor},
+		{"director_signed_on", "The director's signature date", &ag.Director}, {"expires_on", "The expiry date", &ag.Expires}} {
+		d, perr := hmisauth.ParseDate(f.field, f.label, r.PostFormValue(f.field))
+		if perr != nil && err == nil {
+			err = perr
+		}
+		*f.to = d
+	}
+	if err == nil {
+		_, err = a.RecordAgreement(r.Context(), username, ag)
+	}
+	if err != nil {
+		if hmisauth.ErrorCode(err) == hmisauth.EFORBIDDEN || hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+			s.consoleError(w, r, a.Site(), err)
+			return
+		}
+		v, verr := s.userPageView(r, a, username)
+		if verr != nil {
+			s.consoleError(w, r, a.Site(), verr)
+			return
+		}
+		v.fields = append(v.fields, "signed_on", "supervisor_signed_on", "director_signed_on", "expires_on")
+		s.consoleFormError(w, r, "admin_user", v, err)
+		return
+	}
+	redirect(w, r, userPath(a.Site(), username)+"?done=agreement_recorded")
+}
