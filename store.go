@@ -299,6 +299,8 @@ type Store interface {
 	AbandonMail(ctx context.Context, m *Message, at time.Time, reason string) error
 	// RecentMail lists the newest messages first (the development inbox).
 	RecentMail(ctx context.Context, limit int) ([]*Message, error)
+	// Stats counts what monitoring watches, read in one snapshot: see StoreStats.
+	Stats(ctx context.Context) (StoreStats, error)
 
 	// Users lists a site's users matching q, ordered by username, with their lockout state.
 	Users(ctx context.Context, q UserQuery) ([]*User, error)
@@ -426,6 +428,16 @@ type Store interface {
 	// EachEvent calls fn for every event in the order they were appended (by ID), stopping at
 	// the first error; for verifying and exporting the whole log.
 	EachEvent(ctx context.Context, fn func(*Event) error) error
+}
+
+// StoreStats is what Store.Stats counts for monitoring.
+type StoreStats struct {
+	// MailQueued counts outbox messages neither sent nor abandoned; OldestQueued is when the
+	// oldest of them was queued (zero when none is).
+	MailQueued   int
+	OldestQueued time.Time
+	// AuditEvents is the audit log's length (its newest event's ID: IDs have no gaps).
+	AuditEvents int64
 }
 
 // UserQuery selects users; zero fields select everything on the site.

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log"
@@ -79,6 +80,10 @@ type mailServer struct {
 
 	user, pass string // when set, AUTH PLAIN is offered and required
 	rejectRcpt bool
+	// listen, when set, wraps the listener (faults_test.go fails connections before go-smtp
+	// sees them); fault, when set, may fail a step of a session (see faultFunc).
+	listen func(net.Listener) net.Listener
+	fault  faultFunc
 
 	srv  *smtp.Server
 	mu   sync.Mutex
@@ -86,6 +91,12 @@ type mailServer struct {
 }
 
 type serverOption func(*mailServer, *smtp.Server)
+
+// faultFunc is asked at each step of a session ("mail", "rcpt" with the recipient, "data")
+// whether to fail it: a non-nil error is the server's reply. At "data" it may instead take
+// the message over (handled true) and read, keep or drop it itself, as a server that fails
+// mid-message does.
+type faultFunc func(s *session, step, arg string, data io.Reader) (handled bool, err error)
 
 // withSTARTTLS offers STARTTLS with cert.
 func withSTARTTLS(cert tls.Certificate) serverOption {
@@ -130,6 +141,9 @@ func startMailServer(t testing.TB, addr string, implicitTLS *tls.Certificate, op
 	m.Addr = l.Addr().String()
 	_, port, _ := net.SplitHostPort(m.Addr)
 	m.Port, _ = strconv.Atoi(port)
+	if m.listen != nil {
+		l = m.listen(l)
+	}
 	go m.srv.Serve(l)
 	t.Cleanup(func() { m.srv.Close() })
 	return m
@@ -172,6 +186,9 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.server.user != "" && s.user == "" {
 		return smtp.ErrAuthRequired
 	}
+	if _, err := s.faultAt("mail", from, nil); err != nil {
+		return err
+	}
 	s.from = from
 	return nil
 }
@@ -180,20 +197,38 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if s.server.rejectRcpt {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox"}
 	}
+	if _, err := s.faultAt("rcpt", to, nil); err != nil {
+		return err
+	}
 	s.to = append(s.to, to)
 	return nil
 }
 
 func (s *session) Data(r io.Reader) error {
+	if handled, err := s.faultAt("data", "", r); handled || err != nil {
+		return err
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
+	s.keep(b)
+	return nil
+}
+
+func (s *session) faultAt(step, arg string, data io.Reader) (bool, error) {
+	if s.server.fault == nil {
+		return false, nil
+	}
+	return s.server.fault(s, step, arg, data)
+}
+
+// keep records data as a message the server received in this session.
+func (s *session) keep(data []byte) {
 	_, isTLS := s.conn.TLSConnectionState()
 	s.server.mu.Lock()
 	defer s.server.mu.Unlock()
-	s.server.msgs = append(s.server.msgs, received{From: s.from, To: s.to, Data: b, TLS: isTLS || s.tls, User: s.user})
-	return nil
+	s.server.msgs = append(s.server.msgs, received{From: s.from, To: s.to, Data: data, TLS: isTLS || s.tls, User: s.user})
 }
 
 func (s *session) Reset()        { s.from, s.to = "", nil }
@@ -237,4 +272,56 @@ func testMessage(t testing.TB) *hmisauth.Message {
 	m := compose(t, letters(liveSite(t))[hmisauth.MailReset])
 	m.ID = 1
 	return m
+}
+
+// mailMetrics counts Metrics.Mail by outcome.
+type mailMetrics struct {
+	hmisauth.NoMetrics
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (m *mailMetrics) Mail(outcome string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.n == nil {
+		m.n = map[string]int{}
+	}
+	m.n[outcome]++
+}
+
+func (m *mailMetrics) counts() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range m.n {
+		out[k] = v
+	}
+	return out
+}
+
+// newResetLink is a reset link with a fresh token, as auth/ makes them.
+func newResetLink(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "https://hmis.example.org/live/reset-password?token=" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// pending is the outbox's messages neither sent nor abandoned.
+func pending(t testing.TB, store hmisauth.Store) []*hmisauth.Message {
+	t.Helper()
+	all, err := store.RecentMail(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*hmisauth.Message
+	for _, m := range all {
+		if m.SentAt.IsZero() && m.AbandonedAt.IsZero() {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/textproto"
 	"time"
@@ -67,15 +68,18 @@ func (s *smtpMailer) Send(ctx context.Context, m *hmisauth.Message) error {
 	if timeout <= 0 {
 		return fmt.Errorf("smtp: no time left to send: %w", context.DeadlineExceeded)
 	}
+	end := time.Now().Add(timeout)
 	opts := []gomail.Option{
 		gomail.WithPort(s.o.Port),
 		gomail.WithTimeout(timeout),
 		gomail.WithTLSConfig(s.tls),
+		gomail.WithDialContextFunc(s.dialer(end)),
 	}
 	switch s.o.TLS {
 	case "starttls":
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	case "tls":
+		// The dialer speaks TLS from the first byte; go-mail, told so, offers no STARTTLS.
 		opts = append(opts, gomail.WithSSL())
 	case "none":
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
@@ -95,9 +99,9 @@ func (s *smtpMailer) Send(ctx context.Context, m *hmisauth.Message) error {
 	if err != nil {
 		return fmt.Errorf("smtp: connect to %s: %w", client.ServerAddr(), err)
 	}
-	// The connection's deadline (the timeout above) bounds every step from here; a cancelled
-	// ctx does not cut a conversation short, which could leave the server holding a message
-	// we would then send again.
+	// The connection's deadline (end) bounds every step from here; a cancelled ctx does not
+	// cut a conversation short, which could leave the server holding a message we would then
+	// send again.
 	defer conn.Close()
 
 	to, _ := mail.ParseAddress(m.To) // render checked it
@@ -125,6 +129,55 @@ func (s *smtpMailer) Send(ctx context.Context, m *hmisauth.Message) error {
 	// The message is accepted; a failed goodbye does not make it unsent.
 	_ = conn.Quit()
 	return nil
+}
+
+// dialer connects for one delivery that must be over by end. go-mail gives the connection a
+// fresh deadline of the whole time-out after connecting and again after the greeting, so a
+// slow server could hold one delivery for up to three times the time-out, past the outbox
+// lease, after which another worker may send the message again; the connection it gets here
+// moves no deadline past end. For implicit TLS the handshake is done here, and go-mail gets a
+// *tls.Conn, which it recognises as encrypted (so AUTH PLAIN is allowed over it).
+func (s *smtpMailer) dialer(end time.Time) gomail.DialContextFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithDeadline(ctx, end)
+		defer cancel()
+		var d net.Dialer
+		raw, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		conn := net.Conn(deadlineConn{raw, end})
+		if err := conn.SetDeadline(end); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		if s.o.TLS != "tls" {
+			return conn, nil
+		}
+		tc := tls.Client(conn, s.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
+}
+
+// deadlineConn is a connection whose deadlines never pass end (nor are lifted).
+type deadlineConn struct {
+	net.Conn
+	end time.Time
+}
+
+func (c deadlineConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.clamp(t)) }
+func (c deadlineConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.clamp(t)) }
+func (c deadlineConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.clamp(t)) }
+
+func (c deadlineConn) clamp(t time.Time) time.Time {
+	if t.IsZero() || t.After(c.end) {
+		return c.end
+	}
+	return t
 }
 
 // replyCode is the SMTP reply code in err, or 0.

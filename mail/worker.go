@@ -22,6 +22,10 @@ type WorkerOptions struct {
 	// OnAbandon, if set, is told of each message given up on (for the audit log), after the
 	// store has recorded it.
 	OnAbandon func(ctx context.Context, m *hmisauth.Message, reason string)
+	// Metrics counts each attempt's outcome (Metrics.Mail): sent when the mail server
+	// accepted the message, retried and abandoned when the store recorded that outcome; nil
+	// counts nothing. A worker whose lease was taken over counts only what it delivered.
+	Metrics hmisauth.Metrics
 }
 
 // Backoff between attempts: baseRetry after the first failure, doubling to maxRetry.
@@ -55,6 +59,9 @@ func NewWorker(store hmisauth.Store, mailer hmisauth.Mailer, clock hmisauth.Cloc
 	}
 	if clock == nil {
 		clock = hmisauth.SystemClock{}
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = hmisauth.NoMetrics{}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -149,6 +156,8 @@ func (w *Worker) deliverOne(ctx context.Context, m *hmisauth.Message, end time.T
 	ctx = context.WithoutCancel(ctx)
 	now = w.clock.Now()
 	if err == nil {
+		// Counted as delivered whatever the record says: the mail server has the message.
+		w.opts.Metrics.Mail(hmisauth.MailOutcomeSent)
 		if err := w.store.MailSent(ctx, m, now, w.opts.KeepBody); leaseLost(err) {
 			// Delivered after the lease ran out and another worker claimed the message: it
 			// may go twice, and the record is that worker's.
@@ -176,6 +185,8 @@ func (w *Worker) deliverOne(ctx context.Context, m *hmisauth.Message, end time.T
 		w.lostLease(m, "failed")
 	} else if err != nil {
 		return false, fmt.Errorf("record message %d failed: %w", m.ID, err)
+	} else {
+		w.opts.Metrics.Mail(hmisauth.MailOutcomeRetried)
 	}
 	return false, nil
 }
@@ -192,6 +203,7 @@ func (w *Worker) abandon(ctx context.Context, m *hmisauth.Message, now time.Time
 	} else if err != nil {
 		return fmt.Errorf("record message %d abandoned: %w", m.ID, err)
 	}
+	w.opts.Metrics.Mail(hmisauth.MailOutcomeAbandoned)
 	if w.opts.OnAbandon != nil {
 		w.opts.OnAbandon(ctx, m, reason)
 	}

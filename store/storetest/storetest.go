@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"Reset", resetTests},
 		{"ResetConcurrency", resetConcurrencyTests},
 		{"Outbox", outboxTests},
+		{"Stats", statsTests},
 		{"RateLimit", rateLimitTests},
 		{"Refusal", refusalTests},
 		{"Profile", profileTests},
