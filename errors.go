@@ -3,6 +3,7 @@ package hmisauth
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. They are part of the outside contract (CONTRACT.md): scripts and the HMIS
@@ -53,6 +54,8 @@ type Error struct {
 	Violations []Violation
 	// Field names the form or API field the error is about, when there is one.
 	Field string
+	// RetryAfter, on ERateLimited, is how long until the limit lifts (the Retry-After header).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -49,6 +49,9 @@ const (
 	// EventResetDropped summarises the "forgot password" requests dropped from one address in
 	// one window after the first, which has its own reset_requested event.
 	EventResetDropped = "reset_requests_dropped"
+	// EventRateLimited is a reset link refused by a rate limit on its client address, and the
+	// summary of the sign-ins and reset links refused by one in one window after the first.
+	EventRateLimited = "rate_limited"
 )
 
 // EventActions lists every audit action, in the order a filter offers them.
@@ -61,7 +64,7 @@ var EventActions = []string{
 	EventMailAbandoned, EventSessionsEnded, EventAccountInactive, EventReauthenticated,
 	EventReauthFailed, EventTOTPEnabled, EventTOTPDisabled, EventRecoveryCodesNew,
 	EventRecoveryCodeUsed, EventPasskeyAdded, EventPasskeyRemoved, EventMFAReset,
-	EventDeviceRemembered, EventSessionEnded, EventLoginRefusals, EventResetDropped,
+	EventDeviceRemembered, EventSessionEnded, EventLoginRefusals, EventResetDropped, EventRateLimited,
 	EventAppSignIn, EventTokensIssued, EventTokensRefreshed, EventTokenRevoked, EventCodeReplayed,
 	EventRefreshReused, EventBackchannelSent, EventBackchannelLost, EventClientCreated,
 	EventClientUpdated, EventClientSecret, EventClientRemoved, EventSigningKeyRotate,

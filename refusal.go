@@ -20,12 +20,20 @@ const (
 	// RefusalResetDropped is a "forgot password" request dropped because its address made too
 	// many. Key: the client address; Value: the username typed.
 	RefusalResetDropped = "reset_dropped"
+	// RefusalSignInLimited and RefusalSprayLimited are sign-ins (or second steps) refused by
+	// the rate limits on failed sign-ins, and on distinct usernames failing, from one address.
+	// Key: the client address; Value: the username typed.
+	RefusalSignInLimited = "login_rate_limited"
+	RefusalSprayLimited  = "spray_rate_limited"
+	// RefusalResetLimited is a reset link refused because its address opened too many that
+	// do not work. Key: the client address; Value: "".
+	RefusalResetLimited = "reset_rate_limited"
 )
 
 // Refusal is one refused request, for Store.NoteRefusal.
 type Refusal struct {
 	Site string
-	Kind string // RefusalLocked or RefusalResetDropped
+	Kind string // one of the Refusal… kinds above
 	// Key is what refusals are counted for; Value is what varies among them and is counted
 	// distinct (see the kinds).
 	Key   string

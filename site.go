@@ -64,15 +64,22 @@ type Policy struct {
 	ReminderDays         int           `yaml:"reminder_days"`
 	ResetLinkTTL         time.Duration `yaml:"reset_link_ttl"`
 	ResetLimits          ResetLimits   `yaml:"reset_limits"`
+	RateLimits           RateLimits    `yaml:"rate_limits"`
 	TemporaryPasswordTTL time.Duration `yaml:"temporary_password_ttl"`
 	Recovery             []string      `yaml:"recovery"`
 	Terms                Terms         `yaml:"terms"`
 	Session              SessionPolicy `yaml:"session"`
 	MFA                  MFAPolicy     `yaml:"mfa"`
+	// Retention is how long rows that no longer matter are kept (see RetentionPolicy).
+	Retention RetentionPolicy `yaml:"retention"`
 }
 
 // PasswordPolicy is what a new password must satisfy.
 type PasswordPolicy struct {
+	// Profile names a set of the values below that a site takes as a whole ("nist", see
+	// password.Profile); keys the site writes itself still apply, within what the profile
+	// allows. Empty: no profile, every value is the site's own.
+	Profile    string   `yaml:"profile"`
 	MinLength  int      `yaml:"min_length"`
 	MaxLength  int      `yaml:"max_length"`
 	Require    []string `yaml:"require"` // any of upper, lower, digit, symbol
@@ -104,9 +111,23 @@ type ResetLimits struct {
 	// PerAccountPerHour caps the e-mails one account can be sent in an hour.
 	PerAccountPerHour int `yaml:"per_account_per_hour"`
 	// PerAddress caps the requests one client address may make in AddressWindow; beyond it
-	// requests are answered as always but dropped.
+	// requests are refused (429) until the window ends. The answer is about the address
+	// alone, so it tells nothing about any username.
 	PerAddress    int           `yaml:"per_address"`
 	AddressWindow time.Duration `yaml:"address_window"`
+}
+
+// RateLimits bound what one client address may try in each Window: sign-ins that fail (wrong
+// password, unknown username, wrong 2-step code), distinct usernames among them (password
+// spraying: one common password tried on many accounts), and reset links that do not work
+// (guessing tokens). Beyond a limit the address is refused (429) until the window ends. An
+// agency office shares one address among all its staff, so the defaults leave room for a
+// whole office's typos in a bad quarter hour.
+type RateLimits struct {
+	Window           time.Duration `yaml:"window"`
+	SignInPerAddress int           `yaml:"sign_in_per_address"`
+	SprayUsernames   int           `yaml:"spraying_usernames"`
+	ResetPerAddress  int           `yaml:"reset_per_address"`
 }
 
 // Terms is the site's Terms of Agreement. A user must accept the current Version.
@@ -144,11 +165,13 @@ func DefaultPolicy() Policy {
 		ReminderDays:         30,
 		ResetLinkTTL:         15 * time.Minute,
 		ResetLimits:          ResetLimits{ResendAfter: 5 * time.Minute, PerAccountPerHour: 5, PerAddress: 20, AddressWindow: 15 * time.Minute},
+		RateLimits:           RateLimits{Window: 15 * time.Minute, SignInPerAddress: 100, SprayUsernames: 40, ResetPerAddress: 30},
 		TemporaryPasswordTTL: 72 * time.Hour,
 		Recovery:             []string{"email"},
 		Terms:                Terms{Version: 1},
 		Session:              SessionPolicy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour, Reauth: 5 * time.Minute},
 		MFA:                  MFAPolicy{Required: "none", RememberDeviceDays: 30},
+		Retention:            DefaultRetention(),
 	}
 }
 

@@ -237,6 +237,20 @@ type Store interface {
 	// contains now, and reports whether the count is still within limit. Windows are shared by
 	// every server process on the database.
 	HitRateLimit(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (bool, error)
+	// ReserveAddressAttempt counts attempt a in its window (a.Key's fixed window of length
+	// a.Window that holds a.At), unless the window already holds a.MaxAttempts attempts or
+	// a.MaxSubjects distinct subjects: then it counts nothing and answers Allowed false,
+	// whatever a.Subject is. A non-empty a.Subject is counted among the distinct subjects
+	// (once, however many of its attempts there are). It is one atomic step, shared by every
+	// server process on the database: of parallel reservations exactly as many are allowed as
+	// the limits leave room for. The first reservation of a window also deletes every key's
+	// ended windows.
+	ReserveAddressAttempt(ctx context.Context, a AddressAttempt) (AddressAttempts, error)
+	// ReleaseAddressAttempt gives back one attempt that ReserveAddressAttempt allowed, given
+	// the same a: the window counts one attempt less, and a.Subject one less, which stops
+	// counting among the distinct subjects when none of its attempts is left. A window that
+	// has ended (and was deleted) or holds no attempt of a.Subject is left as it is.
+	ReleaseAddressAttempt(ctx context.Context, a AddressAttempt) error
 	// NoteRefusal counts one refused request in the window of length window (fixed, aligned
 	// to multiples of window) that contains r.At, for (r.Site, r.Kind, r.Key), in one atomic
 	// step. The first refusal of a window appends the events ctx carries (its own audit event)
@@ -419,6 +433,15 @@ type Store interface {
 	// DeleteExpiredOIDC removes authorization requests expired before before, access tokens
 	// and refresh tokens expired at now, and logout notices sent or abandoned before before.
 	DeleteExpiredOIDC(ctx context.Context, now, before time.Time) error
+
+	// DeleteRetained removes the rows of c.Site that c says no one needs any more (see
+	// RetentionCutoffs) and counts them by kind. It never touches the audit log, the lockout
+	// row of a username an account of the site has, a message not yet sent or abandoned, a
+	// reset token still live, or a reminder that could still be due, and appends no events
+	// (whatever ctx carries). Each kind is removed by statements that each stand alone (a
+	// batch at a time, so a large first run does not hold up sign-ins), so several processes
+	// may run it at once: each row is removed, and counted, once.
+	DeleteRetained(ctx context.Context, c RetentionCutoffs) (RetentionCounts, error)
 
 	// AppendEvents appends events that record no state change of their own (a failed sign-in,
 	// after its attempt was counted), then any ctx carries, in one transaction.

@@ -217,7 +217,10 @@ func (s *Service) UpdateUser(ctx context.Context, siteKey, username string, c Pr
 	}
 	if u.Role != role {
 		// A change of privilege: the user signs in again and gets a new session token.
-		if err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk, s.clock.Now()); err != nil {
+		count := s.countEnded(ctx, site.Key, u.ID, 0, hmisauth.EndedByHelpdesk)
+		err := s.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk, s.clock.Now())
+		count(err)
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -252,9 +255,11 @@ func (s *Service) SetTemporaryPassword(ctx context.Context, siteKey, username st
 	}
 	now := s.clock.Now()
 	ctx = s.audit(ctx, site, hmisauth.EventTemporaryPasswordSet, u.Username, "sessions ended, lockout cleared")
+	count := s.countEnded(ctx, site.Key, u.ID, 0, hmisauth.EndedByHelpdesk)
 	err = s.store.SetPassword(ctx, hmisauth.PasswordChange{
 		UserID: u.ID, Hash: hash, Temporary: true, At: now, History: site.Policy.Password.History,
 	})
+	count(err)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +296,13 @@ func (s *Service) SetDisabled(ctx context.Context, siteKey, username string, dis
 		action = hmisauth.EventUserDisabled
 	}
 	return s.adminStep(ctx, siteKey, username, action, "", func(ctx context.Context, u *hmisauth.User) error {
-		return s.store.SetDisabled(ctx, u.ID, disabled, s.clock.Now())
+		count := func(error) {}
+		if disabled {
+			count = s.countEnded(ctx, siteKey, u.ID, 0, hmisauth.EndedByHelpdesk)
+		}
+		err := s.store.SetDisabled(ctx, u.ID, disabled, s.clock.Now())
+		count(err)
+		return err
 	})
 }
 
@@ -339,7 +350,10 @@ func (s *Service) ResetMFA(ctx context.Context, siteKey, username string) (*hmis
 		if err != nil {
 			return err
 		}
-		if err := s.store.ResetSecondFactors(ctx, u.ID, s.clock.Now(), notice); err != nil {
+		count := s.countEnded(ctx, site.Key, u.ID, 0, hmisauth.EndedByHelpdesk)
+		err = s.store.ResetSecondFactors(ctx, u.ID, s.clock.Now(), notice)
+		count(err)
+		if err != nil {
 			return err
 		}
 		if notice != nil {

@@ -58,6 +58,7 @@ func (s *Service) newEvent(ctx context.Context, site *hmisauth.Site, action, sub
 // attempt was already counted). A failure to record is logged, not returned: the answer the
 // user gets must not change because the log is unwritable, and the error log says so loudly.
 func (s *Service) record(ctx context.Context, evs ...*hmisauth.Event) {
+	s.countLockouts(evs)
 	if err := s.store.AppendEvents(ctx, evs...); err != nil {
 		s.log.ErrorContext(ctx, "audit log append failed", "err", err, "action", evs[0].Action)
 	}

@@ -142,7 +142,10 @@ func (a *Admin) EndSessions(ctx context.Context, username string) error {
 		return err
 	}
 	ctx = a.svc.audit(a.actor(ctx), a.p.Site, hmisauth.EventSessionsEnded, u.Username, "")
-	if err := a.svc.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk, a.svc.clock.Now()); err != nil {
+	count := a.svc.countEnded(ctx, a.p.Site.Key, u.ID, 0, hmisauth.EndedByHelpdesk)
+	err = a.svc.store.DeleteUserSessions(ctx, u.ID, 0, hmisauth.EndedByHelpdesk, a.svc.clock.Now())
+	count(err)
+	if err != nil {
 		return err
 	}
 	a.svc.log.InfoContext(ctx, "sessions ended", "site", a.p.Site.Key, "username", u.Username)

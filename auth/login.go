@@ -51,7 +51,7 @@ type LoginResult struct {
 	factor string
 }
 
-// Login checks a username and password against the site's rules.
+// login checks a username and password against the site's rules.
 //
 // The order of steps is the security design:
 //  1. a hashing slot is taken first, so an overloaded server answers "busy" (503) without
@@ -66,7 +66,11 @@ type LoginResult struct {
 //  5. with 2-step verification on (and no remembered device), the code sent along is checked
 //     (a wrong one stays counted); without one the attempt is given back and the answer is
 //     totp_required, or a Challenge for the web's second page (VerifyLogin).
-func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+//
+// Before all that, the attempt is counted against the client address's rate limits
+// (ratelimit.go), so an address over them is refused without taking a hashing slot; it is
+// given back when the sign-in succeeds or was no guess.
+func (s *Service) login(ctx context.Context, req LoginRequest) (_ *LoginResult, err error) {
 	site, err := s.Site(req.Site)
 	if err != nil {
 		return nil, err
@@ -74,6 +78,11 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	if err := validateCredentials(req.Username, req.Password); err != nil {
 		return nil, err
 	}
+	lim, err := s.reserveSignIn(ctx, site, req.ClientAddr, req.Username)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { s.settle(ctx, lim, err) }()
 	slot, err := s.hasher.Acquire(ctx)
 	if err != nil {
 		return nil, err

@@ -246,7 +246,10 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, s
 	if f.Enabled() {
 		return nil, nil
 	}
-	if err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged, s.clock.Now()); err != nil {
+	count := s.countEnded(ctx, p.Site.Key, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged)
+	err = s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged, s.clock.Now())
+	count(err)
+	if err != nil {
 		return nil, err
 	}
 	p.User.MFAEnabled = true
@@ -393,10 +396,10 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, siteKey, challengeToken
 	return json.Marshal(assertion)
 }
 
-// VerifyPasskeyLogin completes a sign-in with the passkey's answer (the JSON of the browser's
+// verifyPasskeyLogin completes a sign-in with the passkey's answer (the JSON of the browser's
 // navigator.credentials.get() result) to BeginPasskeyLogin's request. An answer that does not
 // verify is counted toward the lockout like a wrong code.
-func (s *Service) VerifyPasskeyLogin(ctx context.Context, req SecondStepRequest, response []byte) (*LoginResult, error) {
+func (s *Service) verifyPasskeyLogin(ctx context.Context, req SecondStepRequest, response []byte) (*LoginResult, error) {
 	if s.passkeys == nil {
 		return nil, passkeysUnavailable()
 	}

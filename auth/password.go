@@ -78,10 +78,12 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, req Password
 	if err != nil {
 		return err
 	}
+	count := s.countEnded(ctx, p.Site.Key, p.User.ID, p.Session.ID, hmisauth.EndedPasswordChanged)
 	err = s.store.SetPassword(s.auditAs(ctx, p, hmisauth.EventPasswordChanged, ""), hmisauth.PasswordChange{
 		UserID: p.User.ID, Hash: hash, At: now, Mail: notice,
 		History: p.Site.Policy.Password.History, KeepSessionID: p.Session.ID,
 	})
+	count(err)
 	if err != nil {
 		return err
 	}

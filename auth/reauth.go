@@ -109,6 +109,7 @@ func (s *Service) checkOwnPassword(ctx context.Context, slot *password.Slot, p *
 		if endErr := s.store.EndUserSession(ctx, u.ID, p.Session.ID, hmisauth.EndedLocked, s.clock.Now()); endErr != nil {
 			return endErr
 		}
+		s.metrics.SessionEnded(site.Key, hmisauth.EndedLocked, 1)
 		return err
 	}
 	return wrong

@@ -54,16 +54,19 @@ func (s *Service) RequestReset(ctx context.Context, req ForgotRequest) error {
 	if err != nil {
 		return err
 	} else if !ok {
-		ev := s.newEvent(ctx, site, hmisauth.EventResetRequested, typed, "dropped: too many requests from this address")
+		// Refused in so many words (429): the limit is the address's, so the answer says
+		// nothing about the username.
+		ev := s.newEvent(ctx, site, hmisauth.EventResetRequested, typed, "refused: too many requests from this address")
 		if s.refused(ctx, site, hmisauth.Refusal{Kind: hmisauth.RefusalResetDropped, Key: req.ClientAddr, Value: typed}, ev) {
 			s.log.WarnContext(ctx, "reset requests rate-limited", "site", site.Key, "client", req.ClientAddr)
 		}
-		return nil
+		return s.forgotLimited(site, now)
 	}
 	ctx = s.audit(ctx, site, hmisauth.EventResetRequested, typed, "")
 	err = s.store.QueueResetRequest(ctx, &hmisauth.ResetRequest{Site: site.Key, Username: typed,
 		ClientAddr: req.ClientAddr, At: now})
 	if err == nil {
+		s.metrics.ResetRequested(site.Key)
 		s.kick()
 	}
 	return err
@@ -205,12 +208,19 @@ func (l *ResetLink) Refused() error {
 }
 
 // OpenResetLink checks a reset link's token. Unknown, used, expired and superseded links are
-// all ETokenInvalid: which one it was helps nobody but an attacker.
-func (s *Service) OpenResetLink(ctx context.Context, siteKey, token string) (*ResetLink, error) {
+// all ETokenInvalid: which one it was helps nobody but an attacker. Links that do not work
+// count against the client address's rate limit (ratelimit.go), so tokens cannot be guessed
+// at speed.
+func (s *Service) OpenResetLink(ctx context.Context, siteKey, token string) (_ *ResetLink, err error) {
 	site, err := s.Site(siteKey)
 	if err != nil {
 		return nil, err
 	}
+	lim, err := s.reserveResetLink(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { s.settle(ctx, lim, err) }()
 	t, err := s.liveToken(ctx, site, token)
 	if err != nil {
 		return nil, err
@@ -307,14 +317,17 @@ func (s *Service) CompleteReset(ctx context.Context, req ResetRequest) error {
 		detail += ", which also unlocked the account"
 	}
 	ctx = s.audit(ctx, site, hmisauth.EventResetCompleted, u.Username, detail)
+	count := s.countEnded(ctx, site.Key, u.ID, 0, hmisauth.EndedPasswordChanged)
 	err = s.store.CompleteReset(ctx, HashToken(req.Token), now, hmisauth.PasswordChange{
 		UserID: u.ID, Hash: hash, At: now, History: site.Policy.Password.History, Mail: notice,
 	})
+	count(err)
 	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
 		return tokenInvalid() // used or superseded while the form was being filled in
 	} else if err != nil {
 		return err
 	}
+	s.metrics.ResetCompleted(site.Key)
 	s.kick()
 	s.log.InfoContext(ctx, "password reset", "site", site.Key, "username", u.Username)
 	return nil

@@ -291,9 +291,10 @@ func TestPasswordExpiryWarningIsSentOnce(t *testing.T) {
 
 func TestResetRequestsAreRateLimitedPerAddress(t *testing.T) {
 	f := newFixture(t)
-	for range 25 {
-		if err := f.svc.RequestReset(f.ctx, auth.ForgotRequest{Site: "live", Username: "nosuchuser", ClientAddr: "198.51.100.9"}); err != nil {
-			t.Fatal(err)
+	for i := range 25 {
+		err := f.svc.RequestReset(f.ctx, auth.ForgotRequest{Site: "live", Username: "nosuchuser", ClientAddr: "198.51.100.9"})
+		if want := map[bool]string{true: "", false: hmisauth.ERateLimited}[i < 20]; hmisauth.ErrorCode(err) != want {
+			t.Fatalf("request %d: %v, want %q", i+1, err, want)
 		}
 	}
 	if n, _ := f.svc.ProcessResetRequests(f.ctx); n != 20 {

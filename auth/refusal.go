@@ -13,7 +13,7 @@ import (
 const refusalBatch = 100
 
 // refused records a request refused without a password hash (a sign-in on a locked username,
-// a dropped "forgot password" request) so that a flood of them cannot fill the audit log,
+// a request over a rate limit) so that a flood of them cannot fill the audit log,
 // which is never pruned: the first of its window is logged as ev, the rest only counted, and
 // SummarizeRefusals logs their count when the window closes. A failure to record is logged,
 // not returned, like record's. It reports whether ev was logged.
@@ -76,8 +76,20 @@ func (s *Service) refusalSummary(c *hmisauth.RefusalCount, now time.Time) *hmisa
 	switch c.Kind {
 	case hmisauth.RefusalResetDropped:
 		ev.Action, ev.ClientAddr = hmisauth.EventResetDropped, c.Key
-		ev.Detail = fmt.Sprintf("%s dropped from %s (too many from this address), %s, for %s",
+		ev.Detail = fmt.Sprintf("%s refused from %s (too many from this address), %s, for %s",
 			counted(c.Count, "more password-reset request"), c.Key, span, distinct(c.Values, "username"))
+	case hmisauth.RefusalSignInLimited, hmisauth.RefusalSprayLimited:
+		why := "too many failed sign-ins from this address"
+		if c.Kind == hmisauth.RefusalSprayLimited {
+			why = "too many usernames tried from this address"
+		}
+		ev.Action, ev.ClientAddr = hmisauth.EventRateLimited, c.Key
+		ev.Detail = fmt.Sprintf("%s refused from %s (%s), %s, for %s",
+			counted(c.Count, "more sign-in attempt"), c.Key, why, span, distinct(c.Values, "username"))
+	case hmisauth.RefusalResetLimited:
+		ev.Action, ev.ClientAddr = hmisauth.EventRateLimited, c.Key
+		ev.Detail = fmt.Sprintf("%s refused from %s (too many reset links that do not work from this address), %s",
+			counted(c.Count, "more reset link"), c.Key, span)
 	default:
 		ev.Action = hmisauth.EventLoginRefusals
 		if len(c.Values) == 1 {

@@ -89,9 +89,9 @@ type SecondStepRequest struct {
 	UserAgent  string
 }
 
-// VerifyLogin completes a sign-in with its second step. Each try is counted toward the lockout
+// verifyLogin completes a sign-in with its second step. Each try is counted toward the lockout
 // like a password: a wrong code stays counted, a right one clears the count with the sign-in.
-func (s *Service) VerifyLogin(ctx context.Context, req SecondStepRequest) (*LoginResult, error) {
+func (s *Service) verifyLogin(ctx context.Context, req SecondStepRequest) (*LoginResult, error) {
 	if normalizeCode(req.Code) == "" {
 		return nil, hmisauth.FieldError("code", "Enter the 6-digit code from your authenticator app, or a recovery code.")
 	}
@@ -108,11 +108,18 @@ func (s *Service) VerifyLogin(ctx context.Context, req SecondStepRequest) (*Logi
 // secondStep runs the checks every second step shares around prove, which checks the factor
 // itself and answers ETOTPWrong or EPasskeyWrong (counted toward the lockout), or another
 // error, when it fails.
-func (s *Service) secondStep(ctx context.Context, req SecondStepRequest, prove func(*Challenge, time.Time, *LoginResult) error) (*LoginResult, error) {
+// The step is counted against the client address's rate limits like a password (a code can be
+// guessed too), and given back when it succeeds.
+func (s *Service) secondStep(ctx context.Context, req SecondStepRequest, prove func(*Challenge, time.Time, *LoginResult) error) (_ *LoginResult, err error) {
 	c, err := s.LoadChallenge(ctx, req.Site, req.Token)
 	if err != nil {
 		return nil, err
 	}
+	lim, err := s.reserveSignIn(ctx, c.Site, req.ClientAddr, c.Username)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { s.settle(ctx, lim, err) }()
 	site, u, now := c.Site, c.user, s.clock.Now()
 	ctx = WithActor(ctx, Actor{ClientAddr: req.ClientAddr})
 	attempt, err := s.store.ReserveLoginAttempt(ctx, site.Key, hmisauth.UsernameKey(u.Username), site.Policy.Lockout.Threshold, now)

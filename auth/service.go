@@ -25,6 +25,7 @@ type Service struct {
 	kick      func()
 	sites     map[string]*hmisauth.Site
 	log       *slog.Logger
+	metrics   hmisauth.Metrics
 }
 
 // Deps are what a Service works with.
@@ -43,6 +44,8 @@ type Deps struct {
 	// background workers instead of waiting for their next poll.
 	Kick func()
 	Log  *slog.Logger
+	// Metrics counts sign-ins, lockouts, resets and sessions; nil counts nothing.
+	Metrics hmisauth.Metrics
 }
 
 // NewService returns a Service over d.
@@ -52,9 +55,12 @@ func NewService(d Deps) *Service {
 		m[s.Key] = s
 	}
 	s := &Service{store: d.Store, clock: d.Clock, hasher: d.Hasher, keys: d.Keys, letters: d.Letters,
-		publicURL: strings.TrimSuffix(d.PublicURL, "/"), kick: d.Kick, sites: m, log: d.Log}
+		publicURL: strings.TrimSuffix(d.PublicURL, "/"), kick: d.Kick, sites: m, log: d.Log, metrics: d.Metrics}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.metrics == nil {
+		s.metrics = hmisauth.NoMetrics{}
 	}
 	if s.keys == nil {
 		s.keys, _ = NewKeys(NewServerKey())

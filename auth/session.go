@@ -87,6 +87,7 @@ func (s *Service) newSession(ctx context.Context, site *hmisauth.Site, u *hmisau
 	if err := s.store.CreateSession(ctx, sess, site.Policy.Session.Single); err != nil {
 		return "", nil, err
 	}
+	s.metrics.SessionStarted(site.Key)
 	return token, sess, nil
 }
 
@@ -130,6 +131,7 @@ func (s *Service) Authenticate(ctx context.Context, siteKey, token string) (*Pri
 		if err := s.store.DeleteSession(ctx, sess.ID, false); err != nil {
 			return nil, err
 		}
+		s.metrics.SessionEnded(site.Key, hmisauth.EndedTimedOut, 1)
 		return nil, &hmisauth.Error{Code: hmisauth.ESessionExpired, Message: "Your session timed out. Please sign in again."}
 	}
 	if u.Disabled {
@@ -163,12 +165,20 @@ func (s *Service) principal(site *hmisauth.Site, u *hmisauth.User, sess *hmisaut
 
 // Logout ends the principal's session; the applications it signed in to are told.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
-	return s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, ""), p.Session.ID, true)
+	return s.signedOut(p.Site.Key, s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, ""), p.Session.ID, true))
 }
 
 // LogoutFrom is Logout asked for by an application (OpenID Connect RP-initiated logout).
 func (s *Service) LogoutFrom(ctx context.Context, p *Principal, app string) error {
-	return s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, "asked by "+app), p.Session.ID, true)
+	return s.signedOut(p.Site.Key, s.store.DeleteSession(s.auditAs(ctx, p, hmisauth.EventLogout, "asked by "+app), p.Session.ID, true))
+}
+
+// signedOut counts a sign-out that succeeded (err is DeleteSession's) and returns err.
+func (s *Service) signedOut(site string, err error) error {
+	if err == nil {
+		s.metrics.SessionEnded(site, hmisauth.EndedSignedOut, 1)
+	}
+	return err
 }
 
 // RequiredActions lists what the user must do, in CONTRACT order, before their session opens
@@ -221,5 +231,5 @@ func (s *Service) Discard(ctx context.Context, siteKey, token string) error {
 	} else if err != nil {
 		return err
 	}
-	return s.store.DeleteSession(ctx, sess.ID, true)
+	return s.signedOut(siteKey, s.store.DeleteSession(ctx, sess.ID, true))
 }

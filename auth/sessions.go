@@ -120,6 +120,7 @@ func (s *Service) EndSession(ctx context.Context, p *Principal, id int64) error 
 		}
 		return err
 	}
+	s.metrics.SessionEnded(p.Site.Key, hmisauth.EndedByUser, 1)
 	return nil
 }
 
@@ -129,7 +130,10 @@ func (s *Service) EndOtherSessions(ctx context.Context, p *Principal) error {
 		return err
 	}
 	ctx = s.auditAs(ctx, p, hmisauth.EventSessionEnded, "all other sessions")
-	return s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedByUser, s.clock.Now())
+	count := s.countEnded(ctx, p.Site.Key, p.User.ID, p.Session.ID, hmisauth.EndedByUser)
+	err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedByUser, s.clock.Now())
+	count(err)
+	return err
 }
 
 // EndedError is how Authenticate answers a token whose session something ended before its

@@ -177,7 +177,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([
 	if notice != nil {
 		s.kick()
 	}
-	if err := s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged, s.clock.Now()); err != nil {
+	count := s.countEnded(ctx, p.Site.Key, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged)
+	err = s.store.DeleteUserSessions(ctx, p.User.ID, p.Session.ID, hmisauth.EndedMFAChanged, s.clock.Now())
+	count(err)
+	if err != nil {
 		return nil, err
 	}
 	p.User.MFAEnabled = true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,17 +25,26 @@ import (
 
 // Config is the whole configuration of one hmisauth installation.
 type Config struct {
-	Listen       string           `yaml:"listen"`
-	PublicURL    string           `yaml:"public_url"`
-	Database     string           `yaml:"database"`
-	Mail         Mail             `yaml:"mail"`
-	PasswordHash password.Options `yaml:"password_hash"`
+	Listen    string `yaml:"listen"`
+	PublicURL string `yaml:"public_url"`
+	Database  string `yaml:"database"`
+	// TrustedProxies are the reverse proxies in front of the server, as CIDR ranges or single
+	// addresses: only from them is X-Forwarded-For or Forwarded believed (TrustedProxyPrefixes).
+	TrustedProxies []string         `yaml:"trusted_proxies"`
+	Mail           Mail             `yaml:"mail"`
+	PasswordHash   password.Options `yaml:"password_hash"`
 	// SecretKey (base64 of 32 bytes) seals 2-step verification secrets at rest; every server
 	// on one database needs the same. Empty: SecretKeyFile is read, or, when that is empty
 	// too, the data folder's secret.key, made on first start.
-	SecretKey     string                    `yaml:"secret_key"`
-	SecretKeyFile string                    `yaml:"secret_key_file"`
-	Log           Log                       `yaml:"log"`
+	SecretKey     string `yaml:"secret_key"`
+	SecretKeyFile string `yaml:"secret_key_file"`
+	Log           Log    `yaml:"log"`
+	// MetricsListen, when set, serves /metrics (Prometheus) on its own address, e.g.
+	// 127.0.0.1:9090, kept off the users' listener. MetricsToken, when set, serves it on the
+	// main listener too, to requests carrying "Authorization: Bearer TOKEN", and is required
+	// on MetricsListen as well. Neither set: no /metrics at all.
+	MetricsListen string                    `yaml:"metrics_listen"`
+	MetricsToken  string                    `yaml:"metrics_token"`
 	OIDC          OIDC                      `yaml:"oidc"`
 	Sites         map[string]*hmisauth.Site `yaml:"sites"`
 
@@ -89,6 +99,49 @@ type Log struct {
 func (c *Config) Site(key string) (*hmisauth.Site, bool) {
 	s, ok := c.Sites[key]
 	return s, ok
+}
+
+// TrustedProxyPrefixes is trusted_proxies as address ranges, a single address being a range
+// of one. Load has refused every entry that is not one.
+func (c *Config) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		if p, err := parseTrustedProxy(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseTrustedProxy reads one trusted_proxies entry: a CIDR range (10.0.0.0/8, fd00::/8) or a
+// single address (192.0.2.10, 2001:db8::10). The error says what is wrong, without the key.
+func parseTrustedProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	var p netip.Prefix
+	if strings.Contains(s, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(s); err != nil {
+			return p, fmt.Errorf("has %q, which is not a CIDR range like 10.0.0.0/8", s)
+		}
+		if p.Masked() != p {
+			return p, fmt.Errorf("has %q, whose address has bits past the /%d set; write %s", s, p.Bits(), p.Masked())
+		}
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return p, fmt.Errorf("has %q, which is not an address like 192.0.2.10 or a CIDR range like 10.0.0.0/8", s)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if p.Bits() == 0 {
+		return p, fmt.Errorf("has %q, which trusts every address: anyone could then choose the address they are recorded under", s)
+	}
+	if p.Addr().Is4In6() {
+		// The server sees IPv4 peers as IPv4, so a range written as ::ffff:… would match
+		// nothing.
+		return p, fmt.Errorf("has %q; write IPv4 addresses as IPv4, like 10.0.0.0/8", s)
+	}
+	return p, nil
 }
 
 // Secure reports whether users reach the server over HTTPS, so cookies are marked Secure and
@@ -246,6 +299,7 @@ func (l *loader) finish(c *Config, baseDir string) {
 		} else {
 			s.Location = loc
 		}
+		l.applyPasswordProfile(prefix+"policy.password.", &s.Policy.Password)
 		l.loadTerms(prefix+"policy.terms.text_file", &s.Policy.Terms, baseDir)
 		l.loadClientSecrets(prefix+"clients.", s.Clients, baseDir)
 	}

@@ -19,6 +19,18 @@ import (
 // validate refuses every impossible value, naming its key. It checks everything rather than
 // stopping at the first problem so that an operator fixes a file in one pass.
 func (l *loader) validate(c *Config) {
+	if c.MetricsListen != "" {
+		mhost, mport, err := net.SplitHostPort(c.MetricsListen)
+		switch {
+		case err != nil || !validPort(mport, 0) || strings.ContainsAny(mhost, " /"):
+			l.bad("metrics_listen", "must be HOST:PORT like 127.0.0.1:9090, not %q", c.MetricsListen)
+		case c.MetricsListen == c.Listen:
+			l.bad("metrics_listen", "must differ from listen (%s): to serve /metrics on the main address set metrics_token instead", c.Listen)
+		}
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 20 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
+		l.bad("metrics_token", "must be at least 20 characters without spaces (for example the output of: openssl rand -hex 24)")
+	}
 	host, port, err := net.SplitHostPort(c.Listen)
 	listenOK := err == nil && validPort(port, 0) && !strings.ContainsAny(host, " /")
 	if !listenOK {
@@ -41,6 +53,11 @@ func (l *loader) validate(c *Config) {
 		}
 	default:
 		l.bad("database", "must start with sqlite: or postgres:// (or postgresql://)")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := parseTrustedProxy(p); err != nil {
+			l.bad("trusted_proxies", "%v", err)
+		}
 	}
 	l.checkMail(c.Mail)
 	l.checkHash(c.PasswordHash)
@@ -134,6 +151,7 @@ func (l *loader) checkSite(p string, s *hmisauth.Site) {
 	pol := s.Policy
 	pw := pol.Password
 	p += "policy."
+	l.checkPasswordProfile(p+"password.", pw)
 	l.atLeast(p+"password.min_length", pw.MinLength, 1)
 	if pw.MaxLength < pw.MinLength {
 		l.bad(p+"password.max_length", "must be at least password.min_length (%d)", pw.MinLength)
@@ -166,6 +184,10 @@ func (l *loader) checkSite(p string, s *hmisauth.Site) {
 	l.between(p+"reset_limits.per_account_per_hour", int64(pol.ResetLimits.PerAccountPerHour), 1, 100)
 	l.between(p+"reset_limits.per_address", int64(pol.ResetLimits.PerAddress), 1, 1000000)
 	l.within(p+"reset_limits.address_window", pol.ResetLimits.AddressWindow, time.Minute, 24*time.Hour)
+	l.within(p+"rate_limits.window", pol.RateLimits.Window, time.Minute, 24*time.Hour)
+	l.between(p+"rate_limits.sign_in_per_address", int64(pol.RateLimits.SignInPerAddress), 1, 1000000)
+	l.between(p+"rate_limits.spraying_usernames", int64(pol.RateLimits.SprayUsernames), 1, 1000000)
+	l.between(p+"rate_limits.reset_per_address", int64(pol.RateLimits.ResetPerAddress), 1, 1000000)
 	l.within(p+"temporary_password_ttl", pol.TemporaryPasswordTTL, time.Hour, 720*time.Hour)
 	if !slices.Equal(pol.Recovery, []string{"email"}) && !slices.Equal(pol.Recovery, []string{"email", "security_question"}) {
 		// A security question alone is never enough proof (NIST SP 800-63B): it only ever
@@ -184,6 +206,7 @@ func (l *loader) checkSite(p string, s *hmisauth.Site) {
 	}
 	l.oneOf(p+"mfa.required", pol.MFA.Required, "none", "admins", "everyone")
 	l.between(p+"mfa.remember_device_days", int64(pol.MFA.RememberDeviceDays), 0, 365)
+	l.checkRetention(p+"retention.", pol)
 }
 
 func (l *loader) oneOf(key, v string, allowed ...string) {

@@ -80,6 +80,8 @@ type Hasher struct {
 	running atomic.Int64  // slots held
 	waiting atomic.Int64  // callers queued for a slot
 	hashes  atomic.Uint64 // Argon2id computations ever run
+	// onWait, when set (ObserveWaits), is told how long each slot taken was waited for.
+	onWait func(time.Duration)
 
 	// idKey, when set, replaces the Argon2id computation: tests use it to hold a pool slot
 	// deterministically.

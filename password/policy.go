@@ -112,7 +112,8 @@ func Check(p hmisauth.PasswordPolicy, pw string, who Person) []hmisauth.Violatio
 		add(RuleForbiddenWord, "Do not use these words in your password: %s.", strings.Join(words, ", "))
 	}
 
-	if p.Blocklist && isCommonPassword(low) {
+	// A pattern counts as common too, whole or inside the digits and symbols around it.
+	if p.Blocklist && (isCommonPassword(low) || isPattern(low) || isPattern(strings.TrimFunc(low, notLetter))) {
 		add(RuleCommon, "This password is too common and easy to guess. Choose something less "+
 			"predictable, such as three or four unrelated words.")
 	}

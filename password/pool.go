@@ -98,6 +98,13 @@ func (h *Hasher) Stats() (running, waiting int) {
 	return int(h.running.Load()), int(h.waiting.Load())
 }
 
+// Slots is how many hashes may run at once (the pool's size).
+func (h *Hasher) Slots() int { return cap(h.sem) }
+
+// ObserveWaits has f told how long each slot taken was waited for (zero when one was free),
+// for the wait-time histogram. Call it before h is used; f must be safe for concurrent use.
+func (h *Hasher) ObserveWaits(f func(time.Duration)) { h.onWait = f }
+
 // MemoryBytes is the most memory the pool's hashing holds at once: one buffer of MemoryKiB
 // per slot (at the current Options; see argon2id for costlier stored hashes).
 func (h *Hasher) MemoryBytes() int64 {
@@ -119,6 +126,9 @@ func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
 	}
 	select {
 	case h.sem <- struct{}{}:
+		if h.onWait != nil {
+			h.onWait(0)
+		}
 		return h.started(), nil
 	default:
 	}
@@ -132,10 +142,14 @@ func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
 		return nil, busy()
 	}
 	defer h.waiting.Add(-1)
+	start := time.Now()
 	timer := time.NewTimer(h.opt.QueueWait)
 	defer timer.Stop()
 	select {
 	case h.sem <- struct{}{}:
+		if h.onWait != nil {
+			h.onWait(time.Since(start))
+		}
 		return h.started(), nil
 	case <-timer.C:
 		return nil, busy()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -132,6 +133,10 @@ func setErrorHeaders(w http.ResponseWriter, e *hmisauth.Error) {
 		w.Header().Set("Retry-After", retryAfterBusy)
 	case e.Code == hmisauth.EUnavailable:
 		w.Header().Set("Retry-After", retryAfterUnavailable)
+	case e.Code == hmisauth.ERateLimited && e.RetryAfter > 0:
+		// Whole seconds until the limit's window ends, rounded up: a client that waits that
+		// long is not refused again for the same window.
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
 	}
 }
 

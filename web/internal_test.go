@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -115,7 +116,7 @@ func TestClientAddrTrustsForwardedForOnlyWhenTold(t *testing.T) {
 	if got := s.clientAddr(r); got != "10.0.0.5" {
 		t.Errorf("untrusted: %q", got)
 	}
-	s.opt.TrustProxy = true
+	s.opt.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	if got := s.clientAddr(r); got != "203.0.113.9" {
 		t.Errorf("trusted: %q", got)
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"github.com/hmisauth/hmisauth/auth"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -76,6 +75,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
+		// Who acts, for the audit log: an anonymous visitor from this address until a
+		// handler knows better.
+		req := r.WithContext(auth.WithActor(r.Context(), auth.Actor{ClientAddr: s.clientAddr(r)}))
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -96,16 +98,18 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
 				"status", rec.statusCode(), "bytes", rec.bytes,
 				"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", s.clientAddr(r))
+			if s.opt.ObserveRequest != nil {
+				// The muxes record the pattern they matched on the request they were given.
+				s.opt.ObserveRequest(req.Pattern, r.Method, rec.statusCode(), time.Since(start))
+			}
 		}()
-		// Who acts, for the audit log: an anonymous visitor from this address until a
-		// handler knows better.
-		next.ServeHTTP(rec, r.WithContext(auth.WithActor(r.Context(), auth.Actor{ClientAddr: s.clientAddr(r)})))
+		next.ServeHTTP(rec, req)
 	})
 }
 
 // quiet paths are probed constantly or fetched with every page; they log at debug level.
 func quiet(path string) bool {
-	return path == "/healthz" || path == "/readyz" || path == "/favicon.ico" || strings.HasPrefix(path, "/static/")
+	return path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/favicon.ico" || strings.HasPrefix(path, "/static/")
 }
 
 // recorder notes the status and size of a response for the log.
@@ -141,25 +145,6 @@ func (r *recorder) statusCode() int {
 
 // Unwrap lets http.ResponseController reach the connection's own writer.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// clientAddr is the address the request came from, for logs and the session record. Only
-// with TrustProxy is X-Forwarded-For believed, and then only its last entry: the one our own
-// proxy added; earlier entries are whatever the client claimed.
-func (s *Server) clientAddr(r *http.Request) string {
-	if s.opt.TrustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
-				return ip
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 // isAPI reports whether the request is for the JSON API, which answers errors in JSON.
 func isAPI(r *http.Request) bool {

@@ -139,6 +139,10 @@ func (s *Server) formError(w http.ResponseWriter, r *http.Request, page string, 
 			redirect(w, r, nextPage(v.Principal))
 			return
 		}
+	case hmisauth.ERateLimited:
+		// Nothing on the form can help until the limit lifts: a page of its own says when.
+		s.errorPage(w, r, v.Site, err)
+		return
 	case hmisauth.EReauthRequired:
 		// A page that asks for the password itself shows it as that field's error.
 		if e := hmisauth.AsError(err); v.Site != nil && !slices.Contains(v.fields, e.Field) {

@@ -154,6 +154,10 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) {
 // resetRefused answers a reset link that cannot be used, on the reset page without its form:
 // a dead link offers a new one, anything else says whom to call.
 func (s *Server) resetRefused(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, err error) {
+	if hmisauth.ErrorCode(err) == hmisauth.ERateLimited {
+		s.errorPage(w, r, site, err)
+		return
+	}
 	status, e := s.status(r, err)
 	if e == nil {
 		s.internalError(w, r)

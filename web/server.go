@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/hmisauth/hmisauth"
@@ -23,10 +24,11 @@ type Options struct {
 	// Secure is true when users reach the server over https (the public URL): cookies are
 	// marked Secure and take the __Host- prefix, and responses carry HSTS.
 	Secure bool
-	// TrustProxy takes the client address from the last X-Forwarded-For entry. Set it only
-	// behind a reverse proxy that sets that header; otherwise anyone could choose the address
-	// that the logs and lockout records show.
-	TrustProxy bool
+	// TrustedProxies are the reverse proxies (the configuration's trusted_proxies) whose
+	// X-Forwarded-For or Forwarded header names the client: only a request whose socket peer
+	// is inside one of them is recorded and rate-limited under the address the headers give
+	// (clientaddr.go). Empty: the socket's address always, whatever the headers say.
+	TrustedProxies []netip.Prefix
 	// Log receives request and error logs; nil discards them.
 	Log *slog.Logger
 	// Ready reports whether the server can serve (e.g. the database answers), for /readyz.
@@ -41,6 +43,12 @@ type Options struct {
 	DevInbox func(ctx context.Context, limit int) ([]*hmisauth.Message, error)
 	// OIDC is the sites' OpenID Connect provider; nil serves none.
 	OIDC *oidc.Provider
+	// ObserveRequest, when set, is told of every request when it ends: the route pattern it
+	// matched ("" for none), its method, status and duration (the metrics).
+	ObserveRequest func(route, method string, status int, took time.Duration)
+	// Metrics, when set, is served at /metrics on this listener (the metrics_token guards it;
+	// without a token the metrics have their own listener and this stays nil).
+	Metrics http.Handler
 	// PublicURL is the base of links in e-mails (the configuration's public_url). The
 	// development inbox makes links to it clickable, besides links to the address it was
 	// opened at; "" means only the latter.
@@ -196,6 +204,9 @@ func (s *Server) routes() http.Handler {
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", s.healthz)
 	root.HandleFunc("GET /readyz", s.readyz)
+	if s.opt.Metrics != nil {
+		root.Handle("GET /metrics", s.opt.Metrics)
+	}
 	root.Handle("GET /static/", staticHandler())
 	root.Handle("GET /favicon.ico", faviconHandler())
 	root.Handle("/api/", api)

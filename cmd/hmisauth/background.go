@@ -17,7 +17,7 @@ const (
 	expiryCheck  = time.Hour        // password-expiry warnings
 	sessionSweep = 10 * time.Minute // deleting timed-out sessions (they are refused anyway)
 	refusalCheck = time.Minute      // summarising refusal windows that closed (hmisauth.RefusalWindow)
-	dailyJobs    = 24 * time.Hour   // license/agreement reminders and the inactivity record
+	dailyJobs    = 24 * time.Hour   // license/agreement reminders, the inactivity record, retention
 )
 
 // mailOptions turns the configuration's mail section into the mail package's options.
@@ -99,11 +99,16 @@ func (a *app) warnExpiringPasswords(ctx context.Context, outbox *mail.Worker) {
 	outbox.Kick()
 }
 
-// runDailyJobs sends the license and agreement reminders and records newly inactive accounts;
-// each is done once however often (or in however many processes) it runs.
+// runDailyJobs sends the license and agreement reminders, records newly inactive accounts and
+// deletes what policy.retention says no one needs any more; each is done once however often
+// (or in however many processes) it runs. Retention runs after the reminders, which it never
+// undoes: it keeps every record a reminder still due needs.
 func (a *app) runDailyJobs(ctx context.Context, outbox *mail.Worker) {
 	if err := a.svc.RunDailyJobs(ctx); err != nil {
 		a.logError(ctx, "daily jobs", err)
+	}
+	if _, err := a.svc.RunRetention(ctx); err != nil {
+		a.logError(ctx, "retention", err)
 	}
 	if err := a.oidc.EnsureKeys(ctx); err != nil {
 		a.logError(ctx, "signing keys", err)
@@ -129,6 +134,8 @@ func (a *app) sweepSessions(ctx context.Context) {
 	if err != nil {
 		a.log.Warn("session sweep failed", "err", err)
 	} else if n > 0 {
+		// Swept sessions belong to any site: counted without one.
+		a.counts.SessionEnded("", hmisauth.EndedTimedOut, n)
 		a.log.Info("timed-out sessions removed", "count", n)
 	}
 	// Authorization requests and codes are kept a day past their end, so a replayed code is

@@ -23,6 +23,7 @@ import (
 	"github.com/hmisauth/hmisauth/auth"
 	"github.com/hmisauth/hmisauth/config"
 	"github.com/hmisauth/hmisauth/mail"
+	"github.com/hmisauth/hmisauth/metrics"
 	"github.com/hmisauth/hmisauth/oidc"
 	"github.com/hmisauth/hmisauth/password"
 	"github.com/hmisauth/hmisauth/store/postgres"
@@ -74,6 +75,9 @@ type app struct {
 	oidc   *oidc.Provider
 	hasher *password.Hasher
 	log    *slog.Logger
+	// metrics counts for /metrics; nil unless serving. counts is it, or NoMetrics.
+	metrics *metrics.Registry
+	counts  hmisauth.Metrics
 	// banner holds lines serve prints once it listens (the demo application's address).
 	banner []string
 	// wake is signalled when the rules queue reset requests or e-mail, so serve's background
@@ -119,8 +123,13 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, store: st, hasher: password.NewHasher(cfg.PasswordHash), log: log, wake: make(chan struct{}, 1)}
+	a.counts = hmisauth.NoMetrics{}
+	if g.serving {
+		a.metrics = metrics.New(metrics.Deps{Store: st, Hasher: a.hasher, Sites: cfg.SiteKeys, Log: log})
+		a.counts = a.metrics
+	}
 	a.svc = auth.NewService(auth.Deps{Store: st, Clock: hmisauth.SystemClock{}, Hasher: a.hasher, Keys: keys, Sites: sites,
-		Letters: letters, PublicURL: cfg.PublicURL, Kick: a.kick, Log: log})
+		Letters: letters, PublicURL: cfg.PublicURL, Kick: a.kick, Log: log, Metrics: a.counts})
 	if err := a.svc.SyncSites(ctx); err != nil {
 		st.Close()
 		return nil, err

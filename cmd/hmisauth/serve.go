@@ -84,15 +84,21 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
 	}
+	opts := web.Options{
+		Secure:         a.cfg.Secure(),
+		Log:            a.log,
+		Ready:          a.store.Ping,
+		DevInbox:       a.devInbox(),
+		OIDC:           a.oidc,
+		PublicURL:      a.cfg.PublicURL,
+		ObserveRequest: a.metrics.Request,
+		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
+	}
+	if a.cfg.MetricsToken != "" {
+		opts.Metrics = a.metrics.Handler(a.cfg.MetricsToken)
+	}
 	srv := &http.Server{
-		Handler: web.New(a.svc, web.Options{
-			Secure:    a.cfg.Secure(),
-			Log:       a.log,
-			Ready:     a.store.Ping,
-			DevInbox:  a.devInbox(),
-			OIDC:      a.oidc,
-			PublicURL: a.cfg.PublicURL,
-		}).Handler(),
+		Handler:           web.New(a.svc, opts).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -104,7 +110,12 @@ func (a *app) serve(ctx context.Context, g *globals) error {
 		return err
 	}
 	outbox := mail.NewWorker(a.store, mailer, hmisauth.SystemClock{}, a.log,
-		mail.WorkerOptions{KeepBody: a.cfg.Mail.Transport == "dev", OnAbandon: a.auditAbandoned})
+		mail.WorkerOptions{KeepBody: a.cfg.Mail.Transport == "dev", OnAbandon: a.auditAbandoned, Metrics: a.counts})
+	stopMetrics, err := a.serveMetrics()
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	if err := a.oidc.EnsureKeys(ctx); err != nil {
 		return err
 	}

@@ -11,6 +11,9 @@
 //     authorization codes, refresh tokens) are spent by one guarded UPDATE or DELETE whose
 //     WHERE only the first of parallel uses still matches;
 //   - the outbox and the logout notices are claimed with FOR UPDATE SKIP LOCKED under a lease;
+//   - a client address's rate-limit window is changed in a short transaction whose first
+//     statement locks the window's row (ratelimit.go), so one address's attempts are counted
+//     one at a time while other addresses' sign-ins do not wait for them;
 //   - every other write is one transaction that first takes a transaction-scoped advisory
 //     lock (writeLock), so transactions that read then write run one at a time as on SQLite,
 //     and the audit chain is appended under it with id = head + 1 and a UNIQUE previous hash;

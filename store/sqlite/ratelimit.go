@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/hmisauth/hmisauth"
 )
 
 // hitRateLimit counts one event in its window and returns the new count, in one statement:
@@ -42,4 +45,114 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, window time.Durati
 		return false, err
 	}
 	return count <= limit, nil
+}
+
+// openAddressWindow creates an address's window (empty) or locks it as it is, and returns its
+// counts.
+const openAddressWindow = `
+	INSERT INTO address_attempts (key, window_start, window_end, attempts, subjects) VALUES (?, ?, ?, 0, 0)
+	ON CONFLICT (key, window_start) DO UPDATE SET attempts = attempts
+	RETURNING attempts, subjects`
+
+// countAddressSubject counts one more attempt of a subject and returns its count: 1 for a
+// subject new to the window.
+const countAddressSubject = `
+	INSERT INTO address_attempt_subjects (key, window_start, subject, attempts) VALUES (?, ?, ?, 1)
+	ON CONFLICT (key, window_start, subject) DO UPDATE SET attempts = attempts + 1
+	RETURNING attempts`
+
+// ReserveAddressAttempt counts the attempt unless its window's limits are reached; see
+// hmisauth.Store. It is one write transaction, which SQLite runs one at a time.
+func (s *Store) ReserveAddressAttempt(ctx context.Context, a hmisauth.AddressAttempt) (res hmisauth.AddressAttempts, err error) {
+	defer wrap(&err, "reserve address attempt")
+	start, end, err := addressWindow(a)
+	if err != nil {
+		return res, err
+	}
+	err = s.writeEvents(ctx, nil, func(tx *sql.Tx) error {
+		res = hmisauth.AddressAttempts{}
+		if err := tx.QueryRowContext(ctx, openAddressWindow, a.Key, start, end).Scan(&res.Attempts, &res.Subjects); err != nil {
+			return err
+		}
+		if res.Attempts == 0 && res.Subjects == 0 {
+			// The window is new (or every attempt in it was given back): forget the ended ones.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM address_attempts WHERE window_end <= ?`, a.At.UnixMicro()); err != nil {
+				return err
+			}
+		}
+		if reached(res.Attempts, a.MaxAttempts) || reached(res.Subjects, a.MaxSubjects) {
+			return nil
+		}
+		added := 0
+		if a.Subject != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, countAddressSubject, a.Key, start, a.Subject).Scan(&n); err != nil {
+				return err
+			}
+			if n == 1 {
+				added = 1
+			}
+		}
+		res.Allowed = true
+		return tx.QueryRowContext(ctx, `
+			UPDATE address_attempts SET attempts = attempts + 1, subjects = subjects + ?
+			WHERE key = ? AND window_start = ? RETURNING attempts, subjects`, added, a.Key, start).
+			Scan(&res.Attempts, &res.Subjects)
+	})
+	if err != nil {
+		return hmisauth.AddressAttempts{}, err
+	}
+	return res, nil
+}
+
+// ReleaseAddressAttempt gives back one attempt ReserveAddressAttempt allowed; see
+// hmisauth.Store.
+func (s *Store) ReleaseAddressAttempt(ctx context.Context, a hmisauth.AddressAttempt) (err error) {
+	defer wrap(&err, "release address attempt")
+	start, _, err := addressWindow(a)
+	if err != nil {
+		return err
+	}
+	return s.writeEvents(ctx, nil, func(tx *sql.Tx) error {
+		gone := 0
+		if a.Subject != "" {
+			var left int
+			err := tx.QueryRowContext(ctx, `
+				UPDATE address_attempt_subjects SET attempts = attempts - 1
+				WHERE key = ? AND window_start = ? AND subject = ? AND attempts > 0 RETURNING attempts`,
+				a.Key, start, a.Subject).Scan(&left)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // none of the subject's attempts is counted in this window
+			} else if err != nil {
+				return err
+			}
+			if left == 0 {
+				if _, err := tx.ExecContext(ctx, `
+					DELETE FROM address_attempt_subjects WHERE key = ? AND window_start = ? AND subject = ?`,
+					a.Key, start, a.Subject); err != nil {
+					return err
+				}
+				gone = 1
+			}
+		}
+		_, err := tx.ExecContext(ctx, `
+			UPDATE address_attempts SET attempts = attempts - 1, subjects = subjects - ?
+			WHERE key = ? AND window_start = ? AND attempts > 0`, gone, a.Key, start)
+		return err
+	})
+}
+
+// addressWindow is the start and end, in microseconds, of a's window.
+func addressWindow(a hmisauth.AddressAttempt) (start, end int64, err error) {
+	w := a.Window.Microseconds()
+	if w <= 0 {
+		return 0, 0, errors.New("the window must be at least a microsecond")
+	}
+	end = hmisauth.WindowEnd(a.At, a.Window).UnixMicro()
+	return end - w, end, nil
+}
+
+// reached reports whether count has reached limit; a limit of 0 or less is none.
+func reached(count, limit int) bool {
+	return limit > 0 && count >= limit
 }

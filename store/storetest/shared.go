@@ -30,6 +30,7 @@ func RunShared(t *testing.T, open func(t *testing.T) []hmisauth.Store) {
 		// the request another took over.
 		{"ResetRequestClaim", func(t *testing.T, ss []hmisauth.Store) { ParallelResetClaims(t, ss, 4, 60) }},
 		{"RateLimits", func(t *testing.T, ss []hmisauth.Store) { ParallelHits(t, ss, 50, 5) }},
+		{"AddressAttempts", func(t *testing.T, ss []hmisauth.Store) { ParallelAddressAttempts(t, ss, 50, 5) }},
 		{"RefusalWindows", func(t *testing.T, ss []hmisauth.Store) { ParallelRefusals(t, ss, 40) }},
 		// Of parallel redemptions of one code, one wins and no token survives.
 		{"CodeRedemption", func(t *testing.T, ss []hmisauth.Store) { ParallelCodeRedemption(t, ss, 20) }},
@@ -37,6 +38,8 @@ func RunShared(t *testing.T, open func(t *testing.T) []hmisauth.Store) {
 		{"LogoutClaim", func(t *testing.T, ss []hmisauth.Store) { ParallelLogoutClaim(t, ss, 4, 60) }},
 		{"LogoutTakeover", func(t *testing.T, ss []hmisauth.Store) { ParallelLogoutTakeover(t, ss, 4, 45) }},
 		{"NextSigningKey", func(t *testing.T, ss []hmisauth.Store) { ParallelSigningKeys(t, ss, 20) }},
+		// Each would count rows the other removed; batches must not stop short of the end.
+		{"Retention", func(t *testing.T, ss []hmisauth.Store) { ParallelRetention(t, ss, 1500) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
