@@ -154,3 +154,36 @@ type RequiredAction struct {
 	Name   string `json:"name"`
 	Reason string `json:"reason,omitempty"`
 }
+
+// UserQuery selects users; zero fields select everything on the site.
+type UserQuery struct {
+	Site     string
+	Text     string // part of the username, first or last name, or e-mail (case-insensitive)
+	AgencyID int64
+	Locked   bool // only locked accounts
+	Disabled bool // only disabled accounts
+	NoEmail  bool // only accounts without an e-mail address
+	// After pages forward: only usernames (keys) after this one.
+	After string
+	Limit int // 0: 100; at most 1000
+}
+
+// Attempt is the outcome of Store.ReserveLoginAttempt.
+type Attempt struct {
+	Allowed  bool
+	Count    int       // failed attempts counted so far, including this one
+	LockedAt time.Time // set when the key is locked (by this attempt or earlier)
+}
+
+// PasswordChange is one password replacement (see Store.SetPassword).
+type PasswordChange struct {
+	UserID        int64
+	Hash          string
+	Temporary     bool
+	MustChange    bool
+	At            time.Time
+	History       int   // previous passwords to keep
+	KeepSessionID int64 // the session that made the change stays; 0 ends all
+	// Mail, when set, is queued in the same transaction (the "password changed" notice).
+	Mail *Message
+}
