@@ -56,6 +56,11 @@ type Error struct {
 	Field string
 	// RetryAfter, on ERateLimited, is how long until the limit lifts (the Retry-After header).
 	RetryAfter time.Duration
+	// AttemptsLeft, on ELoginFailed, is how many more failed sign-ins the username typed allows
+	// before it locks (at least 1: the failure that reaches the threshold answers
+	// EAccountLocked instead). It is read from the counter every username has, whether or not
+	// an account has it, so it tells nobody which usernames exist.
+	AttemptsLeft int
 }
 
 func (e *Error) Error() string {

@@ -47,7 +47,8 @@ const (
 )
 
 // Retention kinds: what Metrics.Deleted counts, and the policy.retention keys they follow.
-// RetainedRateLimits has no key: a rate-limit window that has ended never counts again.
+// RetainedRateLimits has no key: a rate-limit window that has ended never counts again; nor
+// has RetainedFormTokens: a form token that has expired is never used again.
 const (
 	RetainedUnknownUsernames = "unknown_usernames"
 	RetainedSentMail         = "sent_mail"
@@ -55,6 +56,7 @@ const (
 	RetainedResetTokens      = "reset_tokens"
 	RetainedReminders        = "reminders"
 	RetainedRateLimits       = "rate_limit_windows"
+	RetainedFormTokens       = "form_tokens"
 )
 
 // RetentionCutoffs is what one Store.DeleteRetained call removes of the rows of Site (""
@@ -84,6 +86,9 @@ type RetentionCutoffs struct {
 	// attempts of Store.ReserveAddressAttempt) that ended at or before it, of every site:
 	// their keys name the site, and the tables have no site column.
 	RateLimitWindows time.Time
+	// FormTokens: form tokens (Store.IssueFormToken) of every site that expired at or before
+	// it. Most go sooner, with their session.
+	FormTokens time.Time
 }
 
 // RetentionCounts is how many rows one Store.DeleteRetained call (or a whole retention run)
@@ -95,6 +100,7 @@ type RetentionCounts struct {
 	ResetTokens      int
 	Reminders        int
 	RateLimitWindows int
+	FormTokens       int
 }
 
 // Add returns the sum of c and d, kind by kind.
@@ -106,6 +112,7 @@ func (c RetentionCounts) Add(d RetentionCounts) RetentionCounts {
 		ResetTokens:      c.ResetTokens + d.ResetTokens,
 		Reminders:        c.Reminders + d.Reminders,
 		RateLimitWindows: c.RateLimitWindows + d.RateLimitWindows,
+		FormTokens:       c.FormTokens + d.FormTokens,
 	}
 }
 
@@ -124,5 +131,6 @@ func (c RetentionCounts) Kinds() []RetentionCount {
 		{RetainedResetTokens, c.ResetTokens},
 		{RetainedReminders, c.Reminders},
 		{RetainedRateLimits, c.RateLimitWindows},
+		{RetainedFormTokens, c.FormTokens},
 	}
 }

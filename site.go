@@ -17,7 +17,11 @@ type Site struct {
 	Training bool     `yaml:"training"`
 	Timezone string   `yaml:"timezone"`
 	Helpdesk Helpdesk `yaml:"helpdesk"`
-	Policy   Policy   `yaml:"policy"`
+	// AppURL is the address of the HMIS application people use after signing in here; the
+	// account page offers it as the way onward, with AppName ("HMIS" when empty) on the button.
+	AppURL  string `yaml:"app_url"`
+	AppName string `yaml:"app_name"`
+	Policy  Policy `yaml:"policy"`
 	// Clients are the applications the configuration file declares for the site, by client
 	// ID; start-up makes the stored clients match (others are added on the command line or
 	// console).

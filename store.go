@@ -443,6 +443,23 @@ type Store interface {
 	// may run it at once: each row is removed, and counted, once.
 	DeleteRetained(ctx context.Context, c RetentionCutoffs) (RetentionCounts, error)
 
+	// Form tokens (see FormToken); none of these appends events, whatever ctx carries.
+	// IssueFormToken stores t, unused, and sets t.ID: ENOTFOUND when session t.SessionID has
+	// ended, ECONFLICT for a hash in use. The token goes when its session does.
+	IssueFormToken(ctx context.Context, t *FormToken) error
+	// UseFormToken uses the token with this hash once: when it is sessionID's and purpose's,
+	// unexpired at now and unused, it is marked used at now and returned with first true; of
+	// parallel uses exactly one sees first. A token used already is returned as stored with
+	// first false (its Result is "" until CompleteFormToken). Any other (unknown, expired,
+	// another session's or purpose's) is ENOTFOUND.
+	UseFormToken(ctx context.Context, hash []byte, sessionID int64, purpose string, now time.Time) (t *FormToken, first bool, err error)
+	// CompleteFormToken records result, what the token's first use did, once: a token not
+	// used, or whose result is recorded already, is left as it is.
+	CompleteFormToken(ctx context.Context, hash []byte, result string) error
+	// ReleaseFormToken gives back the use of a token whose use changed nothing (a refused
+	// form): unused again, it may be sent again. One with a result recorded stays used.
+	ReleaseFormToken(ctx context.Context, hash []byte) error
+
 	// AppendEvents appends events that record no state change of their own (a failed sign-in,
 	// after its attempt was counted), then any ctx carries, in one transaction.
 	AppendEvents(ctx context.Context, evs ...*Event) error

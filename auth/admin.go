@@ -48,7 +48,7 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 			return nil, err
 		}
 	}
-	temp, hash, err := s.newTemporaryPassword(ctx)
+	temp, hash, err := s.newTemporaryPassword(ctx, site, u)
 	if err != nil {
 		return nil, err
 	}
@@ -89,13 +89,25 @@ func (s *Service) CreateUser(ctx context.Context, req NewUser) (*Created, error)
 	return &Created{User: u, TemporaryPassword: temp}, nil
 }
 
-// newTemporaryPassword makes a temporary password and its hash; the password is shown once
-// and never stored.
-func (s *Service) newTemporaryPassword(ctx context.Context) (temp, hash string, err error) {
-	temp = password.Temporary()
+// newTemporaryPassword makes a temporary password for u (its username may not be final yet)
+// and its hash; the password is shown once and never stored. It meets the site's password
+// rules, u's names and the site's name included: one that breaks any (a group that happens to
+// spell a name, very rarely) is drawn again.
+func (s *Service) newTemporaryPassword(ctx context.Context, site *hmisauth.Site, u *hmisauth.User) (temp, hash string, err error) {
+	p := site.Policy.Password
+	who := password.Person{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, SiteName: site.Name}
+	for range maxTemporaryDraws {
+		if temp = password.Temporary(p); len(password.Check(p, temp, who)) == 0 {
+			break
+		}
+	}
 	hash, err = s.hasher.Hash(ctx, temp)
 	return temp, hash, err
 }
+
+// maxTemporaryDraws bounds the draws of newTemporaryPassword: a policy that no readable
+// password can meet (a forbidden word of one letter) gets the last draw rather than a loop.
+const maxTemporaryDraws = 100
 
 // fillProfile validates and copies the editable fields of req into u, and returns u's agency
 // (nil for none).
@@ -249,7 +261,7 @@ func (s *Service) SetTemporaryPassword(ctx context.Context, siteKey, username st
 	if err != nil {
 		return nil, err
 	}
-	temp, hash, err := s.newTemporaryPassword(ctx)
+	temp, hash, err := s.newTemporaryPassword(ctx, site, u)
 	if err != nil {
 		return nil, err
 	}

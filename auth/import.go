@@ -311,7 +311,7 @@ func (s *Service) Import(ctx context.Context, plan *ImportPlan) ([]*Created, err
 		c.PasswordTemporary, c.PasswordChangedAt, c.CreatedAt = true, now, now
 		users[i] = &c
 	}
-	temps, err := s.importPasswords(ctx, users)
+	temps, err := s.importPasswords(ctx, site, users)
 	if err != nil {
 		return nil, err
 	}
@@ -336,14 +336,14 @@ func (s *Service) Import(ctx context.Context, plan *ImportPlan) ([]*Created, err
 
 // importPasswords makes a temporary password for each user, setting its hash, with a few
 // hashes at a time.
-func (s *Service) importPasswords(ctx context.Context, users []*hmisauth.User) ([]string, error) {
+func (s *Service) importPasswords(ctx context.Context, site *hmisauth.Site, users []*hmisauth.User) ([]string, error) {
 	temps := make([]string, len(users))
 	errs := make([]error, importHashWorkers)
 	var wg sync.WaitGroup
 	for w := range importHashWorkers {
 		wg.Go(func() {
 			for i := w; i < len(users); i += importHashWorkers {
-				temp, hash, err := s.newTemporaryPassword(ctx)
+				temp, hash, err := s.newTemporaryPassword(ctx, site, users[i])
 				if err != nil {
 					errs[w] = err
 					return

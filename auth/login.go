@@ -122,7 +122,7 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (_ *LoginResult, 
 			return lockedError(site)
 		}
 		s.record(ctx, evs...)
-		return loginFailed()
+		return loginFailed(site, attempt)
 	}
 
 	u, err := s.store.User(ctx, site.Key, req.Username)

@@ -40,17 +40,18 @@ func (s *Service) RunRetention(ctx context.Context) (hmisauth.RetentionCounts, e
 		}
 	}
 	if len(s.sites) > 0 {
-		// A message queued without a site, and the rate-limit windows, which end once and for
-		// all: an ended window never counts again.
+		// A message queued without a site, and the rate-limit windows and form tokens, which
+		// end once and for all: an ended window never counts again, an expired token never
+		// answers again.
 		n, err := s.store.DeleteRetained(ctx, hmisauth.RetentionCutoffs{
 			SentMail: now.Add(-longest.SentMail), AbandonedMail: now.Add(-longest.AbandonedMail),
-			RateLimitWindows: now})
+			RateLimitWindows: now, FormTokens: now})
 		total = total.Add(n)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("retention of rows of no site: %w", err))
 		}
 	}
-	args := make([]any, 0, 12)
+	args := make([]any, 0, 14)
 	for _, k := range total.Kinds() {
 		s.metrics.Deleted(k.Kind, k.N)
 		args = append(args, k.Kind, k.N)

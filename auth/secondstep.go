@@ -133,8 +133,12 @@ func (s *Service) secondStep(ctx context.Context, req SecondStepRequest, prove f
 	if reason, err := s.blockedReason(ctx, site, u, now); err != nil {
 		return nil, err
 	} else if reason != "" {
-		s.record(ctx, s.newEvent(ctx, site, hmisauth.EventLoginFailed, u.Username, reason))
-		return nil, loginFailed()
+		// Counted like any failure: the one that reaches the threshold locked the username,
+		// and says so, as a sign-in does.
+		if lockErr := s.countFailure(ctx, site, u, attempt, hmisauth.EventLoginFailed, reason); lockErr != nil {
+			return nil, lockErr
+		}
+		return nil, loginFailed(site, attempt)
 	}
 	res := &LoginResult{}
 	if err := prove(c, now, res); err != nil {

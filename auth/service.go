@@ -114,7 +114,12 @@ func lockedError(site *hmisauth.Site) error {
 		site.Helpdesk.Contact())
 }
 
-// loginFailed is the single answer for every sign-in refusal an outsider must not tell apart.
-func loginFailed() error {
-	return &hmisauth.Error{Code: hmisauth.ELoginFailed, Message: "Login failed!"}
+// loginFailed is the single answer for every sign-in refusal an outsider must not tell apart,
+// with how many more failures the username's counter allows (attempt.Count of threshold), so
+// that a person can stop and reset the password before the lock. The counter is the one every
+// username typed has, so the number is the same kind whatever the reason for the refusal. Only
+// an attempt below the threshold answers this: the one that reaches it answers lockedError.
+func loginFailed(site *hmisauth.Site, attempt hmisauth.Attempt) error {
+	return &hmisauth.Error{Code: hmisauth.ELoginFailed, Message: "Login failed!",
+		AttemptsLeft: site.Policy.Lockout.Threshold - attempt.Count}
 }

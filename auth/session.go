@@ -153,6 +153,26 @@ func unauthorized(msg string) error {
 	return &hmisauth.Error{Code: hmisauth.EUnauthorized, Message: msg}
 }
 
+// ExtendSession records use of the principal's session now, even within touchEvery of the
+// last: the person pressed "Stay signed in" in the time-out warning, so the idle time-out must
+// count from this moment, not from up to a minute ago. The absolute end does not move. It
+// returns the principal with its new deadlines; a session that ended meanwhile (signed out in
+// another tab) answers EUnauthorized.
+func (s *Service) ExtendSession(ctx context.Context, p *Principal) (*Principal, error) {
+	now := s.clock.Now()
+	err := s.store.TouchSession(ctx, p.Session.ID, now)
+	if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+		return nil, unauthorized("Please sign in.")
+	} else if err != nil {
+		return nil, err
+	}
+	sess := *p.Session
+	if sess.LastSeenAt.Before(now) {
+		sess.LastSeenAt = now
+	}
+	return s.principal(p.Site, p.User, &sess, now), nil
+}
+
 func (s *Service) principal(site *hmisauth.Site, u *hmisauth.User, sess *hmisauth.Session, now time.Time) *Principal {
 	return &Principal{
 		Site: site, User: u, Session: sess,

@@ -16,6 +16,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/password"
 )
 
 // Authenticator-app codes (RFC 6238): 6 digits, a new one every 30 seconds, with one step of
@@ -26,8 +27,10 @@ const (
 	// RecoveryCodeCount is how many one-time recovery codes a user gets at a time.
 	RecoveryCodeCount = 10
 	recoveryCodeLen   = 10
-	// recoveryAlphabet leaves out letters and digits that read alike (0/o, 1/l/i).
-	recoveryAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+	// recoveryAlphabet is the readable alphabet of temporary passwords, without capitals (codes
+	// are typed in any case): no 0/o, no 1/l/i. Codes made before it was shared were drawn from
+	// these same characters, so they verify as they always did.
+	recoveryAlphabet = password.ReadableDigits + password.ReadableLower
 	qrSize           = 240
 )
 
@@ -294,11 +297,11 @@ func randIndex(n int) int {
 }
 
 // normalizeCode drops what people type around and inside a code: white space (a pasted line
-// break included), hyphens, capitals.
+// break included), hyphens and other dashes (a word processor's en dash), capitals.
 func normalizeCode(code string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
-		case r == '-' || unicode.IsSpace(r):
+		case r == '-' || unicode.IsSpace(r) || unicode.Is(unicode.Pd, r):
 			return -1
 		case r >= 'A' && r <= 'Z':
 			return r + 'a' - 'A'

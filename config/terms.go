@@ -10,7 +10,9 @@ import (
 )
 
 // defaultTerms is shown to sites that set no terms.text_file, so that first login always has
-// something sensible to accept; docs/CONFIG.md asks every site to set its own.
+// something sensible to accept. End users read it as the site's own terms, so it is complete
+// as it stands and says nothing about being a default; docs/CONFIG.md asks every site to set
+// its agency's own.
 //
 //go:embed default_terms.txt
 var defaultTerms string

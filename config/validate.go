@@ -101,6 +101,19 @@ func (l *loader) checkPublicURL(s string) {
 	}
 }
 
+// checkAppURL insists on an address a case worker's browser can open from the account page:
+// absolute, https, and http only on this machine (a demo), never javascript: or a bare path.
+func (l *loader) checkAppURL(key, s string) {
+	u, err := url.Parse(s)
+	local := err == nil && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1")
+	switch {
+	case err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && local):
+		l.bad(key, "must be an absolute https:// address like https://hmis.example.org/ (http:// only for localhost), not %q", s)
+	case u.User != nil:
+		l.bad(key, "must not contain a user name or password")
+	}
+}
+
 func (l *loader) checkMail(m Mail) {
 	l.oneOf("mail.transport", m.Transport, "dev", "file", "smtp")
 	if m.Transport == "file" && m.Dir == "" {
@@ -147,6 +160,12 @@ func (l *loader) checkSite(p string, s *hmisauth.Site) {
 		if a, err := mail.ParseAddress(e); err != nil || a.Name != "" {
 			l.bad(p+"helpdesk.email", "must be a plain address like helpdesk@example.org, not %q", e)
 		}
+	}
+	if s.AppURL != "" {
+		l.checkAppURL(p+"app_url", s.AppURL)
+	}
+	if len(s.AppName) > 100 {
+		l.bad(p+"app_name", "must be at most 100 characters: it is the name on a button")
 	}
 	pol := s.Policy
 	pw := pol.Password

@@ -1,21 +1,52 @@
 package password
 
-import "strings"
+import (
+	"strings"
 
-// temporaryAlphabet has no characters that are mistaken for one another when read aloud or off
-// a printout: no 0/O/o, no 1/l/I. 56 characters, so each is 5.8 bits and 16 are about 93 bits.
-const temporaryAlphabet = "abcdefghijkmnpqrstuvwxyz" + "ABCDEFGHJKLMNPQRSTUVWXYZ" + "23456789"
+	"github.com/hmisauth/hmisauth"
+)
 
-// Temporary returns a new random temporary password such as "hx7k-Rm4p-Wq9t-3nbz": four groups
-// of four, easy to read to someone over the phone, and always with a capital letter, a small
-// letter, a number and a symbol ('-') so that it meets the default composition rules. It does
-// not know the user, so it is not checked against their name: it is only ever used once.
-func Temporary() string {
+// The readable alphabet: letters and digits that are not mistaken for one another when read
+// aloud over the phone or off a screen or a printout: no 0/O/o, no 1/l/I/i. Temporary
+// passwords are drawn from it, and recovery codes (auth) from its small letters and digits.
+const (
+	ReadableLower  = "abcdefghjkmnpqrstuvwxyz"  // 23 letters: no i, l, o
+	ReadableUpper  = "ABCDEFGHJKLMNPQRSTUVWXYZ" // 24 letters: no I, O
+	ReadableDigits = "23456789"                 // no 0, 1
+)
+
+// groupLen is how many characters a temporary password has between its hyphens: four at a
+// time is what a person reads out, and types, without losing their place.
+const groupLen = 4
+
+// minGroups makes a temporary password at least 16 characters (with its hyphens, 19): about
+// 92 bits with capitals, 79 without, for a password that works once within a few days.
+const minGroups = 4
+
+// Temporary returns a new random temporary password for a site with password policy p, such as
+// "hx7k-Rm4p-Wq9t-3nbz": groups of four from the readable alphabet, joined by hyphens, so it
+// is easy to read to someone over the phone. It meets p's rules on the password itself:
+//   - length: four groups (19 characters), or as many more as p's min_length needs (24 needs
+//     five), and no more than its max_length allows;
+//   - composition: a hyphen is a symbol; it has a small letter and a number always, and a
+//     capital when p requires one. A site that requires none (the nist profile) gets small
+//     letters and numbers only, which need no "capital R, small m" on the phone.
+//
+// It does not know the user, so the caller checks it against their names (auth does, drawing
+// again when it breaks a rule): it is only ever used once.
+func Temporary(p hmisauth.PasswordPolicy) string {
+	groups := max(minGroups, (p.MinLength+1+groupLen)/(groupLen+1))
+	if p.MaxLength > 0 && groups*(groupLen+1)-1 > p.MaxLength {
+		groups = max(1, (p.MaxLength+1)/(groupLen+1))
+	}
+	alphabet := ReadableLower + ReadableDigits
+	if requires(p, RuleUpper) {
+		alphabet = ReadableLower + ReadableUpper + ReadableDigits
+	}
 	for {
-		s := randomGroups()
-		if strings.ContainsAny(s, "ABCDEFGHJKLMNPQRSTUVWXYZ") &&
-			strings.ContainsAny(s, "abcdefghijkmnpqrstuvwxyz") &&
-			strings.ContainsAny(s, "23456789") {
+		s := randomGroups(alphabet, groups)
+		if strings.ContainsAny(s, ReadableLower) && strings.ContainsAny(s, ReadableDigits) &&
+			(!requires(p, RuleUpper) || strings.ContainsAny(s, ReadableUpper)) {
 			// Drawing again, rather than forcing a class into some position, keeps every
 			// acceptable password equally likely. About one draw in ten is redrawn.
 			return s
@@ -23,21 +54,24 @@ func Temporary() string {
 	}
 }
 
-func randomGroups() string {
-	const n = len(temporaryAlphabet)
+// randomGroups draws groups of groupLen characters of alphabet (fewer than 256), joined by
+// hyphens.
+func randomGroups(alphabet string, groups int) string {
+	n := len(alphabet)
 	// Bytes at or above the largest multiple of n are discarded, so that b % n is uniform.
-	const limit = 256 - 256%n
+	limit := 256 - 256%n
+	want := groups * groupLen
 	var sb strings.Builder
 	chars := 0
-	for chars < 16 {
+	for chars < want {
 		for _, b := range randomBytes(32) {
-			if int(b) >= limit || chars == 16 {
+			if int(b) >= limit || chars == want {
 				continue
 			}
-			if chars > 0 && chars%4 == 0 {
+			if chars > 0 && chars%groupLen == 0 {
 				sb.WriteByte('-')
 			}
-			sb.WriteByte(temporaryAlphabet[int(b)%n])
+			sb.WriteByte(alphabet[int(b)%n])
 			chars++
 		}
 	}

@@ -2,14 +2,20 @@
 # Installs what `make test` needs and a fresh machine lacks: Chromium for the browser tests,
 # PostgreSQL for the PostgreSQL store, and Apache with mod_auth_openidc for the end-to-end test of an Apache-protected application,
 # from Debian's packages; oauth2-proxy for the end-to-end test of a proxied application, built
-# with `go install` into a cache folder (the Makefile tells the tests where). Safe to run again:
-# it installs only what is missing.
+# with `go install` into a cache folder, and axe-core (the accessibility checker the browser
+# tests run in every page) from npm into the same cache (the Makefile tells the tests where).
+# Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 # The oauth2-proxy the test runs; its binary lives outside the repository, in the user's cache.
 OAUTH2_PROXY_MODULE=github.com/oauth2-proxy/oauth2-proxy/v7
 OAUTH2_PROXY_VERSION=v7.15.6
 TOOLS_BIN="${TOOLS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/hmisauth-test-tools/bin}"
+
+# The axe-core the browser tests load into each page, beside TOOLS_BIN: the tests read
+# $AXE_DIR/node_modules/axe-core/axe.min.js (the Makefile's HMISAUTH_AXE).
+AXE_CORE_VERSION=4.14.1
+AXE_DIR="$(dirname "$TOOLS_BIN")/axe"
 
 have_chromium() {
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
@@ -80,12 +86,40 @@ install_oauth2_proxy() {
 	echo "install-test-deps: installing oauth2-proxy $OAUTH2_PROXY_VERSION into $TOOLS_BIN (go install; takes a few minutes)"
 	mkdir -p "$TOOLS_BIN"
 	tmp=$(mktemp -d "$TOOLS_BIN/.install.XXXXXX")
-	trap 'rm -rf "$tmp"' EXIT
+	trap 'rm -rf "${tmp:-}" "${axe_tmp:-}"' EXIT
 	# Outside the repository and with no GOFLAGS of ours, so nothing of this project (go.mod,
 	# go.work, -mod=…) plays a part in the build.
 	(cd "$tmp" && GOBIN="$tmp" GOWORK=off GOFLAGS= go install "$OAUTH2_PROXY_MODULE@$OAUTH2_PROXY_VERSION")
 	mv -f "$tmp/oauth2-proxy" "$bin"
 	echo "install-test-deps: installed $bin"
+}
+
+# install_axe installs the pinned axe-core with npm unless that version is already there,
+# first installing Debian's npm (which brings Node.js) when npm is missing. Like oauth2-proxy it
+# is installed into a fresh folder that then takes the old one's place, so the tests never read
+# a half-installed copy.
+axe_tmp=
+install_axe() {
+	local pkg="$AXE_DIR/node_modules/axe-core"
+	if [ -f "$pkg/axe.min.js" ] && [ -f "$pkg/package.json" ] &&
+		grep -qE "\"version\"[[:space:]]*:[[:space:]]*\"$AXE_CORE_VERSION\"" "$pkg/package.json"; then
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "install-test-deps: installing npm (Debian package 'npm') to install axe-core"
+		apt_install npm
+	fi
+	echo "install-test-deps: installing axe-core $AXE_CORE_VERSION into $AXE_DIR (npm)"
+	mkdir -p "$(dirname "$AXE_DIR")"
+	axe_tmp=$(mktemp -d "$(dirname "$AXE_DIR")/.axe.XXXXXX")
+	chmod 755 "$axe_tmp" # mktemp makes it private; the installed folder is readable like bin/
+	trap 'rm -rf "${tmp:-}" "${axe_tmp:-}"' EXIT
+	npm install --prefix "$axe_tmp" --no-audit --no-fund --loglevel=error "axe-core@$AXE_CORE_VERSION" >/dev/null
+	[ -f "$axe_tmp/node_modules/axe-core/axe.min.js" ]
+	rm -rf "$AXE_DIR"
+	mv "$axe_tmp" "$AXE_DIR"
+	axe_tmp=
+	echo "install-test-deps: installed $AXE_DIR/node_modules/axe-core/axe.min.js"
 }
 
 # pg_bin is the folder of the newest installed PostgreSQL server's programs (initdb,
@@ -109,3 +143,4 @@ install_chromium
 install_apache
 install_postgresql
 install_oauth2_proxy
+install_axe

@@ -84,6 +84,19 @@ func (s *Server) passwordView(r *http.Request, p *auth.Principal) *view {
 	return v
 }
 
+// newPasswordRequired are the fields of a new password typed twice (base.html's
+// "new-password-fields").
+var newPasswordRequired = []required{{"new_password", "Enter a new password."}, {"confirm_password", "Type the new password again."}}
+
+// passwordRequired are the password form's fields that must not be empty: the current password
+// too, unless the change is forced or the password was typed just now (session.reauth).
+func (s *Server) passwordRequired(v *view, p *auth.Principal) []required {
+	if v.Forced || p.ReauthFresh(s.clock.Now()) {
+		return newPasswordRequired
+	}
+	return append([]required{{"current_password", "Enter your current password."}}, newPasswordRequired...)
+}
+
 // passwordSubmit changes the password; a refused one comes back with each broken rule listed.
 func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	p := s.signedInForm(w, r)
@@ -92,6 +105,9 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	site := p.Site
 	v := s.passwordView(r, p) // before the change: the page as the user saw it
+	if s.requireFields(w, r, "password", v, s.passwordRequired(v, p)) {
+		return
+	}
 	err := s.svc.ChangePassword(r.Context(), p, auth.PasswordChangeRequest{
 		Current: r.PostFormValue("current_password"),
 		New:     r.PostFormValue("new_password"),
@@ -123,7 +139,11 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, c := range apps {
-		v.Account.Apps = append(v.Account.Apps, appView{Name: c.Name, Home: c.HomeURL})
+		// The site's app_url comes first, as the button; an application at the same address
+		// is not listed again under it.
+		if c.HomeURL != p.Site.AppURL {
+			v.Account.Apps = append(v.Account.Apps, appView{Name: c.Name, Home: c.HomeURL})
+		}
 	}
 	s.render(w, r, http.StatusOK, "account", v)
 }

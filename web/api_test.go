@@ -64,7 +64,7 @@ func TestWrongPasswordSaysLoginFailed(t *testing.T) {
 	e := newEnv(t)
 	username := e.activeUser("live", "Jane", "Doe", goodPassword)
 	r := e.expect(e.api("POST", "live", "/login", "", map[string]any{"username": username, "password": "Wrong-Pass-1"}), 401, "login_failed")
-	if got := strings.TrimSpace(r.text()); got != `{"error":"login_failed","message":"Login failed!"}` {
+	if got := strings.TrimSpace(r.text()); got != `{"error":"login_failed","message":"Login failed!","attempts_left":2}` {
 		t.Errorf("body %s", got)
 	}
 }

@@ -113,6 +113,12 @@ func TestBrowserFirstSignIn(t *testing.T) {
 // context of its one tab, which ends with the test or after 90 seconds.
 func newChrome(t *testing.T) context.Context {
 	t.Helper()
+	return newChromeFor(t, 90*time.Second)
+}
+
+// newChromeFor is newChrome for a test that needs the browser longer than 90 seconds.
+func newChromeFor(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	exe := chromium(t)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(exe),
@@ -131,7 +137,7 @@ func newChrome(t *testing.T) context.Context {
 	t.Cleanup(cancelAlloc)
 	ctx, cancelTab := chromedp.NewContext(alloc)
 	t.Cleanup(cancelTab)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	t.Cleanup(cancel)
 	return ctx
 }

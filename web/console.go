@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hmisauth/hmisauth"
@@ -33,6 +34,8 @@ type consoleView struct {
 	Created    []importCreated
 	Clients    *clientsView
 	Client     *clientPageView
+	Confirm    *confirmView
+	Refusal    *refusalView
 	// apps is set when the server signs applications in (single sign-on is on).
 	apps bool
 }
@@ -121,7 +124,7 @@ func (s *Server) consoleAdminForm(w http.ResponseWriter, r *http.Request) *auth.
 func (s *Server) adminOf(w http.ResponseWriter, r *http.Request, p *auth.Principal) *auth.Admin {
 	a, err := s.svc.Admin(p)
 	if err != nil {
-		s.consoleError(w, r, p.Site, err)
+		s.consoleErrorAs(w, r, p.Site, p, err)
 		return nil
 	}
 	return a
@@ -140,36 +143,101 @@ func (s *Server) consoleRender(w http.ResponseWriter, r *http.Request, status in
 	s.renderData(w, r, status, name, v.view, v)
 }
 
-// consoleError answers an error that has no form to go on: a refusal gets the console's own
-// 403 page, which says plainly that this administrator cannot do that; the rest the error page.
+// refusalView is what the console's refusal and error pages need to send people on: who is
+// refused, and which list the address was about.
+type refusalView struct {
+	// Admin is set when the reader is an administrator: the page has the console's navigation
+	// and never tells them to contact the helpdesk, which they are.
+	Admin bool
+	// NotAdmin is set for a case worker (role user) who opened the console.
+	NotAdmin bool
+	// List is the console list the address belongs to: "users", "agencies" or "clients".
+	List string
+	Link string // that list's address
+}
+
+// consoleError answers an error that has no form to go on, for the signed-in person of the
+// request (looked up again: the callers hold only their Admin's site).
 func (s *Server) consoleError(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, err error) {
-	switch hmisauth.ErrorCode(err) {
-	case hmisauth.EFORBIDDEN:
-		v := &consoleView{view: s.newView(r, site)}
-		v.Status, v.Message = http.StatusForbidden, hmisauth.ErrorMessage(err)
-		s.consoleRender(w, r, http.StatusForbidden, "admin_forbidden", v)
-	case hmisauth.EUnauthorized, hmisauth.ESessionExpired:
-		s.signedOut(w, r, site, err)
-	default:
-		s.errorPage(w, r, site, err)
+	var p *auth.Principal
+	if code := hmisauth.ErrorCode(err); code != hmisauth.EUnauthorized && code != hmisauth.ESessionExpired {
+		if token := s.cookieToken(r, site); token != "" {
+			p, _ = s.svc.Authenticate(r.Context(), site.Key, token)
+		}
 	}
+	s.consoleErrorAs(w, r, site, p, err)
+}
+
+// consoleErrorAs answers err for p: a refusal gets the console's own 403 page, which says
+// plainly that this person cannot do that and where to go instead; an ended session goes back
+// to sign in; anything else (a user or agency that does not exist, a fault) the console's error
+// page, which offers the list the address was about rather than the sign-in page.
+func (s *Server) consoleErrorAs(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, p *auth.Principal, err error) {
+	code := hmisauth.ErrorCode(err)
+	if code == hmisauth.EUnauthorized || code == hmisauth.ESessionExpired {
+		s.signedOut(w, r, site, err)
+		return
+	}
+	if p == nil {
+		// Nobody known to word it for (the session could not be read again): the plain page.
+		s.errorPage(w, r, site, err)
+		return
+	}
+	status, e := s.status(r, err)
+	v := &consoleView{view: s.newView(r, site), apps: s.opt.OIDC != nil}
+	v.Principal = p
+	ref := &refusalView{NotAdmin: !p.User.Role.IsAdmin()}
+	if a, aerr := s.svc.Admin(p); aerr == nil {
+		ref.Admin, v.Sysadmin, v.Wide = true, a.IsSysadmin(), true
+	}
+	ref.List, ref.Link = consoleListOf(site, r.URL.Path)
+	v.Refusal = ref
+	v.Status, v.Message = status, internalMessage
+	if e != nil {
+		v.Message = e.Message
+	}
+	setErrorHeaders(w, e)
+	page := "admin_error"
+	if code == hmisauth.EFORBIDDEN {
+		page = "admin_forbidden"
+	}
+	s.consoleRender(w, r, status, page, v)
+}
+
+// consoleListOf is the console list an address belongs to, and its address: a missing agency
+// or application is looked for again in its own list, everything else among the users.
+func consoleListOf(site *hmisauth.Site, path string) (string, string) {
+	for _, list := range []string{"agencies", "clients"} {
+		if base := adminPath(site, list); path == base || strings.HasPrefix(path, base+"/") {
+			return list, base
+		}
+	}
+	return "users", adminPath(site, "users")
 }
 
 // consoleFormError shows a refused console form again with the error in the summary and next
 // to its field.
 func (s *Server) consoleFormError(w http.ResponseWriter, r *http.Request, page string, v *consoleView, err error) {
+	switch hmisauth.ErrorCode(err) {
+	case hmisauth.EINTERNAL, hmisauth.EFORBIDDEN, hmisauth.EUnauthorized, hmisauth.ESessionExpired:
+		s.consoleErrorAs(w, r, v.Site, v.Principal, err)
+		return
+	}
 	status, e := s.status(r, err)
-	if e == nil {
-		s.internalError(w, r)
-		return
-	}
-	if e.Code == hmisauth.EFORBIDDEN || e.Code == hmisauth.EUnauthorized || e.Code == hmisauth.ESessionExpired {
-		s.consoleError(w, r, v.Site, err)
-		return
-	}
 	v.setError(e)
 	setErrorHeaders(w, e)
 	s.consoleRender(w, r, status, page, v)
+}
+
+// AdminSignedIn reports whether the page is shown to a signed-in administrator: they are the
+// helpdesk, so the page must not send them to it.
+func (v *view) AdminSignedIn() bool {
+	return v.Principal != nil && v.Principal.User != nil && v.Principal.User.Role.IsAdmin()
+}
+
+// SysadminSignedIn reports whether the page is shown to a signed-in system administrator.
+func (v *view) SysadminSignedIn() bool {
+	return v.AdminSignedIn() && v.Principal.User.Role == hmisauth.RoleSysadmin
 }
 
 // adminPath is the address of a console page.
@@ -189,9 +257,25 @@ func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// consoleTimeLayout and consoleDateLayout are the console's one way of writing a moment and a
+// day, on every page: "Mar 2, 2026, 9:00 AM CST" in the site's timezone, and "Mar 2, 2026".
+const (
+	consoleTimeLayout = "Jan 2, 2006, 3:04 PM MST"
+	consoleDateLayout = "Jan 2, 2006"
+)
+
 // siteTime writes t in the site's timezone, or "" for the zero time.
 func siteTime(site *hmisauth.Site, t time.Time) string {
-	return siteTimeIn(site, t, "Jan 2, 2006 3:04 PM MST")
+	return siteTimeIn(site, t, consoleTimeLayout)
+}
+
+// siteDate writes a calendar date the console's way, or "" for the zero date.
+func siteDate(d hmisauth.Date) string {
+	t, err := time.Parse(hmisauth.DateLayout, string(d))
+	if err != nil {
+		return string(d)
+	}
+	return t.Format(consoleDateLayout)
 }
 
 // siteTimeIn is siteTime with another layout (the audit log's, with seconds).

@@ -64,6 +64,9 @@ func (s *Server) agenciesView(r *http.Request, a *auth.Admin, form *agencyForm) 
 		}
 		if form.ID == 0 {
 			form.Action = adminPath(a.Site(), "agencies")
+			if v.FormToken, err = s.formToken(r, a.Principal(), formAddAgency); err != nil {
+				return nil, err
+			}
 		} else {
 			form.Action = adminPath(a.Site(), fmt.Sprintf("agencies/%d", form.ID))
 		}
@@ -120,12 +123,28 @@ func (s *Server) editableAgency(r *http.Request, a *auth.Admin) (*hmisauth.Agenc
 	return a.Agency(r.Context(), id)
 }
 
-// consoleSaveAgency creates (create) or changes an agency from the form.
+// consoleSaveAgency creates (create) or changes an agency from the form; either way its answer
+// is a redirect, so reloading it sends nothing. The add form also carries a one-time token
+// (formtoken.go), so sending it twice (a double click) adds one agency and answers both
+// sendings alike, instead of refusing the second for a name now taken.
 func (s *Server) consoleSaveAgency(create bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a := s.consoleAdminForm(w, r)
 		if a == nil {
 			return
+		}
+		var once *formSending
+		if create && a.IsSysadmin() {
+			var err error
+			if once, err = s.useForm(r, a.Principal(), formAddAgency); err != nil {
+				s.consoleError(w, r, a.Site(), err)
+				return
+			}
+			if once.Repeat() {
+				redirect(w, r, adminPath(a.Site(), "agencies")+"?done=agency_created")
+				return
+			}
+			defer s.release(r, once)
 		}
 		form := &agencyForm{Name: r.PostFormValue("name"), Seats: strings.TrimSpace(r.PostFormValue("seats")),
 			Starts: strings.TrimSpace(r.PostFormValue("license_starts")), Expires: strings.TrimSpace(r.PostFormValue("license_expires"))}
@@ -159,9 +178,16 @@ func (s *Server) consoleSaveAgency(create bool) http.HandlerFunc {
 			c, err = req.change(map[string]string{"license_starts": "The license start date", "license_expires": "The license expiry date"})
 		}
 		done := "agency_created"
+		if err == nil && once != nil && once.Stale() {
+			err = staleForm("Nothing was added: this form had expired. If you added this agency already, it is in the list. " +
+				"Otherwise check the details and press “Add the agency” again.")
+		}
 		if err == nil {
 			if create {
-				_, err = a.CreateAgency(r.Context(), c)
+				var ag *hmisauth.Agency
+				if ag, err = a.CreateAgency(r.Context(), c); err == nil && once != nil {
+					s.done(r, once, formResult{ID: strconv.FormatInt(ag.ID, 10), Name: ag.Name})
+				}
 			} else {
 				_, err = a.UpdateAgency(r.Context(), id, c)
 				done = "agency_saved"

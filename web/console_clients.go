@@ -2,12 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,10 +18,10 @@ import (
 // rules (valid addresses, what may change, configuration-file clients left alone) are
 // oidc.Provider's; these handlers decode forms and show its answers.
 //
-// A secret is shown once, on a page of its own reached by a redirect, so reloading it cannot
-// add or rotate again. The POST hands the secret to that page in a short-lived cookie,
-// encrypted with a key derived from the session token: it opens only in the session that made
-// it, on any server process, and the page clears it, so a reload finds nothing to show.
+// A secret is shown once, on a page of its own reached by a redirect (console_client_secret.go),
+// so reloading it cannot add or rotate again. The forms that add an application and make a new secret also carry a one-time token
+// (formtoken.go): sent twice (a double click), the second sending goes where the first did
+// rather than adding another application or replacing the secret just made.
 
 // clientsView is the applications page: the list and the add form.
 type clientsView struct {
@@ -137,14 +131,19 @@ func (s *Server) clientsView(r *http.Request, a *auth.Admin, form *clientForm) (
 	if form == nil {
 		form = &clientForm{Format: hmisauth.TokenOpaque, Minutes: "10"}
 	}
+	if v.FormToken, err = s.formToken(r, a.Principal(), formAddClient); err != nil {
+		return nil, err
+	}
 	form.Action = adminPath(a.Site(), "clients")
 	cv.Form = form
 	v.Clients = cv
 	return v, nil
 }
 
-// clientPage builds one application's page; form is a refused edit form to show again.
-func (s *Server) clientPage(r *http.Request, a *auth.Admin, c *hmisauth.Client, form *clientForm) *consoleView {
+// clientPage builds one application's page (with a new token for its "Make a new secret" form
+// when it has one), its removal question or its secret page; form is a refused edit form to
+// show again.
+func (s *Server) clientPage(r *http.Request, a *auth.Admin, c *hmisauth.Client, form *clientForm, page string) (*consoleView, error) {
 	site := a.Site()
 	v := s.consoleView(r, a)
 	v.fields = clientFields
@@ -164,9 +163,15 @@ func (s *Server) clientPage(r *http.Request, a *auth.Admin, c *hmisauth.Client, 
 		}
 		form.Action, form.Editing, form.Public = p.Path, true, c.Public
 		p.Form = form
+		if !c.Public && page == "admin_client" {
+			var err error
+			if v.FormToken, err = s.formToken(r, a.Principal(), formRotateSecret(c.ID)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	v.Client = p
-	return v
+	return v, nil
 }
 
 func minutes(d time.Duration) string {
@@ -223,8 +228,29 @@ func (s *Server) consoleAddClient(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
+	once, err := s.useForm(r, a.Principal(), formAddClient)
+	if err != nil {
+		s.consoleError(w, r, a.Site(), err)
+		return
+	}
+	if once.Repeat() {
+		s.clientAddedAlready(w, r, a, once)
+		return
+	}
+	defer s.release(r, once)
 	f := readClientForm(r)
+	// Both required fields are flagged at once when both are empty.
+	if v, verr := s.clientsView(r, a, f); verr == nil && v.missing(r,
+		required{"name", "Enter the application's name, as users know it (\"HMIS\")."},
+		required{"redirect_uri", "Enter the application's sign-in return address: where it receives the user back, like https://hmis.example.org/oidc/callback."}) {
+		s.consoleRender(w, r, http.StatusBadRequest, "admin_clients", v)
+		return
+	}
 	spec, err := f.spec(oidc.ClientSpec{})
+	if err == nil && once.Stale() {
+		err = staleForm("Nothing was added: this form had expired. If you added this application already, it is in the list. " +
+			"Otherwise check the details and press “Add the application” again.")
+	}
 	var c *hmisauth.Client
 	var secret string
 	if err == nil {
@@ -239,11 +265,27 @@ func (s *Server) consoleAddClient(w http.ResponseWriter, r *http.Request) {
 		s.consoleFormError(w, r, "admin_clients", v, err)
 		return
 	}
+	s.done(r, once, formResult{ID: c.ID, Name: c.Name, Public: c.Public})
 	if c.Public {
 		redirect(w, r, clientPath(a.Site(), c.ID)+"?done=client_added_public")
 		return
 	}
 	s.handOverSecret(w, r, a.Site(), c.ID, secret)
+}
+
+// clientAddedAlready answers the add form sent again: to where the first sending went, the
+// application's secret page, which shows the secret only if that sending's answer never got
+// to (a double click: the browser dropped it) and says it was shown otherwise. A sending
+// still at work is waited for by useForm; one that outlasts it goes to the list.
+func (s *Server) clientAddedAlready(w http.ResponseWriter, r *http.Request, a *auth.Admin, once *formSending) {
+	switch res := once.Result; {
+	case !once.Finished():
+		redirect(w, r, adminPath(a.Site(), "clients"))
+	case res.Public:
+		redirect(w, r, clientPath(a.Site(), res.ID)+"?done=client_added_public")
+	default:
+		redirect(w, r, clientPath(a.Site(), res.ID)+"/secret")
+	}
 }
 
 // clientOf finds the application of the address.
@@ -272,7 +314,12 @@ func (s *Server) clientPageAs(w http.ResponseWriter, r *http.Request, page strin
 		s.consoleError(w, r, a.Site(), err)
 		return
 	}
-	s.consoleRender(w, r, http.StatusOK, page, s.clientPage(r, a, c, nil))
+	v, err := s.clientPage(r, a, c, nil, page)
+	if err != nil {
+		s.consoleError(w, r, a.Site(), err)
+		return
+	}
+	s.consoleRender(w, r, http.StatusOK, page, v)
 }
 
 // consoleSaveClient saves the edit form.
@@ -312,7 +359,11 @@ func (s *Server) clientStep(do func(w http.ResponseWriter, r *http.Request, a *a
 // refused form with its field errors, or, for a configuration-file client, the read-only page
 // saying where to change it (rather than the console's "your role does not allow it").
 func (s *Server) clientRefused(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client, form *clientForm, err error) {
-	v := s.clientPage(r, a, c, form)
+	v, verr := s.clientPage(r, a, c, form, "admin_client")
+	if verr != nil {
+		s.consoleError(w, r, a.Site(), verr)
+		return
+	}
 	if e := hmisauth.AsError(err); e != nil && e.Code == hmisauth.EFORBIDDEN && c.FromConfig {
 		v.setError(e)
 		s.consoleRender(w, r, http.StatusForbidden, "admin_client", v)
@@ -321,21 +372,50 @@ func (s *Server) clientRefused(w http.ResponseWriter, r *http.Request, a *auth.A
 	s.consoleFormError(w, r, "admin_client", v, err)
 }
 
-// consoleRotateSecret gives the application a new secret and sends it to its one-time page.
+// consoleRotateSecret gives the application a new secret and sends it to its one-time page,
+// on the form's token's first sending: a repeat goes to that page without making another
+// (which would stop the one just made).
 func (s *Server) consoleRotateSecret() http.HandlerFunc {
 	return s.clientStep(func(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client) {
+		if c.FromConfig {
+			// The provider refuses, saying where such an application is changed.
+			_, err := s.opt.OIDC.RotateSecret(appsActor(r, a), a.Site().Key, c.ID)
+			s.clientRefused(w, r, a, c, nil, err)
+			return
+		}
+		once, err := s.useForm(r, a.Principal(), formRotateSecret(c.ID))
+		if err != nil {
+			s.consoleError(w, r, a.Site(), err)
+			return
+		}
+		if once.Repeat() {
+			redirect(w, r, clientPath(a.Site(), c.ID)+"/secret")
+			return
+		}
+		defer s.release(r, once)
+		if once.Stale() {
+			s.clientRefused(w, r, a, c, nil, staleForm("No new secret was made: this page had expired. "+
+				"If you made one from it already, that secret works. Otherwise press “Make a new secret” again."))
+			return
+		}
 		secret, err := s.opt.OIDC.RotateSecret(appsActor(r, a), a.Site().Key, c.ID)
 		if err != nil {
 			s.clientRefused(w, r, a, c, nil, err)
 			return
 		}
+		s.done(r, once, formResult{ID: c.ID})
 		s.handOverSecret(w, r, a.Site(), c.ID, secret)
 	})
 }
 
-// consoleFinishRotation stops the old secret of a rotation.
+// consoleFinishRotation stops the old secret of a rotation. Sent twice (a double click), the
+// second finds no rotation under way and ends where the first did.
 func (s *Server) consoleFinishRotation() http.HandlerFunc {
 	return s.clientStep(func(w http.ResponseWriter, r *http.Request, a *auth.Admin, c *hmisauth.Client) {
+		if c.OldSecretHash == nil && !c.FromConfig {
+			redirect(w, r, clientPath(a.Site(), c.ID)+"?done=rotation_finished")
+			return
+		}
 		if err := s.opt.OIDC.FinishRotation(appsActor(r, a), a.Site().Key, c.ID); err != nil {
 			s.clientRefused(w, r, a, c, nil, err)
 			return
@@ -365,81 +445,6 @@ func (s *Server) consoleRemoveClient(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.clientRefused(w, r, a, c, nil, err)
 	}
-}
-
-// consoleClientSecret is the page that shows a new secret, once: it takes the secret from the
-// cookie the add or rotation left and clears it, so the page shows it no more.
-func (s *Server) consoleClientSecret(w http.ResponseWriter, r *http.Request) {
-	a := s.appsAdmin(w, r, false)
-	if a == nil {
-		return
-	}
-	c, err := s.clientOf(r, a)
-	if err != nil {
-		s.consoleError(w, r, a.Site(), err)
-		return
-	}
-	v := s.clientPage(r, a, c, nil)
-	v.Client.Secret = s.pickUpSecret(w, r, a.Site(), c.ID)
-	s.consoleRender(w, r, http.StatusOK, "admin_client_secret", v)
-}
-
-// secretCookie (see siteCookie) carries a new secret from the POST that made it to the page
-// that shows it, for at most secretHandOver.
-const (
-	secretCookie   = "_secret"
-	secretHandOver = 2 * time.Minute
-)
-
-// secretAEAD is the cipher of the secret cookie: its key comes from the session token, which
-// only this browser and the server know.
-func secretAEAD(sessionToken string) (cipher.AEAD, error) {
-	key, err := hkdf.Key(sha256.New, []byte(sessionToken), nil, "hmisauth console client secret v1", 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
-
-// handOverSecret leaves the secret for the application's one-time page and goes there.
-func (s *Server) handOverSecret(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, id, secret string) {
-	aead, err := secretAEAD(s.cookieToken(r, site))
-	if err != nil {
-		s.internalError(w, r)
-		return
-	}
-	nonce := make([]byte, aead.NonceSize())
-	rand.Read(nonce)
-	sealed := aead.Seal(nonce, nonce, []byte(secret), []byte(site.Key+"\x00"+id))
-	s.setCookie(w, site, secretCookie, base64.RawURLEncoding.EncodeToString(sealed), s.clock.Now().Add(secretHandOver))
-	redirect(w, r, clientPath(site, id)+"/secret")
-}
-
-// pickUpSecret takes the secret handed over for the application id, clearing the cookie; ""
-// when there is none (shown already), or it is another session's or application's (left for
-// that application's page).
-func (s *Server) pickUpSecret(w http.ResponseWriter, r *http.Request, site *hmisauth.Site, id string) string {
-	raw := s.cookieValue(r, site, secretCookie)
-	if raw == "" {
-		return ""
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(raw)
-	aead, aerr := secretAEAD(s.cookieToken(r, site))
-	if err != nil || aerr != nil || len(sealed) < aead.NonceSize() {
-		s.clearCookie(w, site, secretCookie)
-		return ""
-	}
-	n := aead.NonceSize()
-	plain, err := aead.Open(nil, sealed[:n], sealed[n:], []byte(site.Key+"\x00"+id))
-	if err != nil {
-		return ""
-	}
-	s.clearCookie(w, site, secretCookie)
-	return string(plain)
 }
 
 // userSessionRows lists where a user in scope is signed in, for their console page: each

@@ -53,8 +53,9 @@ func TestConsoleAgencyAdminImportsIntoTheirAgency(t *testing.T) {
 	}
 
 	good := "first,last\nAnn,Able\n"
-	b.postMultipart("/live/admin/import", map[string]string{"step": "preview"}, good).wantText("Create this user", northName)
-	r = b.postMultipart("/live/admin/import", map[string]string{"step": "create", "csv": good}, "")
+	r = b.postMultipart("/live/admin/import", map[string]string{"step": "preview"}, good).wantText("Create this user", northName)
+	r = b.postMultipart("/live/admin/import", map[string]string{"step": "create", "csv": good,
+		"form_token": r.formToken("/live/admin/import")}, "")
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create: status %d: %s", r.Status, r.Body)
 	}
@@ -92,7 +93,8 @@ func TestConsoleImport(t *testing.T) {
 	if m == nil {
 		t.Fatal("no csv field")
 	}
-	r = b.postMultipart("/live/admin/import", map[string]string{"step": "create", "csv": html.UnescapeString(string(m[1]))}, "")
+	r = b.postMultipart("/live/admin/import", map[string]string{"step": "create", "csv": html.UnescapeString(string(m[1])),
+		"form_token": r.formToken("/live/admin/import")}, "")
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create: status %d: %s", r.Status, r.Body)
 	}

@@ -22,14 +22,26 @@ type consoleRoute struct {
 	sys          bool       // the sysadmin may
 	own          bool       // North's agency admin may
 	other        bool       // South's agency admin may (and then must not see North's user)
+	// tokenPage is the page a one-time form (web/formtoken.go) is sent from: its token goes
+	// with the form when the caller's page has the form.
+	tokenPage string
 }
 
-func (rt consoleRoute) send(b *browser, path string) *response {
+func (rt consoleRoute) send(b *browser, path string, placeholders *strings.Replacer) *response {
 	switch {
 	case rt.method == "GET":
 		return b.get(path)
 	case rt.file != "":
 		return b.postMultipart(path, map[string]string{"step": "preview"}, rt.file)
+	case rt.tokenPage != "":
+		form := url.Values{}
+		for k, v := range rt.form {
+			form[k] = v
+		}
+		if token, _ := b.get(placeholders.Replace(rt.tokenPage)).findFormToken(path); token != "" {
+			form.Set("form_token", token)
+		}
+		return b.post(path, form)
 	}
 	return b.post(path, rt.form)
 }
@@ -43,6 +55,11 @@ func consoleRoutes() []consoleRoute {
 	form := func(name, path string, f url.Values, sys, own, other bool) consoleRoute {
 		return consoleRoute{name: name, method: "POST", path: path, form: f, sys: sys, own: own, other: other}
 	}
+	once := func(name, page, path string, f url.Values, sys, own, other bool) consoleRoute {
+		rt := form(name, path, f, sys, own, other)
+		rt.tokenPage = page
+		return rt
+	}
 	upload := consoleRoute{name: "import preview", method: "POST", path: "/live/admin/import", file: "first,last\nIda,Import\n",
 		sys: true, own: true, other: true}
 	return []consoleRoute{
@@ -52,7 +69,7 @@ func consoleRoutes() []consoleRoute {
 		page("user list by agency", "/live/admin/users?agency="+url.QueryEscape(northName), true, true, false),
 		page("create form", "/live/admin/users/new", true, true, true),
 		form("create preview", "/live/admin/users/new", url.Values{"first": {"Nia"}, "last": {"New"}}, true, true, true),
-		form("create", "/live/admin/users/new", url.Values{"step": {"create"}, "first": {"Nia"}, "last": {"New"}}, true, true, true),
+		once("create", "/live/admin/users/new", "/live/admin/users/new", url.Values{"step": {"create"}, "first": {"Nia"}, "last": {"New"}}, true, true, true),
 		page("user page", "/live/admin/users/{u}", true, true, false),
 		form("edit user", "/live/admin/users/{u}", url.Values{"phone": {"555-0111"}}, true, true, false),
 		form("unlock", "/live/admin/users/{u}/unlock", nil, true, true, false),
@@ -60,12 +77,15 @@ func consoleRoutes() []consoleRoute {
 		page("disable question", "/live/admin/users/{u}/disable", true, true, false),
 		form("disable", "/live/admin/users/{u}/disable", nil, true, true, false),
 		form("enable", "/live/admin/users/{u}/enable", nil, true, true, false),
+		page("expire password question", "/live/admin/users/{u}/expire-password", true, true, false),
 		form("expire password", "/live/admin/users/{u}/expire-password", nil, true, true, false),
+		page("end sessions question", "/live/admin/users/{u}/end-sessions", true, true, false),
 		form("end sessions", "/live/admin/users/{u}/end-sessions", nil, true, true, false),
+		page("reset 2-step verification question", "/live/admin/users/{u}/reset-mfa", true, true, false),
 		form("reset 2-step verification", "/live/admin/users/{u}/reset-mfa", nil, true, true, false),
 		form("agreement", "/live/admin/users/{u}/agreement", agreement, true, true, false),
 		page("agencies", "/live/admin/agencies", true, true, true),
-		form("create agency", "/live/admin/agencies", url.Values{"name": {"East Clinic"}, "seats": {"5"}}, true, false, false),
+		once("create agency", "/live/admin/agencies", "/live/admin/agencies", url.Values{"name": {"East Clinic"}, "seats": {"5"}}, true, false, false),
 		page("agency page", "/live/admin/agencies/{id}", true, false, false),
 		form("edit agency", "/live/admin/agencies/{id}", url.Values{"name": {northName}, "seats": {"40"}}, true, false, false),
 		page("reports", "/live/admin/reports", true, true, true),
@@ -76,10 +96,10 @@ func consoleRoutes() []consoleRoute {
 		page("audit log", "/live/admin/audit", true, false, false),
 		page("audit download", "/live/admin/audit/download?format=csv", true, false, false),
 		page("applications", "/live/admin/clients", true, false, false),
-		form("add application", "/live/admin/clients", url.Values{"name": {"East HMIS"}, "redirect_uri": {"https://east.example.org/cb"}}, true, false, false),
+		once("add application", "/live/admin/clients", "/live/admin/clients", url.Values{"name": {"East HMIS"}, "redirect_uri": {"https://east.example.org/cb"}}, true, false, false),
 		page("application page", "/live/admin/clients/{c}", true, false, false),
 		form("edit application", "/live/admin/clients/{c}", url.Values{"name": {"Renamed"}, "redirect_uri": {"https://app.example.org/cb"}}, true, false, false),
-		form("new secret", "/live/admin/clients/{c}/rotate-secret", nil, true, false, false),
+		once("new secret", "/live/admin/clients/{c}", "/live/admin/clients/{c}/rotate-secret", nil, true, false, false),
 		page("secret page", "/live/admin/clients/{c}/secret", true, false, false),
 		form("stop the old secret", "/live/admin/clients/{c}/finish-rotation", nil, true, false, false),
 		page("remove question", "/live/admin/clients/{c}/remove", true, false, false),
@@ -113,7 +133,8 @@ func TestConsoleRoutesKeepEveryoneInTheirPlace(t *testing.T) {
 	sys := w.signInBrowser(w.sysName)
 
 	for _, rt := range consoleRoutes() {
-		path := strings.NewReplacer("{u}", target, "{id}", itoa(w.north.ID), "{c}", app.ID).Replace(rt.path)
+		placeholders := strings.NewReplacer("{u}", target, "{id}", itoa(w.north.ID), "{c}", app.ID)
+		path := placeholders.Replace(rt.path)
 		t.Run(rt.name, func(t *testing.T) {
 			parent := w.t
 			w.t = t
@@ -121,7 +142,7 @@ func TestConsoleRoutesKeepEveryoneInTheirPlace(t *testing.T) {
 			refused := func(who string, b *browser, wantPath string) {
 				t.Helper()
 				before := w.newestEventID()
-				r := rt.send(b, path)
+				r := rt.send(b, path, placeholders)
 				if wantPath != "" {
 					if r.URL.Path != wantPath {
 						t.Errorf("%s: ended at %s (status %d), want %s", who, r.URL, r.Status, wantPath)
@@ -130,7 +151,12 @@ func TestConsoleRoutesKeepEveryoneInTheirPlace(t *testing.T) {
 					if r.Status != http.StatusForbidden {
 						t.Errorf("%s: status %d at %s, want 403", who, r.Status, r.URL)
 					}
-					r.wantText("You cannot do that")
+					if b == plain {
+						// A case worker is told what the console is, and sent to their account.
+						r.wantText("The helpdesk console is for administrators", `href="/live/account"`)
+					} else {
+						r.wantText("You cannot do that")
+					}
 				}
 				r.lackText(targetName, ">"+target+"<")
 				if after := w.newestEventID(); after != before {
@@ -139,7 +165,7 @@ func TestConsoleRoutesKeepEveryoneInTheirPlace(t *testing.T) {
 			}
 			allowed := func(who string, b *browser) *response {
 				t.Helper()
-				r := rt.send(b, path)
+				r := rt.send(b, path, placeholders)
 				if r.Status != http.StatusOK && r.Status != http.StatusCreated || !strings.HasPrefix(r.URL.Path, "/live/admin/") {
 					t.Errorf("%s: status %d at %s, want a console page: %.300s", who, r.Status, r.URL, r.Body)
 				}

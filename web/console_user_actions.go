@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
@@ -82,12 +83,25 @@ func (s *Server) consoleDisableConfirm(w http.ResponseWriter, r *http.Request) {
 	s.consoleRender(w, r, http.StatusOK, "admin_disable", v)
 }
 
-// tempView is the page that shows a temporary password, once.
+// tempView is the page that shows a temporary password, once; or, for a form sent again, says
+// what its first sending did; or asks to issue one when the form had expired.
 type tempView struct {
 	Username, Name, Password, Message, UserPath string
 	Hours                                       int
-	Created                                     bool
+	Created                                     bool // a new account's (else a new password for one)
+	// Repeat: the form was sent before, and the first sending created the account or issued
+	// the password; this page shows neither again. Pending: that sending is still at work.
+	Repeat, Pending bool
+	// Confirm: the form had expired, so nothing was done; the page asks again.
+	Confirm   bool
+	UsersPath string
 }
+
+// Groups is the password in its groups of four, to show with room between them.
+func (t *tempView) Groups() []string { return strings.Split(t.Password, "-") }
+
+// Capitals reports whether the password has capital letters, which reading it out must say.
+func (t *tempView) Capitals() bool { return strings.IndexFunc(t.Password, unicode.IsUpper) >= 0 }
 
 func (s *Server) tempView(r *http.Request, a *auth.Admin, c *auth.Created, created bool) *tempView {
 	site := a.Site()
@@ -107,21 +121,55 @@ func (s *Server) tempView(r *http.Request, a *auth.Admin, c *auth.Created, creat
 			site.Name, c.User.Username, site.Name, c.TemporaryPassword, hours, signIn)}
 }
 
+// tempRender shows the temporary-password page. It holds a secret, so no cache may keep it:
+// going back to it sends the form again, which then says the password was shown already.
+func (s *Server) tempRender(w http.ResponseWriter, r *http.Request, status int, v *consoleView) {
+	w.Header().Set("Cache-Control", "no-store")
+	s.consoleRender(w, r, status, "admin_temp", v)
+}
+
 // consoleTemporaryPassword issues a temporary password and shows it on this one answer; it is
-// never stored or shown again.
+// never stored or shown again. Only the first sending of the user page's form token does: a
+// repeat says the password was shown already, and a form without a live token asks again.
 func (s *Server) consoleTemporaryPassword(w http.ResponseWriter, r *http.Request) {
 	a := s.consoleAdminForm(w, r)
 	if a == nil {
 		return
 	}
-	c, err := a.SetTemporaryPassword(r.Context(), r.PathValue("username"))
+	username := r.PathValue("username")
+	once, err := s.useForm(r, a.Principal(), formTemporaryPassword(username))
 	if err != nil {
 		s.consoleError(w, r, a.Site(), err)
 		return
 	}
 	v := s.consoleView(r, a)
+	if !once.Acts() {
+		d, err := a.User(r.Context(), username) // the name to show, and a 403 outside the admin's scope
+		if err != nil {
+			s.consoleError(w, r, a.Site(), err)
+			return
+		}
+		u := d.User
+		v.Temp = &tempView{Username: u.Username, Name: u.FullName(), UserPath: userPath(a.Site(), u.Username),
+			Repeat: once.Repeat(), Pending: once.Repeat() && !once.Finished(), Confirm: once.Stale()}
+		if once.Stale() {
+			if v.FormToken, err = s.userPageFormToken(r, a, u.Username); err != nil {
+				s.consoleError(w, r, a.Site(), err)
+				return
+			}
+		}
+		s.tempRender(w, r, http.StatusOK, v)
+		return
+	}
+	c, err := a.SetTemporaryPassword(r.Context(), username)
+	if err != nil {
+		s.undo(r, once)
+		s.consoleError(w, r, a.Site(), err)
+		return
+	}
+	s.done(r, once, formResult{Username: c.User.Username, Name: c.User.FullName()})
 	v.Temp = s.tempView(r, a, c, false)
-	s.consoleRender(w, r, http.StatusOK, "admin_temp", v)
+	s.tempRender(w, r, http.StatusOK, v)
 }
 
 // consoleAgreement records a signed user agreement from the form on the user's page.

@@ -20,5 +20,5 @@ func TestConsoleRecordsAgreement(t *testing.T) {
 
 	r = b.post(page+"/agreement", url.Values{"signed_on": {"2026-03-01"}, "supervisor_signed_on": {"2026-03-01"},
 		"director_signed_on": {"2026-03-02"}}).wantPath(page)
-	r.wantText("The user agreement was recorded.", "Signed 2026-03-01").lackText(`data-code="agreement_expired"`)
+	r.wantText("The user agreement was recorded.", "Signed Mar 1, 2026").lackText(`data-code="agreement_expired"`)
 }

@@ -24,7 +24,9 @@ type userListView struct {
 }
 
 type userRow struct {
-	Username, Name, Agency, Status, Link string
+	Username, Name, Agency, Link string
+	// Status is in words (statusLabels); LastSignIn in the console's date format, or "Never".
+	Status, LastSignIn string
 	// CanSignIn is false when any problem blocks sign-in; Problems names each, blocking first.
 	CanSignIn bool
 	Problems  []string
@@ -43,6 +45,22 @@ var problemLabels = map[string]string{
 	hmisauth.ProblemNoEmail:                  "No e-mail address",
 	hmisauth.ProblemNoRecoveryInfo:           "No security question",
 	hmisauth.ProblemTermsNotAccepted:         "Terms not accepted yet",
+}
+
+// statusLabels words auth.Status for people: never a raw code on a page.
+var statusLabels = map[string]string{
+	"active":            "Active",
+	auth.StatusLocked:   "Locked",
+	auth.StatusDisabled: "Disabled",
+}
+
+// statusLabel is the account's status in words.
+func statusLabel(u *hmisauth.User) string {
+	st := auth.Status(u)
+	if label, ok := statusLabels[st]; ok {
+		return label
+	}
+	return st
 }
 
 // problemSummary is the row's view of a diagnosis: whether the user can sign in, and the
@@ -95,8 +113,8 @@ func (s *Server) consoleUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, d := range page.Users {
-		row := userRow{Username: d.User.Username, Name: d.User.FullName(), Status: auth.Status(d.User),
-			Link: userPath(a.Site(), d.User.Username)}
+		row := userRow{Username: d.User.Username, Name: d.User.FullName(), Status: statusLabel(d.User),
+			LastSignIn: siteTimeOr(a.Site(), d.User.LastLoginAt, "Never"), Link: userPath(a.Site(), d.User.Username)}
 		row.CanSignIn, row.Problems = problemSummary(d)
 		if d.Agency != nil {
 			row.Agency = d.Agency.Name
@@ -118,24 +136,29 @@ func (s *Server) consoleUsers(w http.ResponseWriter, r *http.Request) {
 // consolePageSize is how many users one page of the list shows.
 const consolePageSize = 50
 
-// userDetailView is one user's page: the login doctor, details, actions and the edit form.
+// userDetailView is one user's page: the plain answer, the login doctor's problems with their
+// fixes, the details, the actions and the edit form.
 type userDetailView struct {
-	D        *auth.Diagnosis
-	Path     string // the user's page
-	Status   string
-	Problems []problemView
-	Details  []detail
-	Form     *userForm
+	D    *auth.Diagnosis
+	Path string // the user's page
+	// Who is how the answer names the person: the first name, or the username without one.
+	Who    string
+	Status string // in words
+	// Blocking are the problems that stop sign-in ("No — 2 problems"); Notes the others.
+	Blocking, Notes []problemView
+	Details         []detail
+	Form            *userForm
 	// Sessions are where the user is signed in now, with the applications of each.
 	Sessions []sessionRow
 }
 
 type problemView struct {
-	Code, Message, Since, Advice string
-	Blocking                     bool
+	Code, Label, Message, Since, Advice string
+	Blocking                            bool
 	// Fix is the action of the button that fixes the problem ("" for none); FixLabel its words.
 	Fix, FixLabel string
-	// Link is a page where the fix is done instead (the agency's license).
+	// Link is a page or field where the fix is done instead (the agency's license, the e-mail
+	// field below).
 	Link, LinkLabel string
 }
 
@@ -188,40 +211,21 @@ var adviceByCode = map[string]string{
 
 func (s *Server) userDetail(r *http.Request, a *auth.Admin, d *auth.Diagnosis) (*userDetailView, error) {
 	site, u := a.Site(), d.User
-	dv := &userDetailView{D: d, Path: userPath(site, u.Username), Status: auth.Status(u)}
+	dv := &userDetailView{D: d, Path: userPath(site, u.Username), Who: u.FirstName, Status: statusLabel(u)}
+	if dv.Who == "" {
+		dv.Who = u.Username
+	}
 	for _, p := range d.Problems {
-		pv := problemView{Code: p.Code, Message: p.Message, Since: siteTime(site, p.Since), Blocking: p.Blocking,
-			Advice: p.Fix}
-		if adv, ok := adviceByCode[p.Code]; ok {
-			pv.Advice = adv
+		pv := s.problemView(a, d, p)
+		if p.Blocking {
+			dv.Blocking = append(dv.Blocking, pv)
+		} else {
+			dv.Notes = append(dv.Notes, pv)
 		}
-		switch p.Code {
-		case hmisauth.ProblemDisabled:
-			pv.Fix, pv.FixLabel = "enable", "Enable the account"
-		case hmisauth.ProblemLocked:
-			pv.Fix, pv.FixLabel = "unlock", "Unlock the account"
-		case hmisauth.ProblemInactive, hmisauth.ProblemTemporaryPasswordUsed, hmisauth.ProblemTemporaryPasswordExpired,
-			hmisauth.ProblemPasswordExpired:
-			pv.Fix, pv.FixLabel = "temporary-password", "Issue a temporary password"
-		case hmisauth.ProblemLicenseExpired:
-			if a.IsSysadmin() && d.Agency != nil {
-				pv.Advice = "Renew the agency's license: enter its new expiry date on the agency's page."
-				pv.Link, pv.LinkLabel = adminPath(site, fmt.Sprintf("agencies/%d", d.Agency.ID)), "Renew the license of "+d.Agency.Name
-			} else {
-				pv.Advice = "Ask your system administrator to renew your agency's license."
-			}
-		}
-		dv.Problems = append(dv.Problems, pv)
 	}
 	agency := "None"
 	if d.Agency != nil {
 		agency = d.Agency.Name
-	}
-	never := func(t time.Time) string {
-		if t.IsZero() {
-			return "Never"
-		}
-		return siteTime(site, t)
 	}
 	role := string(u.Role)
 	for _, rl := range roleLabels {
@@ -239,16 +243,17 @@ func (s *Server) userDetail(r *http.Request, a *auth.Admin, d *auth.Diagnosis) (
 	}
 	agreement := "Not recorded"
 	if !u.AgreementSignedOn.IsZero() {
-		agreement = "Signed " + string(u.AgreementSignedOn)
+		agreement = "Signed " + siteDate(u.AgreementSignedOn)
 		if !u.AgreementExpiresOn.IsZero() {
-			agreement += ", expires " + string(u.AgreementExpiresOn)
+			agreement += ", expires " + siteDate(u.AgreementExpiresOn)
 		}
 	}
 	dv.Details = []detail{{"Username", u.Username}, {"Name", u.FullName()}, {"Agency", agency}, {"Role", role},
 		{"E-mail", email}, {"Phone", phone}, {"Status", dv.Status},
 		{"Failed sign-in attempts", fmt.Sprint(u.FailedAttempts)},
-		{"Last sign-in", never(u.LastLoginAt)}, {"Password set", never(u.PasswordChangedAt)},
-		{"Account created", never(u.CreatedAt)}, {"User agreement", agreement},
+		{"Last sign-in", siteTimeOr(site, u.LastLoginAt, "Never")},
+		{"Password last set", siteTimeOr(site, u.PasswordChangedAt, "Never")},
+		{"Account created", siteTimeOr(site, u.CreatedAt, "Unknown")}, {"User agreement", agreement},
 		{"2-step verification", mfaDetail(d)}}
 
 	f := &userForm{First: u.FirstName, Last: u.LastName, Email: u.Email, Phone: u.Phone, Role: string(u.Role)}
@@ -265,6 +270,59 @@ func (s *Server) userDetail(r *http.Request, a *auth.Admin, d *auth.Diagnosis) (
 	f.choices(a, ags)
 	dv.Form = f
 	return dv, nil
+}
+
+// problemView words one of the login doctor's problems for the console, with the button or
+// link that fixes it where the console can.
+func (s *Server) problemView(a *auth.Admin, d *auth.Diagnosis, p hmisauth.Problem) problemView {
+	site, u := a.Site(), d.User
+	pv := problemView{Code: p.Code, Label: problemLabels[p.Code], Message: p.Message, Since: siteTime(site, p.Since),
+		Blocking: p.Blocking, Advice: p.Fix}
+	if pv.Label == "" {
+		pv.Label = p.Code
+	}
+	if adv, ok := adviceByCode[p.Code]; ok {
+		pv.Advice = adv
+	}
+	switch p.Code {
+	case hmisauth.ProblemDisabled:
+		pv.Fix, pv.FixLabel = "enable", "Enable the account"
+	case hmisauth.ProblemLocked:
+		pv.Fix, pv.FixLabel = "unlock", "Unlock the account"
+		// The doctor's own words carry its dates in another format; the console has one.
+		pv.Message = fmt.Sprintf("Locked after %d failed sign-in attempts; the last at %s.", u.FailedAttempts,
+			siteTime(site, u.LastFailedAt))
+		if after := site.Policy.Lockout.AutoUnlockAfter; after > 0 {
+			pv.Message += " It unlocks by itself at " + siteTime(site, u.LockedAt.Add(after)) + "."
+		}
+	case hmisauth.ProblemInactive, hmisauth.ProblemTemporaryPasswordUsed, hmisauth.ProblemTemporaryPasswordExpired,
+		hmisauth.ProblemPasswordExpired:
+		pv.Fix, pv.FixLabel = "temporary-password", "Issue a temporary password"
+	case hmisauth.ProblemNoEmail:
+		pv.Link, pv.LinkLabel = "#email", "Add an e-mail address"
+	case hmisauth.ProblemAgreementExpired:
+		pv.Message = "The signed user agreement expired on " + siteDate(u.AgreementExpiresOn) + "."
+		pv.Link, pv.LinkLabel = "#signed_on", "Record a new user agreement"
+	case hmisauth.ProblemLicenseExpired:
+		if d.Agency != nil {
+			pv.Message = "The license of " + d.Agency.Name + " expired on " + siteDate(d.Agency.LicenseExpires) + "."
+		}
+		if a.IsSysadmin() && d.Agency != nil {
+			pv.Advice = "Renew the agency's license: enter its new expiry date on the agency's page."
+			pv.Link, pv.LinkLabel = adminPath(site, fmt.Sprintf("agencies/%d", d.Agency.ID)), "Renew the license of "+d.Agency.Name
+		} else {
+			pv.Advice = "Ask your system administrator to renew your agency's license."
+		}
+	}
+	return pv
+}
+
+// siteTimeOr is siteTime, or instead when t is the zero time.
+func siteTimeOr(site *hmisauth.Site, t time.Time, instead string) string {
+	if t.IsZero() {
+		return instead
+	}
+	return siteTime(site, t)
 }
 
 // mfaDetail words the account's 2-step verification for the helpdesk.
@@ -300,6 +358,10 @@ func (s *Server) userPageView(r *http.Request, a *auth.Admin, username string) (
 		return nil, err
 	}
 	if v.Detail.Sessions, err = s.userSessionRows(r, a, d.User.Username); err != nil {
+		return nil, err
+	}
+	// The page's temporary-password forms act once (formtoken.go).
+	if v.FormToken, err = s.userPageFormToken(r, a, d.User.Username); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -146,14 +146,16 @@ type apiError struct {
 	Message    string               `json:"message"`
 	Field      string               `json:"field,omitempty"`
 	Violations []hmisauth.Violation `json:"violations,omitempty"`
+	// AttemptsLeft, on login_failed, is how many more failed sign-ins lock the username.
+	AttemptsLeft int `json:"attempts_left,omitempty"`
 }
 
-// writeJSONError answers err as {"error", "message"[, "field"][, "violations"]}.
+// writeJSONError answers err as {"error", "message"[, "field"][, "violations"][, "attempts_left"]}.
 func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := s.status(r, err)
 	body := apiError{Error: hmisauth.EINTERNAL, Message: internalMessage}
 	if e != nil {
-		body = apiError{Error: e.Code, Message: e.Message, Field: e.Field}
+		body = apiError{Error: e.Code, Message: e.Message, Field: e.Field, AttemptsLeft: e.AttemptsLeft}
 		if e.Code == hmisauth.EPasswordPolicy {
 			body.Violations = e.Violations
 		}

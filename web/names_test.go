@@ -69,7 +69,7 @@ func TestNamesCannotCarryControlCharacters(t *testing.T) {
 
 	// The console's create form shows the refusal next to the field.
 	b := w.signInBrowser(w.sysName)
-	r := b.post("/live/admin/users/new", url.Values{"first": {"Jane\r\nClick here"}, "last": {"Doe"}, "role": {"user"},
+	r := b.send("/live/admin/users/new", "/live/admin/users/new", url.Values{"first": {"Jane\r\nClick here"}, "last": {"Doe"}, "role": {"user"},
 		"step": {"create"}, "username": {"jdoe"}, "generated": {"jdoe"}})
 	if r.Status != http.StatusBadRequest {
 		t.Fatalf("console create: status %d", r.Status)

@@ -58,23 +58,73 @@ func (s *Server) loginView(r *http.Request, site *hmisauth.Site, q *oidc.Request
 	return v
 }
 
-// loginSubmit signs in and sends the user to their first required action.
+// loginRequired are the sign-in form's fields: an empty form has both flagged, not only the
+// first.
+var loginRequired = []required{{"username", "Enter your username."}, {"password", "Enter your password."}}
+
+// signInView is what a refused sign-in adds to its answer (login.html words it).
+type signInView struct {
+	// AttemptsLeft is how many more failures the username typed allows before it locks (auth
+	// counts it for every username alike, so it tells nobody whether the account exists).
+	AttemptsLeft int
+	// Locked is the answer once it has locked; AutoUnlock is the site's automatic unlock in
+	// words ("30 minutes"), "" when only the helpdesk unlocks.
+	Locked     bool
+	AutoUnlock string
+}
+
+// newSignInView reads what a refused sign-in (err) says about the lockout, or nil.
+func newSignInView(site *hmisauth.Site, err error) *signInView {
+	e := hmisauth.AsError(err)
+	switch {
+	case e == nil:
+		return nil
+	case e.Code == hmisauth.EAccountLocked:
+		v := &signInView{Locked: true}
+		if d := site.Policy.Lockout.AutoUnlockAfter; d > 0 {
+			v.AutoUnlock = duration(d)
+		}
+		return v
+	case e.AttemptsLeft > 0:
+		return &signInView{AttemptsLeft: e.AttemptsLeft}
+	}
+	return nil
+}
+
+// loginSubmit signs in and sends the user to their first required action. A refusal keeps
+// the username typed, for the form and for the "Reset your password instead" link.
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	site, ok := s.site(w, r)
 	if !ok || !s.parseForm(w, r, site) {
 		return
 	}
 	username := r.PostFormValue("username")
+	v := s.loginView(r, site, s.pendingRequest(r, site))
+	v.Username = username
+	if s.requireFields(w, r, "login", v, loginRequired) {
+		return
+	}
 	res, err := s.svc.Login(r.Context(), auth.LoginRequest{
 		Site: site.Key, Username: username, Password: r.PostFormValue("password"),
 		ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(),
 		DeviceToken: s.cookieValue(r, site, deviceCookie), SecondStep: true,
 	})
 	if err != nil {
-		s.formError(w, r, "login", s.loginView(r, site, s.pendingRequest(r, site)), err, func(v *view) { v.Username = username })
+		s.formError(w, r, "login", v, err, func(v *view) { v.SignIn = newSignInView(site, err) })
 		return
 	}
 	s.signedInHere(w, r, site, res)
+}
+
+// requireFields shows a form again (400) with every required field left empty flagged at
+// once, before anything is asked of the rules, and reports whether it did. v is the page as
+// the user filled it.
+func (s *Server) requireFields(w http.ResponseWriter, r *http.Request, page string, v *view, fields []required) bool {
+	if !v.missing(r, fields...) {
+		return false
+	}
+	s.render(w, r, http.StatusBadRequest, page, v)
+	return true
 }
 
 // signedInHere hands the browser what a sign-in step gave it: a new session (ending whatever

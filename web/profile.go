@@ -108,6 +108,10 @@ func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "recovery", s.recoveryView(r, p))
 }
 
+// recoveryRequired are the security-question form's fields.
+var recoveryRequired = []required{{"question", "Write a question of at least 10 characters, one only you can answer."},
+	{"answer", "Type an answer of at least 3 characters."}}
+
 // recoverySubmit saves the question and answer, then goes on to the next required action or
 // back to the account.
 func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
@@ -118,6 +122,10 @@ func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
 	site := p.Site
 	v := s.recoveryView(r, p)
 	question := r.PostFormValue("question")
+	v.Recovery.Question = question
+	if s.requireFields(w, r, "recovery", v, recoveryRequired) {
+		return
+	}
 	err := s.svc.SetRecovery(r.Context(), p, auth.Recovery{Question: question, Answer: r.PostFormValue("answer")})
 	if err != nil {
 		// The answer is a secret like a password: it is never shown again.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/auth"
@@ -24,13 +25,18 @@ func (s *Server) forgotView(r *http.Request, site *hmisauth.Site) *view {
 	return v
 }
 
-// forgotPage asks for the username whose password to reset.
+// forgotPage asks for the username whose password to reset, already filled in when the
+// sign-in page's "Reset your password instead" link carries the one just typed (?username=).
 func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request) {
 	site, ok := s.site(w, r)
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "forgot", s.forgotView(r, site))
+	v := s.forgotView(r, site)
+	if u := r.URL.Query().Get("username"); utf8.RuneCountInString(u) <= auth.MaxUsernameLength {
+		v.Username = u
+	}
+	s.render(w, r, http.StatusOK, "forgot", v)
 }
 
 // forgotSubmit queues the request and answers the same confirmation, word for word and with
@@ -134,6 +140,13 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) {
 	link, err := s.svc.OpenResetLink(r.Context(), site.Key, token)
 	if err != nil {
 		s.resetRefused(w, r, site, err)
+		return
+	}
+	req := newPasswordRequired
+	if link.SecurityQuestion != "" {
+		req = append([]required{{"security_answer", "Type the answer to your security question."}}, req...)
+	}
+	if s.requireFields(w, r, "reset", s.resetView(r, link, token), req) {
 		return
 	}
 	err = s.svc.CompleteReset(r.Context(), auth.ResetRequest{

@@ -99,7 +99,7 @@ func TestResetPasswordPages(t *testing.T) {
 		t.Errorf("used link: status %d", r.Status)
 	}
 	r.wantText("This reset link no longer works: it was already used, it expired,\nor a newer link was sent.",
-		`href="/live/forgot-password">Ask for a new reset link</a>`).lackText(`name="new_password"`, token)
+		`href="/live/forgot-password">Ask for a new link</a>`, `href="/live/login">Sign in</a>`).lackText(`name="new_password"`, token)
 	if r := b.post("/live/reset-password", form("Third-Choice-88x", "Third-Choice-88x")); r.Status != 410 {
 		t.Errorf("used link posted: status %d", r.Status)
 	}

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +30,7 @@ var pageNames = []string{"index", "notfound", "error", "login", "forgot", "reset
 	"profile", "recovery", "devmail", "admin_users", "admin_user", "admin_user_new", "admin_temp", "admin_disable",
 	"admin_agencies", "admin_forbidden", "admin_audit", "admin_reports", "admin_import", "verify", "security",
 	"security_totp", "recovery_codes", "sessions", "logout", "admin_clients", "admin_client", "admin_client_remove",
-	"admin_client_secret"}
+	"admin_client_secret", "admin_confirm", "admin_error"}
 
 // pages holds one parsed template set per page, each with the base layout.
 type pages struct {
@@ -39,7 +41,8 @@ type pages struct {
 func parsePages() *pages {
 	p := &pages{sets: make(map[string]*template.Template), css: "/static/style.css?v=" + staticVersion("static/style.css")}
 	for _, name := range pageNames {
-		p.sets[name] = template.Must(template.New(name).Funcs(template.FuncMap{"paragraphs": paragraphs}).
+		p.sets[name] = template.Must(template.New(name).Funcs(template.FuncMap{"paragraphs": paragraphs,
+			"static": staticAddress(), "tel": telURI}).
 			ParseFS(templateFS, "templates/base.html", "templates/"+name+".html"))
 	}
 	return p
@@ -54,6 +57,60 @@ func staticVersion(name string) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:6])
+}
+
+// staticAddress is the "static" template function: the versioned address of a file in
+// static/ ({{static "forms.js"}}), so a page loads a changed script at once despite the long
+// cache. A name that is no file fails the page's rendering, and so its tests.
+func staticAddress() func(name string) (string, error) {
+	addrs := map[string]string{}
+	entries, err := staticFS.ReadDir("static")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		addrs[e.Name()] = "/static/" + e.Name() + "?v=" + staticVersion("static/"+e.Name())
+	}
+	return func(name string) (string, error) {
+		if a, ok := addrs[name]; ok {
+			return a, nil
+		}
+		return "", fmt.Errorf("no static file %q", name)
+	}
+}
+
+// telURI is the "tel" template function: a phone number as written for people ("555-0100 x12",
+// "(312) 555 0100") as a tel: address phones dial: the digits and a leading +, with an
+// extension after ";ext=".
+func telURI(phone string) template.URL {
+	number, ext := phone, ""
+	lower := []byte(phone) // ASCII lower case only, so indexes stay those of phone
+	for i, c := range lower {
+		if 'A' <= c && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
+		}
+	}
+	for _, sep := range []string{" ext. ", " ext ", " x", "x"} {
+		if i := strings.Index(string(lower), sep); i > 0 {
+			number, ext = phone[:i], phone[i+len(sep):]
+			break
+		}
+	}
+	keep := func(s string, plus bool) string {
+		var b strings.Builder
+		for i, r := range strings.TrimSpace(s) {
+			if r >= '0' && r <= '9' || plus && i == 0 && r == '+' {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	uri := "tel:" + keep(number, true)
+	if ext = keep(ext, false); ext != "" {
+		uri += ";ext=" + ext
+	}
+	// Only digits, "+" and ";ext=" remain: safe as a URL.
+	return template.URL(uri)
 }
 
 // staticHandler serves the embedded static/ files with a long cache; their addresses carry a
@@ -107,6 +164,8 @@ type view struct {
 	fields     []string // the fields on this page, in order
 
 	Username string // typed at a failed sign-in, to show again (a password never is)
+	// SignIn is what a refused sign-in says about the lockout (pages.go).
+	SignIn *signInView
 
 	Principal *auth.Principal
 	Rules     []string // password rules, shown before typing
@@ -129,6 +188,9 @@ type view struct {
 	Timeout *timeoutView
 	// Wide pages (the helpdesk console's tables) use more of a large screen.
 	Wide bool
+	// FormToken is the page's one-time form token ("form-token" in base.html): set on pages
+	// whose forms must not act twice.
+	FormToken string
 
 	UnknownSite string // the site named in an address that has none
 	Status      int    // on the error page
@@ -159,6 +221,24 @@ func (v *view) setError(e *hmisauth.Error) {
 	}
 	v.Errors = append(v.Errors, formError{Field: field, Message: e.Message})
 	v.Violations = e.Violations
+}
+
+// required is a form field that must not be left empty, and what its error says when it is.
+type required struct{ field, message string }
+
+// missing flags every required field the request left empty, all at once and in the page's
+// order (not only the first, as the rules would one by one), so a single submission shows
+// everything there is to fix. It reports whether any was empty; the form must then be shown
+// again without acting on it.
+func (v *view) missing(r *http.Request, fields ...required) bool {
+	found := false
+	for _, f := range fields {
+		if strings.TrimSpace(r.PostFormValue(f.field)) == "" {
+			v.Errors = append(v.Errors, formError{Field: f.field, Message: f.message})
+			found = true
+		}
+	}
+	return found
 }
 
 // FieldError is the message about a form field, or "".
@@ -219,26 +299,62 @@ func paragraphs(text string) []string {
 	return out
 }
 
-// timeoutView warns before a session times out, without JavaScript: the page says when, and
-// reloads itself to the sign-in page at that moment (a refresh meta tag), so a screen left
-// open on a shared computer does not keep showing a signed-in page.
+// timeoutView says on every signed-in page when the session times out. Nothing acts on it by
+// itself: a page that left for the sign-in page on its own would throw away what someone was
+// typing, unannounced (WCAG 2.2.1), so without JavaScript the next request after the time-out
+// says the session timed out. With JavaScript, static/timeout.js warns in a dialog WarnMS
+// before the end and offers to stay signed in (session_extend.go). It is also the JSON answer
+// of that extension, for the script to move its timer and the line's words.
 type timeoutView struct {
-	Idle        string // "3:04 PM CST": when it ends if nothing is done; "" when End comes first
-	End         string // when it ends at the latest
-	IdleMinutes int
-	Refresh     int // seconds until the page goes to the sign-in page
+	Username string `json:"-"`
+	Idle     string `json:"idle"` // "3:04 PM CST": when it ends if nothing is done; "" when End comes first
+	End      string `json:"end"`  // when it ends at the latest
+	IdleFor  string `json:"-"`    // the idle time: "30 minutes"
+	Lifetime string `json:"-"`    // how long a session lasts at most: "12 hours"
+	// Now, IdleAt and EndAt are instants by the server's clock (RFC 3339 in UTC, to the
+	// millisecond): the script counts from the difference, so a browser whose clock is wrong
+	// still warns on time.
+	Now    string `json:"now"`
+	IdleAt string `json:"idle_at"`
+	EndAt  string `json:"end_at"`
+	// WarnMS is how long before the time-out the warning shows, in milliseconds.
+	WarnMS int64 `json:"-"`
+	// Line is the "Signed in as …" line again ("timeout-line" in base.html), in the answer to
+	// an extension only.
+	Line string `json:"line,omitempty"`
 }
 
-func newTimeoutView(p *auth.Principal, now time.Time) *timeoutView {
-	first := p.IdleExpiresAt
-	t := &timeoutView{End: untilText(p.Site, p.ExpiresAt, now),
-		IdleMinutes: int(math.Round(p.Site.Policy.Session.Idle.Minutes()))}
-	if p.ExpiresAt.Before(first) {
-		first = p.ExpiresAt
-	} else {
-		t.Idle = untilText(p.Site, first, now)
+// timeoutWarning is how long before the idle time-out the warning shows: two minutes, time to
+// notice and answer. A site whose idle time is short gets half of it instead, so a page never
+// opens with the warning already showing.
+const timeoutWarning = 2 * time.Minute
+
+// durationText says a session's idle time or lifetime in the unit it was configured in: whole
+// hours, else minutes, else seconds.
+func durationText(d time.Duration) string {
+	n, unit := int(math.Round(d.Seconds())), "second"
+	if d >= time.Hour && d%time.Hour == 0 {
+		n, unit = int(d/time.Hour), "hour"
+	} else if d >= time.Minute && d%time.Minute == 0 {
+		n, unit = int(d/time.Minute), "minute"
 	}
-	// A few seconds late, so the server has surely timed the session out when the page asks.
-	t.Refresh = int(max(0, first.Sub(now).Seconds())) + 5
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// instant is how timeoutView tells the script an instant.
+func instant(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+func newTimeoutView(p *auth.Principal, now time.Time) *timeoutView {
+	idle := p.Site.Policy.Session.Idle
+	t := &timeoutView{Username: p.User.Username, End: untilText(p.Site, p.ExpiresAt, now),
+		IdleFor: durationText(idle), Lifetime: durationText(p.Site.Policy.Session.Absolute),
+		Now: instant(now), IdleAt: instant(p.IdleExpiresAt), EndAt: instant(p.ExpiresAt),
+		WarnMS: min(timeoutWarning, idle/2).Milliseconds()}
+	if !p.ExpiresAt.Before(p.IdleExpiresAt) {
+		t.Idle = untilText(p.Site, p.IdleExpiresAt, now)
+	}
 	return t
 }

@@ -26,8 +26,10 @@ type securityView struct {
 	QRCode    template.URL
 	// SecretGroups is the secret in groups of four, easier to type: apps ignore the spaces.
 	SecretGroups string
-	// Codes are new recovery codes, shown once.
-	Codes []string
+	// Codes are new recovery codes, shown once. CodesShown: the form that made them was sent
+	// again, and the codes its first sending showed are not shown again.
+	Codes      []string
+	CodesShown bool
 	// Continue is set when the codes come in the middle of a sign-in for an application: the
 	// page's link goes on to it.
 	Continue bool
@@ -78,6 +80,12 @@ func (s *Server) securityView(r *http.Request, p *auth.Principal) (*view, error)
 		return nil, err
 	}
 	sec.Factors = f
+	if f.Enabled() {
+		// "Make new recovery codes" shows them once: its form acts once (formtoken.go).
+		if v.FormToken, err = s.formToken(r, p, formRecoveryCodes); err != nil {
+			return nil, err
+		}
+	}
 	for _, k := range f.Passkeys {
 		row := passkeyRow{ID: k.ID, Name: k.Name, Added: k.CreatedAt.In(p.Site.Loc()).Format("January 2, 2006")}
 		if !k.LastUsedAt.IsZero() {
@@ -149,6 +157,10 @@ func (s *Server) totpView(r *http.Request, p *auth.Principal) (*view, error) {
 	e, err := s.svc.PendingTOTP(r.Context(), p)
 	switch hmisauth.ErrorCode(err) {
 	case "":
+		// Turning the app on shows the recovery codes once: the form acts once (formtoken.go).
+		if v.FormToken, err = s.formToken(r, p, formTOTPConfirm); err != nil {
+			return nil, err
+		}
 		sec.Enrolment = e
 		sec.QRCode = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRCode))
 		for i := 0; i < len(e.Secret); i += 4 {
@@ -167,7 +179,9 @@ func (s *Server) totpView(r *http.Request, p *auth.Principal) (*view, error) {
 	return v, nil
 }
 
-// totpStart makes a new secret to set up and shows it.
+// totpStart makes a new secret to set up and shows it, by post/redirect/get: a reload of the
+// page shows the same secret, and a double click leaves one secret pending, the one the page
+// shows.
 func (s *Server) totpStart(w http.ResponseWriter, r *http.Request) {
 	p := s.signedInForm(w, r)
 	if p == nil {
@@ -180,13 +194,30 @@ func (s *Server) totpStart(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, sitePath(p.Site, "account/security/totp"))
 }
 
-// totpConfirm turns the app on with its first code and shows the recovery codes once.
+// totpConfirm turns the app on with its first code and shows the recovery codes once, on the
+// form's token's first sending: a repeat says they were shown, and shows them no more.
 func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
 	p := s.signedInForm(w, r)
 	if p == nil {
 		return
 	}
-	codes, err := s.svc.ConfirmTOTP(r.Context(), p, r.PostFormValue("code"))
+	once, err := s.useForm(r, p, formTOTPConfirm)
+	if err != nil {
+		s.errorPage(w, r, p.Site, err)
+		return
+	}
+	if once.Repeat() {
+		s.showCodes(w, r, p, nil)
+		return
+	}
+	defer s.release(r, once)
+	var codes []string
+	if once.Stale() {
+		err = staleForm("Nothing was done: this page had expired. If 2-step verification is not on yet, type the code " +
+			"your app shows now and press “Turn on 2-step verification” again.")
+	} else {
+		codes, err = s.svc.ConfirmTOTP(r.Context(), p, r.PostFormValue("code"))
+	}
 	if err != nil {
 		v, verr := s.totpView(r, p)
 		if verr != nil {
@@ -196,34 +227,56 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, "security_totp", v, err, nil)
 		return
 	}
+	s.done(r, once, formResult{})
 	s.showCodes(w, r, p, codes)
 }
 
-// showCodes shows new recovery codes: the only time they are ever shown.
+// showCodes shows new recovery codes: the only time they are ever shown. Without codes it is
+// the answer to their form sent again, which says they were shown. No cache keeps the page:
+// going back to it sends the form again.
 func (s *Server) showCodes(w http.ResponseWriter, r *http.Request, p *auth.Principal, codes []string) {
 	v := s.newView(r, p.Site)
 	v.Principal = p
-	v.Security = &securityView{Codes: codes, Continue: s.cookieValue(r, p.Site, continueCookie) != ""}
+	v.Security = &securityView{Codes: codes, CodesShown: codes == nil,
+		Continue: s.cookieValue(r, p.Site, continueCookie) != ""}
+	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, "recovery_codes", v)
 }
 
-// totpDisable turns the authenticator app off.
+// totpDisable turns the authenticator app off, by post/redirect/get. Sent twice (a double
+// click), the second finds no app and ends where the first did.
 func (s *Server) totpDisable(w http.ResponseWriter, r *http.Request) {
 	p := s.signedInForm(w, r)
 	if p == nil {
 		return
 	}
-	if err := s.svc.DisableTOTP(r.Context(), p); err != nil {
+	if err := s.svc.DisableTOTP(r.Context(), p); err != nil && hmisauth.ErrorCode(err) != hmisauth.ENOTFOUND {
 		s.securityFormError(w, r, p, err)
 		return
 	}
 	redirect(w, r, sitePath(p.Site, "account/security?notice=totp_off"))
 }
 
-// recoveryCodesNew replaces the recovery codes and shows the new ones.
+// recoveryCodesNew replaces the recovery codes and shows the new ones, on the form's token's
+// first sending: a repeat would replace the codes just shown, so it says they were shown.
 func (s *Server) recoveryCodesNew(w http.ResponseWriter, r *http.Request) {
 	p := s.signedInForm(w, r)
 	if p == nil {
+		return
+	}
+	once, err := s.useForm(r, p, formRecoveryCodes)
+	if err != nil {
+		s.errorPage(w, r, p.Site, err)
+		return
+	}
+	if once.Repeat() {
+		s.showCodes(w, r, p, nil)
+		return
+	}
+	defer s.release(r, once)
+	if once.Stale() {
+		s.securityFormError(w, r, p, staleForm("No new recovery codes were made: this page had expired. "+
+			"If you need new ones, press “Make new recovery codes” again."))
 		return
 	}
 	codes, err := s.svc.NewRecoveryCodes(r.Context(), p)
@@ -231,6 +284,7 @@ func (s *Server) recoveryCodesNew(w http.ResponseWriter, r *http.Request) {
 		s.securityFormError(w, r, p, err)
 		return
 	}
+	s.done(r, once, formResult{})
 	s.showCodes(w, r, p, codes)
 }
 

@@ -51,7 +51,9 @@ func TestTakenUsernameOffersAFreeOne(t *testing.T) {
 	// The console's preview shows the free name; a taken one typed over it is refused on the
 	// field with the offer filled in, and taking the offer creates the account.
 	form := url.Values{"first": {"Jane"}, "last": {"Doe"}, "role": {"user"}, "step": {"preview"}}
-	b.post("/live/admin/users/new", form).wantText(`name="username" type="text" value="jdoe3"`)
+	preview := b.post("/live/admin/users/new", form).wantText(`name="username" type="text" value="jdoe3"`)
+	// The refused form's token is given back, so the corrected form is sent with it again.
+	form = withToken(preview, "/live/admin/users/new", form)
 	form.Set("step", "create")
 	form.Set("username", "jdoe")
 	form.Set("generated", "jdoe3")

@@ -340,6 +340,13 @@ func fillEveryTable(t *testing.T, c *cli) filled {
 	if _, err := st.HitRateLimit(ctx, "copy-data test", time.Hour, 10, now); err != nil {
 		t.Fatal(err)
 	}
+	// A console form's one-time token, of the administrator's session still open.
+	open, err := st.UserSessions(ctx, admin.ID)
+	if err != nil || len(open) == 0 {
+		t.Fatalf("the administrator's open sessions: %v %v", open, err)
+	}
+	noErr(t, st.IssueFormToken(ctx, &hmisauth.FormToken{Hash: hash("form"), SessionID: open[0].ID,
+		Purpose: "create-user", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
 	return f
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -197,11 +198,57 @@ func (a *app) announceAdministrators(ctx context.Context, g *globals) error {
 		site := a.cfg.Sites[key]
 		fmt.Fprintf(g.stdout, "\nFirst administrator for %s (%s/%s/login):\n  username:           %s\n  temporary password: %s\n"+
 			"  It works once, within %s; you will choose your own password.\n"+
-			"  Lost it? hmisauth user temp-password --site %s %s\n",
+			"  Lost it? From this folder, run: %s\n",
 			site.Name, a.cfg.PublicURL, key, c.User.Username, c.TemporaryPassword,
-			humanDuration(site.Policy.TemporaryPasswordTTL), key, c.User.Username)
+			humanDuration(site.Policy.TemporaryPasswordTTL),
+			g.commandLine("user temp-password", "--site", key, c.User.Username))
 	}
 	return nil
+}
+
+// commandLine is the command of this program named by command ("user temp-password") with
+// args, written so that it works as printed from the folder the server was started in: this
+// very binary, with the --config and --data it was given (a bare "hmisauth" may not be
+// installed, and without --data another folder's database would answer).
+func (g *globals) commandLine(command string, args ...string) string {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "hmisauth"
+	}
+	wd, _ := os.Getwd()
+	words := strings.Fields(command)
+	if g.config != "" {
+		words = append(words, "--config", g.config)
+	}
+	words = append(words, "--data", g.data)
+	line := programPath(exe, wd)
+	for _, w := range append(words, args...) {
+		line += " " + shellQuote(w)
+	}
+	return line
+}
+
+// programPath is how to start the binary at exe from the folder wd: relative, as ./bin/hmisauth,
+// when it is inside wd (`make run`); `go run ./cmd/hmisauth` when go run built it in a
+// temporary folder that is removed when it exits; otherwise its full path.
+func programPath(exe, wd string) string {
+	if dir := filepath.Dir(exe); filepath.Base(dir) == "exe" && strings.HasPrefix(filepath.Base(filepath.Dir(filepath.Dir(dir))), "go-build") {
+		return "go run ./cmd/hmisauth"
+	}
+	if wd != "" {
+		if rel, err := filepath.Rel(wd, exe); err == nil && filepath.IsLocal(rel) {
+			return shellQuote("./" + filepath.ToSlash(rel))
+		}
+	}
+	return shellQuote(exe)
+}
+
+// shellQuote quotes a word for a POSIX shell when it needs it.
+func shellQuote(w string) string {
+	if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@+,") == "" {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
 
 func newMigrateCmd(g *globals) *cobra.Command {

@@ -51,6 +51,9 @@ var (
 	// A per-address window's subjects go with it (ON DELETE CASCADE).
 	retainRateLimits      = retainKind("rate_limits", "key, window_start", `window_end <= $1`, "$2")
 	retainAddressAttempts = retainKind("address_attempts", "key, window_start", `window_end <= $1`, "$2")
+	// Form tokens have no site column either (their sessions have one). An expired token
+	// answers nothing any more.
+	retainFormTokens = retainKind("form_tokens", "id", `expires_at <= $1`, "$2")
 )
 
 // DeleteRetained removes what c says no one needs any more, kind by kind and batch by batch;
@@ -80,6 +83,7 @@ func (s *Store) DeleteRetained(ctx context.Context, c hmisauth.RetentionCutoffs)
 			[]any{timeArg(c.RateLimitWindows), retainBatch}},
 		{&n.RateLimitWindows, !c.RateLimitWindows.IsZero(), retainAddressAttempts,
 			[]any{timeArg(c.RateLimitWindows), retainBatch}},
+		{&n.FormTokens, !c.FormTokens.IsZero(), retainFormTokens, []any{timeArg(c.FormTokens), retainBatch}},
 	}
 	for _, k := range kinds {
 		for k.on {

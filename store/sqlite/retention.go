@@ -58,6 +58,11 @@ const (
 	retainAddressAttempts = `
 		DELETE FROM address_attempts WHERE (key, window_start) IN (
 			SELECT key, window_start FROM address_attempts WHERE window_end <= ?1 LIMIT ?2)`
+	// Form tokens have no site column either (their sessions have one): ?1 is the cutoff, ?2
+	// the batch. An expired token answers nothing any more.
+	retainFormTokens = `
+		DELETE FROM form_tokens WHERE id IN (
+			SELECT id FROM form_tokens WHERE expires_at <= ?1 LIMIT ?2)`
 )
 
 // DeleteRetained removes what c says no one needs any more, kind by kind and batch by batch;
@@ -87,6 +92,7 @@ func (s *Store) DeleteRetained(ctx context.Context, c hmisauth.RetentionCutoffs)
 			[]any{micros(c.RateLimitWindows), retainBatch}},
 		{&n.RateLimitWindows, !c.RateLimitWindows.IsZero(), retainAddressAttempts,
 			[]any{micros(c.RateLimitWindows), retainBatch}},
+		{&n.FormTokens, !c.FormTokens.IsZero(), retainFormTokens, []any{micros(c.FormTokens), retainBatch}},
 	}
 	for _, k := range kinds {
 		for k.on {

@@ -31,6 +31,7 @@ func TestRetentionSearchesByIndex(t *testing.T) {
 		{"unknown usernames", retainUnknownUsernames, site, "USING COVERING INDEX sqlite_autoindex_users_1"},
 		{"rate limits", retainRateLimits, window, "USING COVERING INDEX rate_limits_end"},
 		{"address attempts", retainAddressAttempts, window, "USING COVERING INDEX address_attempts_end"},
+		{"form tokens", retainFormTokens, window, "USING COVERING INDEX form_tokens_expires"},
 	} {
 		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.query, q.args...)
 		if err != nil {

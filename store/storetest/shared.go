@@ -38,6 +38,8 @@ func RunShared(t *testing.T, open func(t *testing.T) []hmisauth.Store) {
 		{"LogoutClaim", func(t *testing.T, ss []hmisauth.Store) { ParallelLogoutClaim(t, ss, 4, 60) }},
 		{"LogoutTakeover", func(t *testing.T, ss []hmisauth.Store) { ParallelLogoutTakeover(t, ss, 4, 45) }},
 		{"NextSigningKey", func(t *testing.T, ss []hmisauth.Store) { ParallelSigningKeys(t, ss, 20) }},
+		// Each would act on a form both saw unused: a user created twice.
+		{"FormTokenUse", func(t *testing.T, ss []hmisauth.Store) { ParallelFormUse(t, ss, 20) }},
 		// Each would count rows the other removed; batches must not stop short of the end.
 		{"Retention", func(t *testing.T, ss []hmisauth.Store) { ParallelRetention(t, ss, 1500) }},
 	}

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"AuditConcurrency", auditConcurrencyTests},
 		{"Reminders", reminderTests},
 		{"Retention", retentionTests},
+		{"FormToken", formTokenTests},
 		{"OIDCIdentity", identityTests},
 		{"OIDCClient", clientTests},
 		{"OIDCCode", codeTests},
