@@ -24,13 +24,8 @@ func (s *Server) consoleConfirm(action string) http.HandlerFunc {
 		panic("consoleConfirm: no confirmation page for " + action)
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		a := s.consoleAdmin(w, r)
-		if a == nil {
-			return
-		}
-		v, err := s.userPageView(r, a, r.PathValue("username"))
-		if err != nil {
-			s.consoleError(w, r, a.Site(), err)
+		_, v := s.openUserPage(w, r, false)
+		if v == nil {
 			return
 		}
 		v.Confirm = &confirmView{Action: action}

@@ -71,13 +71,8 @@ func (s *Server) consoleResetMFA() http.HandlerFunc {
 
 // consoleDisableConfirm asks before disabling: the person loses access at once.
 func (s *Server) consoleDisableConfirm(w http.ResponseWriter, r *http.Request) {
-	a := s.consoleAdmin(w, r)
-	if a == nil {
-		return
-	}
-	v, err := s.userPageView(r, a, r.PathValue("username"))
-	if err != nil {
-		s.consoleError(w, r, a.Site(), err)
+	_, v := s.openUserPage(w, r, false)
+	if v == nil {
 		return
 	}
 	s.consoleRender(w, r, http.StatusOK, "admin_disable", v)

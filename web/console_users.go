@@ -367,15 +367,30 @@ func (s *Server) userPageView(r *http.Request, a *auth.Admin, username string) (
 	return v, nil
 }
 
-// consoleUser is a user's page: the login doctor on top, then details, actions and editing.
-func (s *Server) consoleUser(w http.ResponseWriter, r *http.Request) {
-	a := s.consoleAdmin(w, r)
+// openUserPage opens the page of the user named in the address for the signed-in
+// administrator (form: for a form's submission, see consoleAdminForm). When it cannot, it has
+// answered and v is nil.
+func (s *Server) openUserPage(w http.ResponseWriter, r *http.Request, form bool) (a *auth.Admin, v *consoleView) {
+	if form {
+		a = s.consoleAdminForm(w, r)
+	} else {
+		a = s.consoleAdmin(w, r)
+	}
 	if a == nil {
-		return
+		return nil, nil
 	}
 	v, err := s.userPageView(r, a, r.PathValue("username"))
 	if err != nil {
 		s.consoleError(w, r, a.Site(), err)
+		return nil, nil
+	}
+	return a, v
+}
+
+// consoleUser is a user's page: the login doctor on top, then details, actions and editing.
+func (s *Server) consoleUser(w http.ResponseWriter, r *http.Request) {
+	_, v := s.openUserPage(w, r, false)
+	if v == nil {
 		return
 	}
 	s.consoleRender(w, r, http.StatusOK, "admin_user", v)
@@ -383,13 +398,8 @@ func (s *Server) consoleUser(w http.ResponseWriter, r *http.Request) {
 
 // consoleUserSave saves the edit form. Fields the form did not send stay as they are.
 func (s *Server) consoleUserSave(w http.ResponseWriter, r *http.Request) {
-	a := s.consoleAdminForm(w, r)
-	if a == nil {
-		return
-	}
-	v, err := s.userPageView(r, a, r.PathValue("username"))
-	if err != nil {
-		s.consoleError(w, r, a.Site(), err)
+	a, v := s.openUserPage(w, r, true)
+	if v == nil {
 		return
 	}
 	var c auth.ProfileChange

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // retainBatch is how many rows one retention statement removes: a first run after an upgrade
@@ -62,42 +63,17 @@ var (
 // each row once (the second waits for the first's row locks, then finds the rows gone).
 func (s *Store) DeleteRetained(ctx context.Context, c hmisauth.RetentionCutoffs) (n hmisauth.RetentionCounts, err error) {
 	defer wrap(&err, "delete retained")
-	kinds := []struct {
-		count *int
-		on    bool // a zero cutoff keeps every row of the kind
-		query string
-		args  []any
-	}{
-		{&n.UnknownUsernames, !c.UnknownUsernames.IsZero(), retainUnknownUsernames,
-			[]any{c.Site, timeArg(c.UnknownUsernames), retainBatch}},
-		{&n.SentMail, !c.SentMail.IsZero(), retainSentMail, []any{c.Site, timeArg(c.SentMail), retainBatch}},
-		{&n.AbandonedMail, !c.AbandonedMail.IsZero(), retainAbandonedMail,
-			[]any{c.Site, timeArg(c.AbandonedMail), retainBatch}},
-		{&n.ResetTokens, !c.ResetTokens.IsZero(), retainResetTokens,
-			[]any{c.Site, timeArg(c.ResetTokens), retainBatch}},
-		{&n.Reminders, !c.ReminderDates.IsZero(), retainReminderDates,
-			[]any{c.Site, string(c.ReminderDates), retainBatch, hmisauth.ReminderLicense, hmisauth.ReminderAgreement}},
-		{&n.Reminders, !c.Inactivity.IsZero(), retainInactivity,
-			[]any{c.Site, timeArg(c.Inactivity), retainBatch, hmisauth.ReminderInactive}},
-		{&n.RateLimitWindows, !c.RateLimitWindows.IsZero(), retainRateLimits,
-			[]any{timeArg(c.RateLimitWindows), retainBatch}},
-		{&n.RateLimitWindows, !c.RateLimitWindows.IsZero(), retainAddressAttempts,
-			[]any{timeArg(c.RateLimitWindows), retainBatch}},
-		{&n.FormTokens, !c.FormTokens.IsZero(), retainFormTokens, []any{timeArg(c.FormTokens), retainBatch}},
-	}
-	for _, k := range kinds {
-		for k.on {
-			removed, err := s.retainOnce(ctx, k.query, k.args)
-			if err != nil {
-				return n, err
-			}
-			*k.count += removed
-			// Not removed == retainBatch: rows of a batch that another process removed first
-			// make it come up short while more remain. The last, empty, batch is cheap.
-			k.on = removed > 0
-		}
-	}
-	return n, nil
+	queries := sqlstore.RetentionQueries{UnknownUsernames: retainUnknownUsernames, SentMail: retainSentMail,
+		AbandonedMail: retainAbandonedMail, ResetTokens: retainResetTokens, ReminderDates: retainReminderDates,
+		Inactivity: retainInactivity, RateLimits: retainRateLimits, AddressAttempts: retainAddressAttempts,
+		FormTokens: retainFormTokens}
+	return sqlstore.DeleteRetained(c, queries, retainBatch, timeArg,
+		func(query string, args []any) (int, error) { return s.retainOnce(ctx, query, args) },
+		func(removed int) bool {
+			// Fewer than a batch: rows of a batch that another process removed first make it come
+			// up short while more remain, so only an empty batch ends a kind (and it is cheap).
+			return removed > 0
+		})
 }
 
 // retainOnce runs one retention statement on the pool, without the write lock (one statement

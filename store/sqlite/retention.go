@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // retainBatch is how many rows one retention statement removes. Each statement holds the
@@ -71,40 +72,15 @@ const (
 // processes running it at once remove each row once.
 func (s *Store) DeleteRetained(ctx context.Context, c hmisauth.RetentionCutoffs) (n hmisauth.RetentionCounts, err error) {
 	defer wrap(&err, "delete retained")
-	kinds := []struct {
-		count *int
-		on    bool // a zero cutoff keeps every row of the kind
-		query string
-		args  []any
-	}{
-		{&n.UnknownUsernames, !c.UnknownUsernames.IsZero(), retainUnknownUsernames,
-			[]any{c.Site, micros(c.UnknownUsernames), retainBatch}},
-		{&n.SentMail, !c.SentMail.IsZero(), retainSentMail, []any{c.Site, micros(c.SentMail), retainBatch}},
-		{&n.AbandonedMail, !c.AbandonedMail.IsZero(), retainAbandonedMail,
-			[]any{c.Site, micros(c.AbandonedMail), retainBatch}},
-		{&n.ResetTokens, !c.ResetTokens.IsZero(), retainResetTokens,
-			[]any{c.Site, micros(c.ResetTokens), retainBatch}},
-		{&n.Reminders, !c.ReminderDates.IsZero(), retainReminderDates,
-			[]any{c.Site, string(c.ReminderDates), retainBatch, hmisauth.ReminderLicense, hmisauth.ReminderAgreement}},
-		{&n.Reminders, !c.Inactivity.IsZero(), retainInactivity,
-			[]any{c.Site, micros(c.Inactivity), retainBatch, hmisauth.ReminderInactive}},
-		{&n.RateLimitWindows, !c.RateLimitWindows.IsZero(), retainRateLimits,
-			[]any{micros(c.RateLimitWindows), retainBatch}},
-		{&n.RateLimitWindows, !c.RateLimitWindows.IsZero(), retainAddressAttempts,
-			[]any{micros(c.RateLimitWindows), retainBatch}},
-		{&n.FormTokens, !c.FormTokens.IsZero(), retainFormTokens, []any{micros(c.FormTokens), retainBatch}},
-	}
-	for _, k := range kinds {
-		for k.on {
-			removed, err := s.retainOnce(ctx, k.query, k.args)
-			if err != nil {
-				return n, err
-			}
-			*k.count += removed
-			k.on = removed == retainBatch
-		}
-	}
-	return n, nil
+	queries := sqlstore.RetentionQueries{UnknownUsernames: retainUnknownUsernames, SentMail: retainSentMail,
+		AbandonedMail: retainAbandonedMail, ResetTokens: retainResetTokens, ReminderDates: retainReminderDates,
+		Inactivity: retainInactivity, RateLimits: retainRateLimits, AddressAttempts: retainAddressAttempts,
+		FormTokens: retainFormTokens}
+	return sqlstore.DeleteRetained(c, queries, retainBatch, micros,
+		func(query string, args []any) (int, error) { return s.retainOnce(ctx, query, args) },
+		func(removed int) bool {
+			return removed == retainBatch
+		})
 }
 
 // retainOnce runs one retention statement on the writer and counts the rows it removed. It
