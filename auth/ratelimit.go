@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -43,7 +42,7 @@ func (s *Service) reserveSignIn(ctx context.Context, site *hmisauth.Site, addr, 
 		return nil, nil
 	}
 	lim, now := site.Policy.RateLimits, s.clock.Now()
-	a := hmisauth.AddressAttempt{Key: "signin:" + site.Key + ":" + addr, Subject: usernameDigest(typed),
+	a := hmisauth.AddressAttempt{Key: "signin:" + site.Key + ":" + addr, Subject: s.usernameDigest(typed),
 		Window: lim.Window, At: now, MaxAttempts: lim.SignInPerAddress, MaxSubjects: lim.SprayUsernames}
 	res, err := s.store.ReserveAddressAttempt(ctx, a)
 	if err != nil {
@@ -128,10 +127,10 @@ func (s *Service) settle(ctx context.Context, l *addressLimit, err error) {
 }
 
 // usernameDigest is what the limits count of a username: its key (case and spaces as a
-// sign-in ignores them), hashed.
-func usernameDigest(typed string) string {
-	h := sha256.Sum256([]byte(hmisauth.UsernameKey(typed)))
-	return hex.EncodeToString(h[:16])
+// sign-in ignores them), hashed with the server key: people type passwords into the username
+// field, and an unkeyed digest of a weak one could be reversed from a copy of the database.
+func (s *Service) usernameDigest(typed string) string {
+	return hex.EncodeToString(s.keys.Hash("rate-limit username", []byte(hmisauth.UsernameKey(typed)))[:16])
 }
 
 // rateLimited is ERateLimited with the words of why, and when to try again: at until, in the
