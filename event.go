@@ -28,6 +28,7 @@ const (
 	EventUserDisabled         = "user_disabled"
 	EventUserEnabled          = "user_enabled"
 	EventAgreementRecorded    = "agreement_recorded"
+	EventTrainingRecorded     = "training_recorded" // Detail names the kind and completion date
 	EventAgencyCreated        = "agency_created"
 	EventAgencyUpdated        = "agency_updated"
 	EventMailAbandoned        = "mail_abandoned"
@@ -52,6 +53,14 @@ const (
 	// EventRateLimited is a reset link refused by a rate limit on its client address, and the
 	// summary of the sign-ins and reset links refused by one in one window after the first.
 	EventRateLimited = "rate_limited"
+	// EventPolicyChanged records, at start, a site's policy that differs from the one last
+	// recorded (or the first one); Detail is the policy as PolicySnapshot writes it.
+	EventPolicyChanged = "policy_changed"
+	// EventSecurityOfficer records a sysadmin making an agency admin their agency's security
+	// officer, or no longer (Detail says which).
+	EventSecurityOfficer = "security_officer_changed"
+	// EventAccessLogReviewed is a reviewer's sign-off on the access log (see LogReview).
+	EventAccessLogReviewed = "access_log_reviewed"
 )
 
 // EventActions lists every audit action, in the order a filter offers them.
@@ -60,7 +69,7 @@ var EventActions = []string{
 	EventPasswordChanged, EventResetRequested, EventResetCompleted, EventSecurityAnswerWrong,
 	EventRecoveryChanged, EventProfileChanged, EventUserCreated, EventUserUpdated,
 	EventTemporaryPasswordSet, EventUserUnlocked, EventPasswordExpiredByAdm, EventUserDisabled,
-	EventUserEnabled, EventAgreementRecorded, EventAgencyCreated, EventAgencyUpdated,
+	EventUserEnabled, EventAgreementRecorded, EventTrainingRecorded, EventAgencyCreated, EventAgencyUpdated,
 	EventMailAbandoned, EventSessionsEnded, EventAccountInactive, EventReauthenticated,
 	EventReauthFailed, EventTOTPEnabled, EventTOTPDisabled, EventRecoveryCodesNew,
 	EventRecoveryCodeUsed, EventPasskeyAdded, EventPasskeyRemoved, EventMFAReset,
@@ -68,6 +77,7 @@ var EventActions = []string{
 	EventAppSignIn, EventTokensIssued, EventTokensRefreshed, EventTokenRevoked, EventCodeReplayed,
 	EventRefreshReused, EventBackchannelSent, EventBackchannelLost, EventClientCreated,
 	EventClientUpdated, EventClientSecret, EventClientRemoved, EventSigningKeyRotate,
+	EventPolicyChanged, EventSecurityOfficer, EventAccessLogReviewed,
 }
 
 // Event is one entry of the audit log: who did what to whom, when and from where. The log is
@@ -83,8 +93,15 @@ type Event struct {
 	Action     string
 	ClientAddr string
 	Detail     string // a short human note, never a secret
-	PrevHash   []byte
-	Hash       []byte
+	// AgencyID is the agency the event concerns, and ActorAgencyID the actor's (0: none). They
+	// are not part of the Hash, so the chain of events logged before they existed still
+	// verifies: the store fills them when it appends (from the accounts named by Subject and
+	// Actor, unless the caller set AgencyID), and they only decide whose audit view shows the
+	// event (an agency's security officer sees their agency's).
+	AgencyID      int64
+	ActorAgencyID int64
+	PrevHash      []byte
+	Hash          []byte
 }
 
 // EventHash is the chain rule: SHA-256 over the previous hash and every field of ev except ID
@@ -138,6 +155,9 @@ type EventQuery struct {
 	Subject string    // username acted on (compared case-insensitively)
 	Actor   string
 	Action  string
+	// AgencyID, when set, selects the events that concern the agency or whose actor is one of
+	// its users (Event.AgencyID or Event.ActorAgencyID).
+	AgencyID int64
 	// BeforeID pages backwards: only events with a smaller ID (0: from the newest).
 	BeforeID int64
 	Limit    int // 0: 100

@@ -75,8 +75,17 @@ type Letter struct {
 	// then the license's last day).
 	Agency *Agency
 	// About, when set, is the user the letter is about when it goes to someone else: the
-	// sysadmins' copy of a MailAgreementExpiring (User is then the recipient).
+	// sysadmins' copy of a MailAgreementExpiring or MailTrainingExpiring (User is then the
+	// recipient).
 	About *User
+	// TrainingKind is the training that lapses, for MailTrainingExpiring (ExpiresOn is then
+	// the last day its completion counts).
+	TrainingKind string
+	// TrainingRequired says the site requires that training to sign in (MailTrainingExpiring).
+	TrainingRequired bool
+	// Step is the inactivity step a MailInactivityWarning warns of (ExpiresOn is then when
+	// it applies).
+	Step *InactivityStep
 }
 
 // Letters writes e-mails from templates. mail/ implements it.

@@ -10,6 +10,9 @@ const (
 	// MailAgreementExpiring goes to a user policy.reminder_days before their signed user
 	// agreement expires; each sysadmin with an e-mail address gets a copy (Letter.About set).
 	MailAgreementExpiring = "agreement_expiring"
+	// MailInactivityWarning goes to a user before a step of the site's inactivity policy
+	// applies to their unused account (Letter.Step is the step, ExpiresOn when it applies).
+	MailInactivityWarning = "inactivity_warning"
 )
 
 // EventAccountInactive records, once per account and period of inactivity, that the daily job
@@ -22,6 +25,9 @@ const (
 	ReminderLicense   = MailLicenseExpiring
 	ReminderAgreement = MailAgreementExpiring
 	ReminderInactive  = EventAccountInactive
+	// ReminderInactivityWarning is one warning before one inactivity step; Due is when the
+	// step applies (RFC 3339), so each step of each spell of inactivity is warned about once.
+	ReminderInactivityWarning = MailInactivityWarning
 )
 
 // Reminder is one thing the daily jobs do at most once: remind about one agency's license

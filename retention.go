@@ -74,8 +74,9 @@ type RetentionCutoffs struct {
 	AbandonedMail time.Time
 	// ResetTokens: Site's reset tokens that expired, or were used, before it.
 	ResetTokens time.Time
-	// ReminderDates: Site's license and agreement reminders whose Due date is before it. A
-	// reminder is only sent on or before its due date, so a past one can never be due again.
+	// ReminderDates: Site's license, agreement and training reminders and inactivity warnings
+	// whose Due date is before it. Each is only sent on or before its due date, so a past one
+	// can never be due again.
 	ReminderDates Date
 	// Inactivity: Site's inactivity records made before it whose user has since signed in or
 	// been given a new password (that spell of inactivity is over: a new one has a later Due),

@@ -76,6 +76,14 @@ type Policy struct {
 	MFA                  MFAPolicy     `yaml:"mfa"`
 	// Retention is how long rows that no longer matter are kept (see RetentionPolicy).
 	Retention RetentionPolicy `yaml:"retention"`
+	// Training is the site's kinds of training and which a user needs (compliance.go).
+	Training TrainingPolicy `yaml:"training"`
+	// Inactivity, when set, replaces InactiveLockDays with steps taken as an account stays
+	// unused (compliance.go).
+	Inactivity []InactivityStep `yaml:"inactivity"`
+	// LogReviewEvery is how often someone must record a review of the access log; the console
+	// reminds when the last review is older (0: never reminds).
+	LogReviewEvery time.Duration `yaml:"log_review_every"`
 }
 
 // PasswordPolicy is what a new password must satisfy.

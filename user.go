@@ -41,7 +41,11 @@ type User struct {
 	Phone     string
 	AgencyID  int64 // 0: no agency
 	Role      Role
-	CreatedAt time.Time
+	// SecurityOfficer marks an agency admin as their agency's security officer, who reads the
+	// agency's audit events and signs off its access-log reviews. Only an agency admin may be
+	// one; a change of role clears it.
+	SecurityOfficer bool
+	CreatedAt       time.Time
 	// Subject is the account's OpenID Connect sub: random, stable, unique per site, never the
 	// username (which an administrator may change). The store makes one when it is "".
 	Subject string
@@ -122,6 +126,9 @@ const (
 	ProblemNoEmail                  = "no_email"
 	ProblemNoRecoveryInfo           = "no_recovery_info"
 	ProblemTermsNotAccepted         = "terms_not_accepted"
+	// ProblemInactiveTraining: unused long enough that the site's inactivity policy asks for
+	// a training again (a require_training step), and it has not been recorded since.
+	ProblemInactiveTraining = "inactive_training"
 )
 
 // Problem is one reason a user cannot sign in (or recover) right now, with what fixes it.

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"net/mail"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -301,21 +302,61 @@ func (s *Service) ExpirePassword(ctx context.Context, siteKey, username string) 
 	})
 }
 
-// SetDisabled disables (ending every session) or enables an account.
+// SetDisabled disables (ending every session) or enables an account. A disable through it
+// gives no reason of its own: it is Disable with reason "other", reported today.
 func (s *Service) SetDisabled(ctx context.Context, siteKey, username string, disabled bool) (*hmisauth.User, error) {
-	action := hmisauth.EventUserEnabled
 	if disabled {
-		action = hmisauth.EventUserDisabled
+		return s.Disable(ctx, siteKey, username, Departure{Reason: hmisauth.DepartureOther})
 	}
-	return s.adminStep(ctx, siteKey, username, action, "", func(ctx context.Context, u *hmisauth.User) error {
-		count := func(error) {}
-		if disabled {
-			count = s.countEnded(ctx, siteKey, u.ID, 0, hmisauth.EndedByHelpdesk)
-		}
-		err := s.store.SetDisabled(ctx, u.ID, disabled, s.clock.Now())
+	return s.adminStep(ctx, siteKey, username, hmisauth.EventUserEnabled, "", func(ctx context.Context, u *hmisauth.User) error {
+		return s.store.SetDisabled(ctx, u.ID, false, s.clock.Now())
+	})
+}
+
+// Departure is what an administrator says when disabling an account: why (one of
+// hmisauth.DepartureReasons) and the day the agency reported it (zero: today).
+type Departure struct {
+	Reason     string
+	ReportedOn hmisauth.Date
+}
+
+// Disable disables an account (ending every session) and records why and when the agency
+// reported it, in one step (Store.Disable), audited with the reason. The reported day may
+// not be in the site's future.
+func (s *Service) Disable(ctx context.Context, siteKey, username string, d Departure) (*hmisauth.User, error) {
+	site, err := s.Site(siteKey)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(hmisauth.DepartureReasons, d.Reason) {
+		return nil, hmisauth.FieldError("reason", "Choose why the account is being disabled: left the agency, a violation, or another reason.")
+	}
+	now := s.clock.Now()
+	today := site.Today(now)
+	switch {
+	case d.ReportedOn.IsZero():
+		d.ReportedOn = today
+	case today.Before(d.ReportedOn):
+		return nil, hmisauth.FieldError("reported_on", "The day the agency reported it cannot be after today ("+string(today)+").")
+	}
+	detail := "reason: " + d.Reason + ", reported " + string(d.ReportedOn)
+	by := ActorOf(ctx).Username
+	return s.adminStep(ctx, siteKey, username, hmisauth.EventUserDisabled, detail, func(ctx context.Context, u *hmisauth.User) error {
+		count := s.countEnded(ctx, siteKey, u.ID, 0, hmisauth.EndedByHelpdesk)
+		err := s.store.Disable(ctx, &hmisauth.Departure{UserID: u.ID, Reason: d.Reason, ReportedOn: d.ReportedOn,
+			DisabledAt: now, DisabledBy: by})
 		count(err)
 		return err
 	})
+}
+
+// Departures lists the site's disabled accounts with why and when (the monitoring pack's
+// departures and their timeliness), oldest disable first.
+func (s *Service) Departures(ctx context.Context, siteKey string) ([]*hmisauth.Departure, error) {
+	if _, err := s.Site(siteKey); err != nil {
+		return nil, err
+	}
+	return s.store.Departures(ctx, siteKey)
 }
 
 // Agreement is a signed user agreement: the user, their supervisor and the agency's executive

@@ -82,7 +82,7 @@ func TestAdministrativeActionsAreAuditedWithTheirActor(t *testing.T) {
 		"temporary_password_set alee sessions ended, lockout cleared",
 		"user_unlocked alee",
 		"password_expired_by_admin alee",
-		"user_disabled alee",
+		"user_disabled alee reason: other, reported 2026-03-02",
 		"user_enabled alee",
 		"agreement_recorded alee signed 2026-01-05, expires 2027-01-05")
 	for _, e := range f.events() {

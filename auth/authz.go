@@ -14,8 +14,9 @@ import (
 //
 // A sysadmin administers every user and agency of their own site. An agency admin administers
 // only the users of their own agency: they cannot reach a sysadmin, move anyone to another
-// agency, make anyone a sysadmin, change agencies or read the audit log; they import users
-// only into their own agency. Nobody reaches another site: everything is looked up on the
+// agency, make anyone a sysadmin or change agencies; they import users only into their own
+// agency. Only the one a sysadmin made their agency's security officer reads the audit log,
+// and then only their agency's events (see Audit). Nobody reaches another site: everything is looked up on the
 // principal's site only.
 type Admin struct {
 	svc *Service
@@ -185,11 +186,19 @@ func (a *Admin) UpdateAgency(ctx context.Context, id int64, c AgencyChange) (*hm
 	return ag, nil
 }
 
-// Audit lists the site's audit events matching q, newest first (sysadmin only: the log names
-// every agency's users).
+// Audit lists the site's audit events matching q, newest first: every event for a sysadmin,
+// and for an agency's security officer only the events that concern their agency's users or
+// were done by them (Event.AgencyID, Event.ActorAgencyID). Other agency admins are refused:
+// the log names every agency's users.
 func (a *Admin) Audit(ctx context.Context, q hmisauth.EventQuery) ([]*hmisauth.Event, error) {
-	if !a.IsSysadmin() {
-		return nil, hmisauth.Errorf(hmisauth.EFORBIDDEN, "Only a system administrator can read the audit log.")
+	switch {
+	case a.IsSysadmin():
+		q.AgencyID = 0
+	case a.IsSecurityOfficer():
+		q.AgencyID = a.p.User.AgencyID
+	default:
+		return nil, hmisauth.Errorf(hmisauth.EFORBIDDEN,
+			"Only a system administrator or your agency's security officer can read the audit log.")
 	}
 	q.Site = a.p.Site.Key
 	return a.svc.store.Events(ctx, q)

@@ -44,6 +44,18 @@ func (a *Admin) User(ctx context.Context, username string) (*Diagnosis, error) {
 	if d.Factors, err = a.svc.store.SecondFactors(ctx, u.ID); err != nil {
 		return nil, err
 	}
+	if u.Disabled {
+		d.Departure, err = a.svc.store.UserDeparture(ctx, u.ID)
+		if hmisauth.ErrorCode(err) == hmisauth.ENOTFOUND {
+			d.Departure, err = nil, nil // disabled before departures were kept
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := a.svc.addTrainings(ctx, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -115,6 +127,15 @@ func (a *Admin) SetDisabled(ctx context.Context, username string, disabled bool)
 		return nil, err
 	}
 	return a.svc.SetDisabled(a.actor(ctx), a.p.Site.Key, u.Username, disabled)
+}
+
+// Disable disables an account in scope, recording why and when its agency reported it.
+func (a *Admin) Disable(ctx context.Context, username string, d Departure) (*hmisauth.User, error) {
+	u, err := a.target(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	return a.svc.Disable(a.actor(ctx), a.p.Site.Key, u.Username, d)
 }
 
 // RecordAgreement records the signed user agreement of an account in scope.

@@ -17,6 +17,25 @@ type Diagnosis struct {
 	Problems []hmisauth.Problem
 	// Factors is the account's 2-step verification (filled for one account, not for lists).
 	Factors *hmisauth.SecondFactors
+	// Departure is why and when a disabled account was disabled (filled for one account, and
+	// nil when it is enabled or was disabled before reasons were kept).
+	Departure *hmisauth.Departure
+	// Trainings are the account's completed trainings, newest first (filled, and the training
+	// gate's problems added, for one account, not for lists).
+	Trainings []*hmisauth.TrainingRecord
+}
+
+// addTrainings loads the account's trainings into d and adds the training gate's problems.
+func (s *Service) addTrainings(ctx context.Context, d *Diagnosis) error {
+	records, err := s.store.Trainings(ctx, d.User.ID)
+	if err != nil {
+		return err
+	}
+	d.Trainings = records
+	now := s.clock.Now()
+	d.Problems = withTraining(d.Problems, append(TrainingProblems(d.Site, d.User, records, now),
+		inactiveTrainingProblems(d.Site, d.User, records, now)...))
+	return nil
 }
 
 // Diagnose runs the login doctor for a user.
@@ -32,6 +51,9 @@ func (s *Service) Diagnose(ctx context.Context, siteKey, username string) (*Diag
 		}
 	}
 	d.Problems = Problems(site, u, d.Agency, s.clock.Now())
+	if err := s.addTrainings(ctx, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -61,11 +83,7 @@ func Problems(site *hmisauth.Site, u *hmisauth.User, agency *hmisauth.Agency, no
 				u.LastFailedAt.In(site.Loc()).Format("Jan 2 3:04 PM MST"), auto),
 			"Confirm who is calling, then unlock ("+cmd("unlock")+"), or issue a temporary password, which also unlocks."+resetUnlocks(site, u))
 	}
-	if since := inactiveSince(site, u); !since.IsZero() && since.Before(now) {
-		add(true, hmisauth.ProblemInactive, since,
-			fmt.Sprintf("Not used for over %d days, so sign-in is refused as inactive.", site.Policy.InactiveLockDays),
-			"If the person still needs access, issue a temporary password ("+cmd("temp-password")+"), which reactivates the account.")
-	}
+	ps = append(ps, inactivityProblems(site, u, now)...)
 	if agency != nil && agency.LicenseExpired(today) {
 		add(true, hmisauth.ProblemLicenseExpired, dayAfter(site, agency.LicenseExpires),
 			fmt.Sprintf("The license of %s expired on %s.", agency.Name, agency.LicenseExpires),

@@ -28,6 +28,14 @@ type ImportPlan struct {
 	Errors []string
 	// users are the validated accounts, in Rows' order; Import writes these, not the Rows.
 	users []*hmisauth.User
+	// trainings are each row's completed trainings (training_<kind> columns), in Rows' order.
+	trainings [][]importTraining
+}
+
+// importTraining is one completed training from an import row.
+type importTraining struct {
+	kind      string
+	completed hmisauth.Date
 }
 
 // ImportRow is one person from the import file, as they would be created.
@@ -40,6 +48,8 @@ type ImportRow struct {
 	Phone     string
 	Agency    string
 	Role      string
+	// Trainings are the completed trainings the row records, as "kind on YYYY-MM-DD".
+	Trainings []string
 	// Errors say, in words a helpdesk agent understands, why the row cannot be imported.
 	Errors []string
 }
@@ -103,9 +113,16 @@ func (s *Service) parseImport(ctx context.Context, site *hmisauth.Site, r io.Rea
 		} else {
 			row.Role = string(u.Role)
 		}
+		trainings, errs := importTrainings(site, rec, s.clock.Now())
+		for _, t := range trainings {
+			row.Trainings = append(row.Trainings, t.kind+" on "+string(t.completed))
+		}
+		row.Errors = append(row.Errors, errs...)
 		plan.Rows = append(plan.Rows, row)
 		plan.users = append(plan.users, u)
+		plan.trainings = append(plan.trainings, trainings)
 	}
+	plan.Errors = append(plan.Errors, unknownTrainingColumns(site, records)...)
 	if err := s.planUsernames(ctx, site, plan, reqs); err != nil {
 		return nil, err
 	}
@@ -331,6 +348,7 @@ func (s *Service) Import(ctx context.Context, plan *ImportPlan) ([]*Created, err
 		out[i] = &Created{User: u, TemporaryPassword: temps[i]}
 	}
 	s.log.InfoContext(ctx, "users imported", "site", site.Key, "count", len(users))
+	s.recordImportedTrainings(ctx, site, plan, users)
 	return out, nil
 }
 

@@ -34,7 +34,12 @@ var importColumns = map[string]string{
 }
 
 // importHeaderHelp says what the header row must look like.
-const importHeaderHelp = "The first row of the file must name the columns: first, last, email, phone, agency, role (and, if you choose usernames yourself, username)."
+const importHeaderHelp = "The first row of the file must name the columns: first, last, email, phone, agency, role (and, if you choose usernames yourself, username; for completed trainings, training_<kind> with the date)."
+
+// trainingColumn is the field prefix of a training_<kind> column: its cells are the dates the
+// row's user completed that kind of training (hmisauth.TrainingPolicy). Which kinds the site
+// has is checked by parseImport, which knows the site.
+const trainingColumn = "training:"
 
 // importRecord is one data row of the file, by column.
 type importRecord struct {
@@ -131,6 +136,9 @@ func importHeader(rec []string) ([]string, error) {
 			continue
 		}
 		field, ok := importColumns[columnKey(name)]
+		if kind, isTraining := strings.CutPrefix(columnKey(name), "training "); !ok && isTraining {
+			field, ok = trainingColumn+strings.ReplaceAll(kind, " ", "_"), true
+		}
 		if !ok {
 			hint := ""
 			if len(rec) == 1 && strings.ContainsAny(name, ";\t") {

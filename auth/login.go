@@ -254,7 +254,8 @@ func validateCredentials(username, password string) error {
 }
 
 // Blocked says why the user may not sign in now, in the words of the log ("" when nothing
-// blocks): disabled, inactive, or an expired agreement or agency license. An application
+// blocks): disabled, inactive, an expired agreement or agency license, or a required training
+// missing or lapsed. An application
 // gets no code, and no refreshed token, for such a user, even from a session opened before. A
 // lock is not among the reasons: it stops new sign-ins, not the sessions already open.
 func (s *Service) Blocked(ctx context.Context, site *hmisauth.Site, u *hmisauth.User) (string, error) {
@@ -265,13 +266,13 @@ func (s *Service) Blocked(ctx context.Context, site *hmisauth.Site, u *hmisauth.
 // of the log; "" when nothing blocks. The user is only ever told "Login failed!".
 func (s *Service) blockedReason(ctx context.Context, site *hmisauth.Site, u *hmisauth.User, now time.Time) (string, error) {
 	today := site.Today(now)
-	inactive := inactiveSince(site, u)
-	switch {
-	case u.Disabled:
+	if u.Disabled {
 		return hmisauth.ProblemDisabled, nil
-	case !inactive.IsZero() && inactive.Before(now):
-		return hmisauth.ProblemInactive, nil
-	case !u.AgreementExpiresOn.IsZero() && u.AgreementExpiresOn.Before(today):
+	}
+	if code, err := s.inactivityBlock(ctx, site, u, now); code != "" || err != nil {
+		return code, err
+	}
+	if !u.AgreementExpiresOn.IsZero() && u.AgreementExpiresOn.Before(today) {
 		return hmisauth.ProblemAgreementExpired, nil
 	}
 	if u.AgencyID != 0 {
@@ -283,24 +284,7 @@ func (s *Service) blockedReason(ctx context.Context, site *hmisauth.Site, u *hmi
 			return hmisauth.ProblemLicenseExpired, nil
 		}
 	}
-	return "", nil
-}
-
-// inactiveSince is when the account became inactive under the site's inactive_lock_days, or
-// zero if the site does not lock inactive accounts. Activity is the last sign-in, the
-// account's creation, or a password set by the helpdesk (which reactivates it).
-func inactiveSince(site *hmisauth.Site, u *hmisauth.User) time.Time {
-	days := site.Policy.InactiveLockDays
-	if days <= 0 {
-		return time.Time{}
-	}
-	last := u.CreatedAt
-	for _, t := range []time.Time{u.LastLoginAt, u.PasswordChangedAt} {
-		if t.After(last) {
-			last = t
-		}
-	}
-	return last.AddDate(0, 0, days)
+	return s.trainingBlock(ctx, site, u, today)
 }
 
 // useTemporaryPassword lets a temporary password through once, within its lifetime. The

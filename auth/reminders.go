@@ -2,9 +2,7 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hmisauth/hmisauth"
 )
@@ -57,7 +55,9 @@ func (s *Service) siteUsers(ctx context.Context, site string) ([]*hmisauth.User,
 //   - agreement_expiring, for every enabled user whose user agreement runs out within
 //     reminder_days: one message to the user (when they have an address) and one copy to each
 //     enabled sysadmin with an address (Letter.About names the user). A Message has one
-//     recipient, so the copy is a message of its own, not a Cc.
+//     recipient, so the copy is a message of its own, not a Cc;
+//   - training_expiring, likewise, for every kind of training whose newest completion stops
+//     counting within reminder_days (sendTrainingReminders).
 //
 // Each reminder (agency or user, and the expiry date) is recorded with its messages in one
 // atomic step (Store.Remind), so running this again, or in several processes at once, sends
@@ -150,6 +150,11 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 			}
 			sent += n
 		}
+		n, err := s.sendTrainingReminders(ctx, site, users, sysadmins, today, last, now)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
 	}
 	if sent > 0 {
 		s.kick()
@@ -168,45 +173,6 @@ func (s *Service) remind(ctx context.Context, r hmisauth.Reminder, ms []*hmisaut
 		return 0, err
 	}
 	return len(ms), nil
-}
-
-// RecordInactiveAccounts is the daily inactivity lock's record: sign-in already refuses an
-// account unused for policy.inactive_lock_days (worked out at each attempt); this appends an
-// account_inactive audit event, once per account and spell of inactivity, so the helpdesk
-// sees when it happened. Disabled accounts are left out. It returns how many it recorded.
-func (s *Service) RecordInactiveAccounts(ctx context.Context) (int, error) {
-	now, n := s.clock.Now(), 0
-	ctx = WithActor(ctx, Actor{Username: JobActor})
-	for _, site := range s.Sites() {
-		if site.Policy.InactiveLockDays <= 0 {
-			continue
-		}
-		users, err := s.siteUsers(ctx, site.Key)
-		if err != nil {
-			return n, err
-		}
-		for _, u := range users {
-			since := inactiveSince(site, u)
-			if u.Disabled || since.IsZero() || !since.Before(now) {
-				continue
-			}
-			detail := fmt.Sprintf("inactive since %s (not used for %d days)",
-				since.In(site.Loc()).Format(reportTimeLayout), site.Policy.InactiveLockDays)
-			ok, err := s.store.Remind(s.audit(ctx, site, hmisauth.EventAccountInactive, u.Username, detail),
-				hmisauth.Reminder{Site: site.Key, Kind: hmisauth.ReminderInactive, TargetID: u.ID,
-					Due: since.UTC().Format(time.RFC3339Nano), At: now}, nil)
-			if err != nil {
-				return n, err
-			}
-			if ok {
-				n++
-			}
-		}
-	}
-	if n > 0 {
-		s.log.InfoContext(ctx, "inactive accounts recorded", "count", n)
-	}
-	return n, nil
 }
 
 // RunDailyJobs runs the daily jobs: reminder e-mails, then the inactivity record. It goes on

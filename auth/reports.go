@@ -21,11 +21,13 @@ const (
 	ReportExpiringAgreements = "expiring-agreements"
 	ReportNoEmail            = "no-email"
 	ReportInactive           = "inactive"
+	ReportExpiringTrainings  = "expiring-trainings"
+	ReportMissingTrainings   = "missing-trainings"
 )
 
 // ReportKinds lists the reports in the order menus offer them.
 var ReportKinds = []string{ReportLocked, ReportExpiringPasswords, ReportExpiringLicenses,
-	ReportExpiringAgreements, ReportNoEmail, ReportInactive}
+	ReportExpiringAgreements, ReportExpiringTrainings, ReportMissingTrainings, ReportNoEmail, ReportInactive}
 
 // DefaultReportDays is the window of the "expiring in the next N days" reports when none is
 // given; MaxReportDays bounds it.
@@ -64,6 +66,10 @@ func (a *Admin) Report(ctx context.Context, kind string, days int) ([]ReportRow,
 		return a.UsersWithoutEmail(ctx)
 	case ReportInactive:
 		return a.InactiveUsers(ctx)
+	case ReportExpiringTrainings:
+		return a.ExpiringTrainings(ctx, days)
+	case ReportMissingTrainings:
+		return a.MissingTrainings(ctx)
 	}
 	return nil, hmisauth.FieldError("report", "The report must be one of "+strings.Join(ReportKinds, ", ")+".")
 }
@@ -135,8 +141,9 @@ func (a *Admin) UsersWithoutEmail(ctx context.Context) ([]ReportRow, error) {
 	})
 }
 
-// InactiveUsers lists the enabled accounts in scope that sign-in refuses as inactive (unused
-// for inactive_lock_days), with when they became inactive, longest inactive first.
+// InactiveUsers lists the enabled accounts in scope that sign-in refuses as inactive (a lock
+// or disable step of the inactivity policy in force), with when they became inactive,
+// longest inactive first.
 func (a *Admin) InactiveUsers(ctx context.Context) ([]ReportRow, error) {
 	now := a.svc.clock.Now()
 	return a.report(ctx, hmisauth.UserQuery{}, func(u *hmisauth.User, _ *hmisauth.Agency) (string, time.Time, bool) {
@@ -144,7 +151,7 @@ func (a *Admin) InactiveUsers(ctx context.Context) ([]ReportRow, error) {
 		if u.Disabled || since.IsZero() || !since.Before(now) {
 			return "", time.Time{}, false
 		}
-		return fmt.Sprintf("not used for %d days", a.p.Site.Policy.InactiveLockDays), since, true
+		return fmt.Sprintf("not used for %d days", inactiveAfterDays(a.p.Site)), since, true
 	})
 }
 
@@ -264,4 +271,99 @@ func csvCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// ExpiringTrainings lists, for the enabled users in scope, each training whose newest
+// completion stops counting within the next days (Date: its last day), soonest first.
+func (a *Admin) ExpiringTrainings(ctx context.Context, days int) ([]ReportRow, error) {
+	days, err := reportDays(days)
+	if err != nil {
+		return nil, err
+	}
+	site := a.p.Site
+	today := site.Today(a.svc.clock.Now())
+	last := today.AddDays(days)
+	return a.trainingReport(ctx, func(_ *hmisauth.User, kind string, completed hmisauth.Date) (string, hmisauth.Date) {
+		lastDay := hmisauth.TrainingLastDay(site, kind, completed)
+		if completed.IsZero() || !dueWithin(lastDay, today, last) {
+			return "", ""
+		}
+		return kind + " training runs out (completed " + string(completed) + ")", lastDay
+	})
+}
+
+// MissingTrainings lists, for the enabled users in scope, each required training never
+// recorded (no date) or lapsed (Date: the first day it no longer counted), as sign-in refuses
+// them; lapsed first, oldest first.
+func (a *Admin) MissingTrainings(ctx context.Context) ([]ReportRow, error) {
+	site := a.p.Site
+	today := site.Today(a.svc.clock.Now())
+	return a.trainingReport(ctx, func(_ *hmisauth.User, kind string, completed hmisauth.Date) (string, hmisauth.Date) {
+		if !slices.Contains(site.Policy.Training.Required, kind) {
+			return "", ""
+		}
+		if completed.IsZero() {
+			return kind + " training not recorded", ""
+		}
+		lastDay := hmisauth.TrainingLastDay(site, kind, completed)
+		if lastDay.IsZero() || !lastDay.Before(today) {
+			return "", ""
+		}
+		return kind + " training lapsed (completed " + string(completed) + ")", lastDay.AddDays(1)
+	})
+}
+
+// trainingReport lists one row for each enabled user in scope and kind of training for which
+// pick says what (given the newest completion, zero when none), ordered by pick's date (rows
+// without one last), then username and kind.
+func (a *Admin) trainingReport(ctx context.Context, pick func(u *hmisauth.User, kind string, completed hmisauth.Date) (string, hmisauth.Date)) ([]ReportRow, error) {
+	agencies, err := a.agencyMap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	records, err := a.svc.store.SiteTrainings(ctx, a.p.Site.Key)
+	if err != nil {
+		return nil, err
+	}
+	newest, kinds := newestTrainings(records), TrainingKinds(a.p.Site)
+	type row struct {
+		ReportRow
+		kind string
+	}
+	var rows []row
+	err = a.eachUser(ctx, hmisauth.UserQuery{}, func(u *hmisauth.User) error {
+		if u.Disabled {
+			return nil
+		}
+		for _, kind := range kinds {
+			what, date := pick(u, kind, newest[u.ID][kind])
+			if what == "" {
+				continue
+			}
+			r := row{ReportRow: ReportRow{Username: u.Username, Name: u.FullName(), What: what, Date: string(date)}, kind: kind}
+			if ag := agencies[u.AgencyID]; ag != nil {
+				r.Agency = ag.Name
+			}
+			rows = append(rows, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(rows, func(x, y row) int {
+		undated := func(r row) int { // dated rows first
+			if r.Date == "" {
+				return 1
+			}
+			return 0
+		}
+		return cmp.Or(cmp.Compare(undated(x), undated(y)), cmp.Compare(x.Date, y.Date),
+			cmp.Compare(hmisauth.UsernameKey(x.Username), hmisauth.UsernameKey(y.Username)), cmp.Compare(x.kind, y.kind))
+	})
+	out := make([]ReportRow, len(rows))
+	for i, r := range rows {
+		out[i] = r.ReportRow
+	}
+	return out, nil
 }

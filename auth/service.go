@@ -101,6 +101,20 @@ func (s *Service) SyncSites(ctx context.Context) error {
 	return nil
 }
 
+// RecordPolicies records each synced site's policy as the one in force: one that differs from
+// the policy recorded at the last start (or the first) is stored with a policy_changed audit
+// event, the monitoring pack's policy history. Only serve calls it: a command run with
+// another configuration file (or none) does not change what the servers enforce.
+func (s *Service) RecordPolicies(ctx context.Context) error {
+	for _, site := range s.Sites() {
+		snap := hmisauth.PolicySnapshot(site.Policy)
+		if _, err := s.store.RecordPolicy(s.audit(ctx, site, hmisauth.EventPolicyChanged, "", snap), site.Key, snap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // lockedError is what a locked account hears, with whom to call, and whether "Forgot
 // password" can help (only where a reset also unlocks).
 func lockedError(site *hmisauth.Site) error {

@@ -168,8 +168,12 @@ func (l *loader) decodeValue(path string, n *yaml.Node, v reflect.Value) {
 		l.decodeSites(path, n, v)
 	case v.Type() == clientsType:
 		l.decodeClients(path, n, v)
+	case v.Type() == trainingKindsType:
+		l.decodeTrainingKinds(path, n, v)
 	case v.Kind() == reflect.Struct:
 		l.decodeStruct(path, n, v)
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct:
+		l.decodeStructList(path, n, v)
 	case isNull(resolve(n)):
 		// keep the default
 	default:

@@ -226,6 +226,39 @@ func (l *loader) checkSite(p string, s *hmisauth.Site) {
 	l.oneOf(p+"mfa.required", pol.MFA.Required, "none", "admins", "everyone")
 	l.between(p+"mfa.remember_device_days", int64(pol.MFA.RememberDeviceDays), 0, 365)
 	l.checkRetention(p+"retention.", pol)
+	l.checkTraining(p+"training.", pol.Training)
+	l.checkInactivity(p+"inactivity", pol)
+	if pol.LogReviewEvery < 0 {
+		l.bad(p+"log_review_every", "must not be negative (0s means no reminder)")
+	}
+}
+
+// checkInactivity checks policy.inactivity: steps in ascending After, each a whole number of
+// days (inactivity is counted in days, like inactive_lock_days), a known action, and a
+// require_training step naming a kind of policy.training.kinds.
+func (l *loader) checkInactivity(key string, pol hmisauth.Policy) {
+	var prev time.Duration
+	for i, st := range pol.Inactivity {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		switch {
+		case st.After <= 0 || st.After%(24*time.Hour) != 0:
+			l.bad(k+".after", "must be a whole number of days, more than 0 (like 60d), not %s", shortDuration(st.After))
+		case st.After <= prev:
+			l.bad(k+".after", "must be longer than the step before it (%dd): list the steps in ascending order", prev/(24*time.Hour))
+		}
+		prev = max(prev, st.After)
+		l.oneOf(k+".action", st.Action, hmisauth.InactivityLock, hmisauth.InactivityRequireTraining, hmisauth.InactivityDisable)
+		switch {
+		case st.Action == hmisauth.InactivityRequireTraining && st.Training == "":
+			l.bad(k+".training", "must name the training to complete again (a key of training.kinds)")
+		case st.Action == hmisauth.InactivityRequireTraining:
+			if _, ok := pol.Training.Kinds[st.Training]; !ok {
+				l.bad(k+".training", "must be one of training.kinds, not %q", st.Training)
+			}
+		case st.Training != "":
+			l.bad(k+".training", "is only for action require_training")
+		}
+	}
 }
 
 func (l *loader) oneOf(key, v string, allowed ...string) {

@@ -31,7 +31,9 @@ var kinds = []string{
 	hmisauth.MailPasswordExpiring,
 	hmisauth.MailLicenseExpiring,
 	hmisauth.MailAgreementExpiring,
+	hmisauth.MailTrainingExpiring,
 	hmisauth.MailMFAChanged,
+	hmisauth.MailInactivityWarning,
 }
 
 // How times appear in letters, always in the site's timezone: the zone's abbreviation is
@@ -115,7 +117,12 @@ type letter struct {
 	AboutUsername  string // set only in a copy about someone else
 	MFAChange      string // what changed in 2-step verification: one of the hmisauth.MFAChange* kinds
 	PasskeyName    string // the passkey added or removed
+	TrainingName   string // the training that lapses, in words ("privacy security")
+	Required       bool   // the site requires the training to sign in
 	Subject        string // for the HTML title, once written
+	// StepAction is the inactivity step a warning is about (lock, require_training, disable),
+	// StepTraining its training in words, and LastUsed the day the account was last used.
+	StepAction, StepTraining, LastUsed string
 }
 
 // Compose writes l as a Message ready for the outbox.
@@ -189,6 +196,10 @@ func checkLetter(l hmisauth.Letter) error {
 		return errors.New("mail: a license-expiring letter needs the agency and the expiry date")
 	case l.Kind == hmisauth.MailAgreementExpiring && l.ExpiresOn.IsZero():
 		return errors.New("mail: an agreement-expiring letter needs the expiry date")
+	case l.Kind == hmisauth.MailTrainingExpiring && (l.ExpiresOn.IsZero() || l.TrainingKind == ""):
+		return errors.New("mail: a training-expiring letter needs the training and its last day")
+	case l.Kind == hmisauth.MailInactivityWarning && (l.Step == nil || l.ExpiresOn.IsZero()):
+		return errors.New("mail: an inactivity warning needs its step and when it applies")
 	case l.Kind == hmisauth.MailMFAChanged:
 		switch l.MFAChange {
 		case hmisauth.MFAChangeAppOn, hmisauth.MFAChangeAppOff, hmisauth.MFAChangeRecoveryCodes, hmisauth.MFAChangeReset:
@@ -220,6 +231,9 @@ func (ls *Letters) letterData(l hmisauth.Letter) *letter {
 		LoginURL:   ls.publicURL + "/" + url.PathEscape(l.Site.Key) + "/login",
 	}
 	d.MFAChange, d.PasskeyName = l.MFAChange, oneLine(l.PasskeyName)
+	// A kind is a configured key (privacy_security): said as words in a letter.
+	d.TrainingName = oneLine(strings.ReplaceAll(l.TrainingKind, "_", " "))
+	d.Required = l.TrainingRequired
 	d.Unlocks = l.Unlocks
 	if d.SiteName == "" {
 		d.SiteName = l.Site.Key
@@ -235,6 +249,10 @@ func (ls *Letters) letterData(l hmisauth.Letter) *letter {
 		if d.AboutName == "" {
 			d.AboutName = d.AboutUsername
 		}
+	}
+	if l.Step != nil {
+		d.StepAction, d.StepTraining = l.Step.Action, oneLine(strings.ReplaceAll(l.Step.Training, "_", " "))
+		d.LastUsed = l.At.In(loc).Format(dateLayout)
 	}
 	if l.ExpiresIn > 0 {
 		d.ExpiresIn = durationWords(l.ExpiresIn)

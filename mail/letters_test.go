@@ -75,6 +75,15 @@ func letters(site *hmisauth.Site) map[string]hmisauth.Letter {
 		agreementCopy: {Kind: hmisauth.MailAgreementExpiring, Site: site, To: "admin@example.org",
 			User:  &hmisauth.User{Site: site.Key, Username: "admin", FirstName: "Ada", Email: "admin@example.org"},
 			About: u, At: requestAt, ExpiresOn: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)},
+		hmisauth.MailTrainingExpiring: {Kind: hmisauth.MailTrainingExpiring, Site: site, User: u, To: u.Email,
+			At: requestAt, ExpiresOn: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC), TrainingKind: "privacy_security", TrainingRequired: true},
+		trainingCopy: {Kind: hmisauth.MailTrainingExpiring, Site: site, To: "admin@example.org",
+			User:  &hmisauth.User{Site: site.Key, Username: "admin", FirstName: "Ada", Email: "admin@example.org"},
+			About: u, At: requestAt, ExpiresOn: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC), TrainingKind: "privacy_security"},
+	}
+	for _, st := range inactivityWarnings {
+		ls[hmisauth.MailInactivityWarning+"_"+st.Action] = hmisauth.Letter{Kind: hmisauth.MailInactivityWarning, Site: site,
+			User: u, To: u.Email, At: requestAt, ExpiresOn: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC), Step: &st}
 	}
 	for _, change := range mfaChanges {
 		l := hmisauth.Letter{Kind: hmisauth.MailMFAChanged, Site: site, User: u, To: u.Email, At: requestAt,
@@ -92,6 +101,14 @@ func letters(site *hmisauth.Site) map[string]hmisauth.Letter {
 
 // agreementCopy names, in letters(), the sysadmins' copy of an agreement reminder.
 const agreementCopy = hmisauth.MailAgreementExpiring + "_copy"
+
+// trainingCopy names, in letters(), the sysadmins' copy of a training reminder.
+const trainingCopy = hmisauth.MailTrainingExpiring + "_copy"
+
+// inactivityWarnings are the inactivity steps a MailInactivityWarning warns of.
+var inactivityWarnings = []hmisauth.InactivityStep{{After: 60 * 24 * time.Hour, Action: hmisauth.InactivityLock},
+	{After: 90 * 24 * time.Hour, Action: hmisauth.InactivityRequireTraining, Training: "privacy_security"},
+	{After: 180 * 24 * time.Hour, Action: hmisauth.InactivityDisable}}
 
 // mfaChanges are the changes to 2-step verification a MailMFAChanged letter tells of.
 var mfaChanges = []string{hmisauth.MFAChangeAppOn, hmisauth.MFAChangeAppOff, hmisauth.MFAChangeRecoveryCodes,

@@ -32,28 +32,34 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) *auth.Admin {
 
 // adminUserJSON is an account as administrators see it, with the login doctor's problems.
 type adminUserJSON struct {
-	Site               string         `json:"site"`
-	Username           string         `json:"username"`
-	FirstName          string         `json:"first_name"`
-	LastName           string         `json:"last_name"`
-	Email              string         `json:"email"`
-	Phone              string         `json:"phone"`
-	Role               string         `json:"role"`
-	Agency             string         `json:"agency,omitempty"`
-	Status             string         `json:"status"`
-	FailedAttempts     int            `json:"failed_attempts"`
-	LockedAt           *time.Time     `json:"locked_at"`
-	Disabled           bool           `json:"disabled"`
-	DisabledAt         *time.Time     `json:"disabled_at"`
-	PasswordChangedAt  *time.Time     `json:"password_changed_at"`
-	PasswordTemporary  bool           `json:"password_temporary"`
-	MustChangePassword bool           `json:"must_change_password"`
-	LastLoginAt        *time.Time     `json:"last_login_at"`
-	CreatedAt          *time.Time     `json:"created_at"`
-	TermsVersion       int            `json:"terms_version"`
-	Agreement          *agreementJSON `json:"agreement"`
-	MFAEnabled         bool           `json:"mfa_enabled"`
-	Problems           []problemJSON  `json:"problems"`
+	Site      string `json:"site"`
+	Username  string `json:"username"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+	Role      string `json:"role"`
+	Agency    string `json:"agency,omitempty"`
+	// SecurityOfficer: an agency admin who reads their agency's audit log.
+	SecurityOfficer bool       `json:"security_officer"`
+	Status          string     `json:"status"`
+	FailedAttempts  int        `json:"failed_attempts"`
+	LockedAt        *time.Time `json:"locked_at"`
+	Disabled        bool       `json:"disabled"`
+	DisabledAt      *time.Time `json:"disabled_at"`
+	// DisabledReason and DepartureReportedOn are why a disabled account was disabled and the
+	// day its agency reported it ("" and null when not recorded).
+	DisabledReason      string         `json:"disabled_reason"`
+	DepartureReportedOn *hmisauth.Date `json:"departure_reported_on"`
+	PasswordChangedAt   *time.Time     `json:"password_changed_at"`
+	PasswordTemporary   bool           `json:"password_temporary"`
+	MustChangePassword  bool           `json:"must_change_password"`
+	LastLoginAt         *time.Time     `json:"last_login_at"`
+	CreatedAt           *time.Time     `json:"created_at"`
+	TermsVersion        int            `json:"terms_version"`
+	Agreement           *agreementJSON `json:"agreement"`
+	MFAEnabled          bool           `json:"mfa_enabled"`
+	Problems            []problemJSON  `json:"problems"`
 }
 
 type agreementJSON struct {
@@ -84,7 +90,7 @@ func newAdminUserJSON(d *auth.Diagnosis) adminUserJSON {
 	u := d.User
 	v := adminUserJSON{
 		Site: u.Site, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName,
-		Email: u.Email, Phone: u.Phone, Role: string(u.Role), Status: auth.Status(u),
+		Email: u.Email, Phone: u.Phone, Role: string(u.Role), SecurityOfficer: u.SecurityOfficer, Status: auth.Status(u),
 		FailedAttempts: u.FailedAttempts, LockedAt: utcPtr(u.LockedAt),
 		Disabled: u.Disabled, DisabledAt: utcPtr(u.DisabledAt),
 		PasswordChangedAt: utcPtr(u.PasswordChangedAt), PasswordTemporary: u.PasswordTemporary,
@@ -93,6 +99,12 @@ func newAdminUserJSON(d *auth.Diagnosis) adminUserJSON {
 	}
 	if d.Agency != nil {
 		v.Agency = d.Agency.Name
+	}
+	if dep := d.Departure; dep != nil {
+		v.DisabledReason = dep.Reason
+		if !dep.ReportedOn.IsZero() {
+			v.DepartureReportedOn = &dep.ReportedOn
+		}
 	}
 	if !u.AgreementSignedOn.IsZero() {
 		v.Agreement = &agreementJSON{SignedOn: u.AgreementSignedOn, SupervisorSignedOn: u.AgreementSupervisorSignedOn,
@@ -219,6 +231,9 @@ type updateUserRequest struct {
 	Phone     *string `json:"phone"`
 	Agency    *string `json:"agency"`
 	Role      *string `json:"role"`
+	// SecurityOfficer (sysadmin only) is applied after the other fields, so one call can make
+	// someone an agency admin and their agency's officer.
+	SecurityOfficer *bool `json:"security_officer"`
 }
 
 func (s *Server) apiUpdateUser(w http.ResponseWriter, r *http.Request) {
@@ -231,13 +246,32 @@ func (s *Server) apiUpdateUser(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, r, err)
 		return
 	}
-	u, err := a.UpdateUser(r.Context(), r.PathValue("username"), auth.ProfileChange{FirstName: req.FirstName,
-		LastName: req.LastName, Email: req.Email, Phone: req.Phone, Agency: req.Agency, Role: req.Role})
-	if err != nil {
-		s.writeJSONError(w, r, apiFields(err))
+	username := r.PathValue("username")
+	if req.SecurityOfficer != nil && !a.IsSysadmin() {
+		// Refused before anything changes, not after the other fields are saved.
+		s.writeJSONError(w, r, hmisauth.Errorf(hmisauth.EFORBIDDEN, "Only a system administrator can choose an agency's security officer."))
 		return
 	}
-	s.writeAdminUser(w, r, a, http.StatusOK, u.Username)
+	profile := req.FirstName != nil || req.LastName != nil || req.Email != nil || req.Phone != nil ||
+		req.Agency != nil || req.Role != nil
+	if profile || req.SecurityOfficer == nil {
+		u, err := a.UpdateUser(r.Context(), username, auth.ProfileChange{FirstName: req.FirstName,
+			LastName: req.LastName, Email: req.Email, Phone: req.Phone, Agency: req.Agency, Role: req.Role})
+		if err != nil {
+			s.writeJSONError(w, r, apiFields(err))
+			return
+		}
+		username = u.Username
+	}
+	if req.SecurityOfficer != nil {
+		u, err := a.SetSecurityOfficer(r.Context(), username, *req.SecurityOfficer)
+		if err != nil {
+			s.writeJSONError(w, r, apiFields(err))
+			return
+		}
+		username = u.Username
+	}
+	s.writeAdminUser(w, r, a, http.StatusOK, username)
 }
 
 // adminStep serves the user actions that take no body and answer the account as it is after.
@@ -274,9 +308,35 @@ func (s *Server) apiResetMFA() http.HandlerFunc {
 	})
 }
 
-func (s *Server) apiSetDisabled(disabled bool) http.HandlerFunc {
+func (s *Server) apiEnable() http.HandlerFunc {
 	return s.adminStep(func(a *auth.Admin, r *http.Request, username string) (*hmisauth.User, error) {
-		return a.SetDisabled(r.Context(), username, disabled)
+		return a.SetDisabled(r.Context(), username, false)
+	})
+}
+
+// disableRequest is the optional body of POST …/disable. A client that sends none (as before
+// departures were kept) disables with reason "other", reported today.
+type disableRequest struct {
+	Reason     string `json:"reason"`
+	ReportedOn string `json:"reported_on"`
+}
+
+func (s *Server) apiDisable() http.HandlerFunc {
+	return s.adminStep(func(a *auth.Admin, r *http.Request, username string) (*hmisauth.User, error) {
+		var req disableRequest
+		if r.ContentLength != 0 {
+			if err := decodeJSON(nil, r, &req); err != nil {
+				return nil, err
+			}
+		}
+		if req.Reason == "" {
+			req.Reason = hmisauth.DepartureOther
+		}
+		d, err := hmisauth.ParseISODate("reported_on", req.ReportedOn)
+		if err != nil {
+			return nil, err
+		}
+		return a.Disable(r.Context(), username, auth.Departure{Reason: req.Reason, ReportedOn: d})
 	})
 }
 

@@ -19,6 +19,8 @@ import (
 type consoleView struct {
 	*view
 	Sysadmin bool
+	// Officer is set for an agency's security officer, who reads their agency's audit log.
+	Officer bool
 	// Done is what the last action did, worded; only the texts of consoleDone are shown.
 	Done string
 
@@ -35,7 +37,11 @@ type consoleView struct {
 	Clients    *clientsView
 	Client     *clientPageView
 	Confirm    *confirmView
-	Refusal    *refusalView
+	// Departure is the disable page's form: why, and the day the agency reported it.
+	Departure *departureForm
+	Refusal   *refusalView
+	// ReviewNag reminds that the access log is due a review (console_review.go).
+	ReviewNag *reviewNag
 	// apps is set when the server signs applications in (single sign-on is on).
 	apps bool
 }
@@ -59,8 +65,8 @@ type navItem struct {
 }
 
 // Nav is the console's navigation with the current page (users, new, agencies, reports,
-// import, clients, audit; "" for none) marked. Applications and the audit log are a sysadmin's
-// only.
+// import, clients, audit; "" for none) marked. Applications are a sysadmin's only, the audit
+// log a sysadmin's and a security officer's.
 func (v *consoleView) Nav(current string) []navItem {
 	type page struct{ key, path, label string }
 	pages := []page{{"users", "users", "Users"}, {"new", "users/new", "Create a user"},
@@ -68,7 +74,7 @@ func (v *consoleView) Nav(current string) []navItem {
 	if v.Sysadmin && v.apps {
 		pages = append(pages, page{"clients", "clients", "Applications"})
 	}
-	if v.Sysadmin {
+	if v.Sysadmin || v.Officer {
 		pages = append(pages, page{"audit", "audit", "Audit log"})
 	}
 	var items []navItem
@@ -91,6 +97,9 @@ var consoleDone = map[string]string{
 	"agency_created":     "The agency was added.",
 	"temporary_issued":   "A temporary password was issued.",
 	"agreement_recorded": "The user agreement was recorded.",
+	"officer_set":        "They are now their agency's security officer: they can read its audit log and record its reviews.",
+	"officer_unset":      "They are no longer their agency's security officer.",
+	"training_recorded":  "The training was recorded.",
 	"client_saved":       "The application was saved.",
 	"client_removed":     "The application was removed. Its tokens no longer work.",
 	"client_added_public": "The application was added. It is public: it has no secret and must use PKCE. " +
@@ -132,7 +141,7 @@ func (s *Server) adminOf(w http.ResponseWriter, r *http.Request, p *auth.Princip
 
 // consoleView starts a console page's view.
 func (s *Server) consoleView(r *http.Request, a *auth.Admin) *consoleView {
-	v := &consoleView{view: s.newView(r, a.Site()), Sysadmin: a.IsSysadmin(), apps: s.opt.OIDC != nil}
+	v := &consoleView{view: s.newView(r, a.Site()), Sysadmin: a.IsSysadmin(), Officer: a.IsSecurityOfficer(), apps: s.opt.OIDC != nil}
 	v.Principal, v.Wide = a.Principal(), true
 	v.Done = consoleDone[r.URL.Query().Get("done")]
 	return v
@@ -188,7 +197,7 @@ func (s *Server) consoleErrorAs(w http.ResponseWriter, r *http.Request, site *hm
 	v.Principal = p
 	ref := &refusalView{NotAdmin: !p.User.Role.IsAdmin()}
 	if a, aerr := s.svc.Admin(p); aerr == nil {
-		ref.Admin, v.Sysadmin, v.Wide = true, a.IsSysadmin(), true
+		ref.Admin, v.Sysadmin, v.Officer, v.Wide = true, a.IsSysadmin(), a.IsSecurityOfficer(), true
 	}
 	ref.List, ref.Link = consoleListOf(site, r.URL.Path)
 	v.Refusal = ref

@@ -10,9 +10,11 @@ import (
 
 	"github.com/hmisauth/hmisauth"
 	"github.com/hmisauth/hmisauth/audit"
+	"github.com/hmisauth/hmisauth/auth"
 )
 
-// The console's audit log (a sysadmin's only): filters, paging, and CSV or JSON downloads.
+// The console's audit log (a sysadmin's, or a security officer's agency's): filters, paging,
+// and CSV or JSON downloads.
 
 const auditPageSize = 50
 
@@ -22,6 +24,10 @@ type auditView struct {
 	Rows                          []auditRow
 	Older                         string // the next (older) page's address
 	CSV, JSON                     string // download addresses with the same filters
+	// Agency is set for a security officer: the agency whose events are shown.
+	Agency   string
+	Reviews  *reviewsView
+	Activity []activityRow // an officer's agency's users' sign-ins
 }
 
 type auditRow struct {
@@ -74,8 +80,9 @@ func consoleAuditQuery(r *http.Request, site *hmisauth.Site) (hmisauth.EventQuer
 	return eq, av, nil
 }
 
-// consoleAudit lists audit events, newest first, with filters and paging (a sysadmin's only:
-// Admin.Audit refuses anyone else).
+// consoleAudit lists audit events, newest first, with filters and paging: a sysadmin's whole
+// log, a security officer's agency's events (Admin.Audit scopes and refuses), with the
+// access-log reviews and, for an officer, the agency's sign-in activity.
 func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
 	a := s.consoleAdmin(w, r)
 	if a == nil {
@@ -83,17 +90,26 @@ func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.consoleView(r, a)
 	v.fields = []string{"user", "actor", "action", "from", "to"}
-	eq, av, err := consoleAuditQuery(r, a.Site())
-	v.Audit = av
+	err := s.auditPage(r, a, v, nil)
 	if err != nil {
 		s.consoleFormError(w, r, "admin_audit", v, err)
 		return
 	}
+	s.consoleRender(w, r, http.StatusOK, "admin_audit", v)
+}
+
+// auditPage fills the audit page's view: the events the address's filters select, then the
+// reviews (with form, the review form as sent) and the sign-in activity.
+func (s *Server) auditPage(r *http.Request, a *auth.Admin, v *consoleView, form *reviewForm) error {
+	eq, av, err := consoleAuditQuery(r, a.Site())
+	v.Audit = av
+	if err != nil {
+		return err
+	}
 	eq.Limit = auditPageSize
 	evs, err := a.Audit(r.Context(), eq)
 	if err != nil {
-		s.consoleFormError(w, r, "admin_audit", v, err)
-		return
+		return err
 	}
 	for _, ev := range evs {
 		av.Rows = append(av.Rows, auditRow{ID: ev.ID, Time: siteTimeIn(a.Site(), ev.At, "Jan 2, 2006 3:04:05 PM MST"), Actor: ev.Actor, Subject: ev.Subject,
@@ -104,10 +120,11 @@ func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
 		next.Set("before", strconv.FormatInt(evs[len(evs)-1].ID, 10))
 		av.Older = adminPath(a.Site(), "audit") + "?" + next.Encode()
 	}
-	s.consoleRender(w, r, http.StatusOK, "admin_audit", v)
+	return s.reviewsPart(r, a, v, form)
 }
 
-// consoleAuditDownload sends the filtered audit events as a CSV or JSON file (sysadmin only).
+// consoleAuditDownload sends the filtered audit events as a CSV or JSON file (in the reader's
+// scope, as the page).
 func (s *Server) consoleAuditDownload(w http.ResponseWriter, r *http.Request) {
 	a := s.consoleAdmin(w, r)
 	if a == nil {

@@ -19,6 +19,8 @@ var reportLabels = map[string]string{
 	auth.ReportExpiringPasswords:  "Passwords expiring soon",
 	auth.ReportExpiringLicenses:   "Agency licenses expiring soon",
 	auth.ReportExpiringAgreements: "User agreements expiring soon",
+	auth.ReportExpiringTrainings:  "Trainings expiring soon",
+	auth.ReportMissingTrainings:   "Required trainings missing or lapsed",
 	auth.ReportNoEmail:            "Users without an e-mail address",
 	auth.ReportInactive:           "Inactive users",
 }
@@ -29,6 +31,8 @@ type reportView struct {
 	Ran               bool
 	Rows              []auth.ReportRow
 	CSV               string
+	// Pack is the monitoring pack's form as typed, when it was refused (console_compliance.go).
+	Pack *packForm
 }
 
 // reportQuery reads the report's kind and days; days is 0 when none was given.

@@ -75,7 +75,7 @@ func consoleRoutes() []consoleRoute {
 		form("unlock", "/live/admin/users/{u}/unlock", nil, true, true, false),
 		form("temporary password", "/live/admin/users/{u}/temporary-password", nil, true, true, false),
 		page("disable question", "/live/admin/users/{u}/disable", true, true, false),
-		form("disable", "/live/admin/users/{u}/disable", nil, true, true, false),
+		form("disable", "/live/admin/users/{u}/disable", url.Values{"reason": {"left_agency"}}, true, true, false),
 		form("enable", "/live/admin/users/{u}/enable", nil, true, true, false),
 		page("expire password question", "/live/admin/users/{u}/expire-password", true, true, false),
 		form("expire password", "/live/admin/users/{u}/expire-password", nil, true, true, false),
@@ -84,6 +84,7 @@ func consoleRoutes() []consoleRoute {
 		page("reset 2-step verification question", "/live/admin/users/{u}/reset-mfa", true, true, false),
 		form("reset 2-step verification", "/live/admin/users/{u}/reset-mfa", nil, true, true, false),
 		form("agreement", "/live/admin/users/{u}/agreement", agreement, true, true, false),
+		form("training", "/live/admin/users/{u}/training", url.Values{"training_kind": {"new_user"}, "training_completed_on": {"2026-03-01"}}, true, true, false),
 		page("agencies", "/live/admin/agencies", true, true, true),
 		once("create agency", "/live/admin/agencies", "/live/admin/agencies", url.Values{"name": {"East Clinic"}, "seats": {"5"}}, true, false, false),
 		page("agency page", "/live/admin/agencies/{id}", true, false, false),
@@ -91,10 +92,14 @@ func consoleRoutes() []consoleRoute {
 		page("reports", "/live/admin/reports", true, true, true),
 		page("report", "/live/admin/reports?kind=no-email", true, true, true),
 		page("report download", "/live/admin/reports/download?kind=no-email", true, true, true),
+		page("monitoring pack", "/live/admin/reports/pack?from=2026-01-01&to=2026-02-28", true, false, false),
 		page("import form", "/live/admin/import", true, true, true),
 		upload,
 		page("audit log", "/live/admin/audit", true, false, false),
 		page("audit download", "/live/admin/audit/download?format=csv", true, false, false),
+		once("record review", "/live/admin/audit", "/live/admin/audit/reviews",
+			url.Values{"review_from": {"2020-01-01"}, "review_to": {"2020-01-31"}, "findings": {"None"}}, true, false, false),
+		form("security officer", "/live/admin/users/{u}/security-officer", url.Values{"officer": {"no"}}, true, false, false),
 		page("applications", "/live/admin/clients", true, false, false),
 		once("add application", "/live/admin/clients", "/live/admin/clients", url.Values{"name": {"East HMIS"}, "redirect_uri": {"https://east.example.org/cb"}}, true, false, false),
 		page("application page", "/live/admin/clients/{c}", true, false, false),
@@ -113,6 +118,7 @@ func consoleRoutes() []consoleRoute {
 // sees nothing of another agency.
 func TestConsoleRoutesKeepEveryoneInTheirPlace(t *testing.T) {
 	w := newAdminWorld(t)
+	w.trainingKinds() // for the training form (training_test.go)
 	// No e-mail, so the no-email report would list her to anyone who could see her.
 	target := w.makeUser("live", "Tess", "Target", "", "user", northName).User.Username
 	const targetName = "Tess Target"

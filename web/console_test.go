@@ -172,9 +172,25 @@ func TestConsoleDisableAsksFirstThenEnables(t *testing.T) {
 	name := w.makeUser("live", "Dana", "Gone", "", "user", northName).User.Username
 	b := w.signInBrowser(w.sysName)
 	page := "/live/admin/users/" + name
-	b.get(page+"/disable").wantText("Disable the account of Dana Gone", "Yes, disable the account")
-	b.post(page+"/disable", nil).wantPath(page).wantText("The account was disabled.", `data-code="disabled"`,
-		`action="`+page+`/enable"`)
+	b.get(page+"/disable").wantText("Disable the account of Dana Gone", "Yes, disable the account",
+		`type="radio" name="reason" value="left_agency" id="reason"`, `value="2026-03-02" max="2026-03-02"`)
+	// No reason: the page again, with the error summary pointing at the choice, and nothing done.
+	if r := b.post(page+"/disable", url.Values{"reported_on": {"2026-03-01"}}); r.Status != 400 {
+		t.Errorf("no reason answered %d, want 400", r.Status)
+	} else {
+		r.wantText("There is a problem", `<a href="#reason">Choose why the account is being disabled`, `value="2026-03-01"`)
+	}
+	if r := b.post(page+"/disable", url.Values{"reason": {"violation"}, "reported_on": {"2026-03-03"}}); r.Status != 400 {
+		t.Errorf("a future report day answered %d, want 400", r.Status)
+	} else {
+		r.wantText(`<a href="#reported_on">The day the agency reported it cannot be after today`, `value="violation" id="reason-violation" checked`)
+	}
+	if d, _ := w.svc.Diagnose(setupCtx(), "live", name); d.User.Disabled {
+		t.Fatal("a refused disable disabled the account")
+	}
+	b.post(page+"/disable", url.Values{"reason": {"left_agency"}, "reported_on": {"03/01/2026"}}).wantPath(page).
+		wantText("The account was disabled.", `data-code="disabled"`, `action="`+page+`/enable"`,
+			"by "+w.sysName+". Reason: Left the agency. Reported by the agency on")
 	b.post(page+"/enable", nil).wantPath(page).wantText("The account was enabled.").lackText(`data-code="disabled"`)
 	b.post(page+"/expire-password", nil).wantText("The password was expired.")
 	b.post(page+"/end-sessions", nil).wantText("All the user&#39;s sessions were ended.")

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/hmisauth/hmisauth"
@@ -38,15 +39,85 @@ func (s *Server) consoleUnlock() http.HandlerFunc {
 	})
 }
 
-func (s *Server) consoleSetDisabled(disabled bool) http.HandlerFunc {
-	done := "enabled"
-	if disabled {
-		done = "disabled"
-	}
-	return s.consoleStep(done, func(a *auth.Admin, r *http.Request, username string) error {
-		_, err := a.SetDisabled(r.Context(), username, disabled)
+// consoleEnable enables a disabled account from its page.
+func (s *Server) consoleEnable() http.HandlerFunc {
+	return s.consoleStep("enabled", func(a *auth.Admin, r *http.Request, username string) error {
+		_, err := a.SetDisabled(r.Context(), username, false)
 		return err
 	})
+}
+
+// departureReasonLabels words the departure reasons for the disable page and the user page.
+var departureReasonLabels = map[string]string{
+	hmisauth.DepartureLeftAgency: "Left the agency",
+	hmisauth.DepartureViolation:  "Violated the policies (security, privacy or the user agreement)",
+	hmisauth.DepartureOther:      "Another reason",
+	hmisauth.DepartureInactive:   "Not used for too long (disabled automatically)",
+}
+
+// departureForm is the disable page's form, as sent (or empty, with today's date).
+type departureForm struct {
+	Reasons    []option
+	ReportedOn string
+	Today      hmisauth.Date // the latest day allowed
+}
+
+func newDepartureForm(site *hmisauth.Site, now time.Time, reason, reportedOn string) *departureForm {
+	f := &departureForm{ReportedOn: reportedOn, Today: site.Today(now)}
+	if f.ReportedOn == "" {
+		f.ReportedOn = string(f.Today)
+	}
+	for _, r := range hmisauth.DepartureReasons {
+		f.Reasons = append(f.Reasons, option{Value: r, Label: departureReasonLabels[r], Selected: r == reason})
+	}
+	return f
+}
+
+// departureDetail says on the user's page when, why and by whom the account was disabled, and
+// when its agency reported it.
+func departureDetail(site *hmisauth.Site, u *hmisauth.User, d *hmisauth.Departure) string {
+	when := siteTimeOr(site, u.DisabledAt, "Unknown")
+	if d == nil {
+		return when
+	}
+	reason := departureReasonLabels[d.Reason]
+	if reason == "" {
+		reason = d.Reason
+	}
+	s := when
+	switch d.DisabledBy {
+	case "":
+	case auth.JobActor:
+		s += " automatically"
+	default:
+		s += " by " + d.DisabledBy
+	}
+	s += ". Reason: " + reason + "."
+	if !d.ReportedOn.IsZero() {
+		s += " Reported by the agency on " + siteDate(d.ReportedOn) + "."
+	}
+	return s
+}
+
+// consoleDisable disables an account from the confirmation page, with why and when the
+// agency reported it; a missing or wrong answer shows the page again with what to fix.
+func (s *Server) consoleDisable(w http.ResponseWriter, r *http.Request) {
+	a, v := s.openUserPage(w, r, true)
+	if v == nil {
+		return
+	}
+	reason, reported := r.PostFormValue("reason"), strings.TrimSpace(r.PostFormValue("reported_on"))
+	v.Departure = newDepartureForm(a.Site(), s.clock.Now(), reason, reported)
+	d, err := hmisauth.ParseDate("reported_on", "The day the agency told the helpdesk", reported)
+	if err == nil {
+		_, err = a.Disable(r.Context(), v.Detail.D.User.Username, auth.Departure{Reason: reason, ReportedOn: d})
+	}
+	if err != nil {
+		v.fields = append(v.fields, "reason", "reported_on")
+		s.consoleFormError(w, r, "admin_disable", v, err)
+		return
+	}
+	redirect(w, r, userPath(a.Site(), v.Detail.D.User.Username)+"?done=disabled")
 }
 
 func (s *Server) consoleExpirePassword() http.HandlerFunc {
@@ -75,6 +146,7 @@ func (s *Server) consoleDisableConfirm(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
+	v.Departure = newDepartureForm(v.Site, s.clock.Now(), "", "")
 	s.consoleRender(w, r, http.StatusOK, "admin_disable", v)
 }
 

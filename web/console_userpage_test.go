@@ -174,7 +174,7 @@ func TestConsoleDestructiveActionsAskFirst(t *testing.T) {
 	if f, err := w.store.SecondFactors(context.Background(), d.User.ID); err != nil || f.Enabled() {
 		t.Errorf("2-step verification still on (%v)", err)
 	}
-	b.post(page+"/disable", nil).wantPath(page).wantText("The account was disabled.")
+	b.post(page+"/disable", url.Values{"reason": {"other"}}).wantPath(page).wantText("The account was disabled.")
 	if d, _ := w.svc.Diagnose(context.Background(), "live", name); !d.User.Disabled {
 		t.Error("the account was not disabled")
 	}

@@ -36,6 +36,7 @@ type userRow struct {
 var problemLabels = map[string]string{
 	hmisauth.ProblemLocked:                   "Locked",
 	hmisauth.ProblemInactive:                 "Inactive too long",
+	hmisauth.ProblemInactiveTraining:         "Training needed after inactivity",
 	hmisauth.ProblemDisabled:                 "Disabled",
 	hmisauth.ProblemPasswordExpired:          "Password expired",
 	hmisauth.ProblemTemporaryPasswordExpired: "Temporary password expired",
@@ -45,6 +46,8 @@ var problemLabels = map[string]string{
 	hmisauth.ProblemNoEmail:                  "No e-mail address",
 	hmisauth.ProblemNoRecoveryInfo:           "No security question",
 	hmisauth.ProblemTermsNotAccepted:         "Terms not accepted yet",
+	hmisauth.ProblemTrainingMissing:          "Required training missing",
+	hmisauth.ProblemTrainingExpired:          "Required training lapsed",
 }
 
 // statusLabels words auth.Status for people: never a raw code on a page.
@@ -89,6 +92,10 @@ func (s *Server) consoleUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.consoleView(r, a)
 	v.fields = []string{"q", "agency", "status"}
+	if err := s.setReviewNag(r, a, v, nil); err != nil {
+		s.consoleError(w, r, a.Site(), err)
+		return
+	}
 	q := r.URL.Query()
 	l := &userListView{Query: q.Get("q"), Agency: q.Get("agency"), Status: q.Get("status")}
 	v.Users = l
@@ -150,6 +157,8 @@ type userDetailView struct {
 	Form            *userForm
 	// Sessions are where the user is signed in now, with the applications of each.
 	Sessions []sessionRow
+	// Training is the user's trainings and the form to record one (nil: the site has none).
+	Training *trainingView
 }
 
 type problemView struct {
@@ -255,6 +264,9 @@ func (s *Server) userDetail(r *http.Request, a *auth.Admin, d *auth.Diagnosis) (
 		{"Password last set", siteTimeOr(site, u.PasswordChangedAt, "Never")},
 		{"Account created", siteTimeOr(site, u.CreatedAt, "Unknown")}, {"User agreement", agreement},
 		{"2-step verification", mfaDetail(d)}}
+	if u.Disabled {
+		dv.Details = append(dv.Details, detail{"Disabled", departureDetail(site, u, d.Departure)})
+	}
 
 	f := &userForm{First: u.FirstName, Last: u.LastName, Email: u.Email, Phone: u.Phone, Role: string(u.Role)}
 	if d.Agency != nil {
@@ -269,6 +281,7 @@ func (s *Server) userDetail(r *http.Request, a *auth.Admin, d *auth.Diagnosis) (
 	}
 	f.choices(a, ags)
 	dv.Form = f
+	dv.Training = trainingSection(site, d, s.clock.Now())
 	return dv, nil
 }
 
@@ -300,6 +313,9 @@ func (s *Server) problemView(a *auth.Admin, d *auth.Diagnosis, p hmisauth.Proble
 		pv.Fix, pv.FixLabel = "temporary-password", "Issue a temporary password"
 	case hmisauth.ProblemNoEmail:
 		pv.Link, pv.LinkLabel = "#email", "Add an e-mail address"
+	case hmisauth.ProblemTrainingMissing, hmisauth.ProblemTrainingExpired:
+		pv.Advice = "Record the completed training on this page, under Training, once they have taken it."
+		pv.Link, pv.LinkLabel = "#training_kind", "Record a completed training"
 	case hmisauth.ProblemAgreementExpired:
 		pv.Message = "The signed user agreement expired on " + siteDate(u.AgreementExpiresOn) + "."
 		pv.Link, pv.LinkLabel = "#signed_on", "Record a new user agreement"

@@ -340,6 +340,15 @@ func fillEveryTable(t *testing.T, c *cli) filled {
 	if _, err := st.HitRateLimit(ctx, "copy-data test", time.Hour, 10, now); err != nil {
 		t.Fatal(err)
 	}
+	// A completed training, with its event (the CLI needs kinds in a config this test has not).
+	noErr(t, st.RecordTraining(hmisauth.WithEvent(ctx, &hmisauth.Event{Site: "live", Actor: f.admin,
+		Subject: "agencyless", Action: hmisauth.EventTrainingRecorded, Detail: "new_user completed 2026-01-05"}),
+		&hmisauth.TrainingRecord{UserID: other.ID, Kind: "new_user", CompletedOn: "2026-01-05", RecordedBy: f.admin, RecordedAt: now}))
+	// An agency's access-log review, its event carrying the agency (a column outside the hash).
+	noErr(t, st.RecordReview(hmisauth.WithEvent(ctx, &hmisauth.Event{Site: "live", Actor: f.admin,
+		Action: hmisauth.EventAccessLogReviewed, AgencyID: agency.ID, Detail: "reviewed 2026-01-01 to 2026-01-31"}),
+		&hmisauth.LogReview{Site: "live", AgencyID: agency.ID, Reviewer: f.admin, From: "2026-01-01", To: "2026-01-31",
+			Findings: "None", At: now}))
 	// A console form's one-time token, of the administrator's session still open.
 	open, err := st.UserSessions(ctx, admin.ID)
 	if err != nil || len(open) == 0 {

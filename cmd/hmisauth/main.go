@@ -63,7 +63,7 @@ func newRootCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	pf.StringVar(&g.data, "data", "./hmisauth-data", "data folder (the SQLite database and generated files)")
 	pf.BoolVar(&g.json, "json", false, "print one JSON document on standard output")
 	root.AddCommand(newServeCmd(g), newMigrateCmd(g), newUserCmd(g), newAgencyCmd(g), newAuditCmd(g), newReportCmd(g),
-		newClientCmd(g), newOIDCCmd(g), newCopyDataCmd(g))
+		newClientCmd(g), newOIDCCmd(g), newCopyDataCmd(g), newComplianceCmd(g))
 	return root
 }
 
@@ -133,6 +133,12 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 	if err := a.svc.SyncSites(ctx); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if g.serving {
+		if err := a.svc.RecordPolicies(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	a.oidc, err = oidc.New(oidc.Deps{Store: st, Auth: a.svc, Keys: keys, Clock: hmisauth.SystemClock{},
 		PublicURL: cfg.PublicURL, KeyRotation: cfg.OIDC.KeyRotation, Log: log})

@@ -24,6 +24,8 @@ func newReportCmd(g *globals) *cobra.Command {
   expiring-passwords   passwords expiring in the next --days days
   expiring-licenses    users whose agency's license expires in the next --days days
   expiring-agreements  user agreements expiring in the next --days days
+  expiring-trainings   trainings running out in the next --days days
+  missing-trainings    required trainings not recorded, or lapsed
   no-email             accounts without an e-mail address
   inactive             accounts refused as unused for inactive_lock_days
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,10 +18,11 @@ func newUserCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(newUserCreateCmd(g), newUserShowCmd(g), newUserUpdateCmd(g), newUserTempPasswordCmd(g),
 		newUserImportCmd(g),
 		newUserAgreementCmd(g),
+		newUserTrainingCmd(g),
 		newUserStepCmd(g, "unlock", "Unlock an account locked by failed sign-ins", (*auth.Service).Unlock),
 		newUserStepCmd(g, "expire-password", "Make the user choose a new password at the next sign-in", (*auth.Service).ExpirePassword),
-		newUserStepCmd(g, "disable", "Disable an account (ends its sessions)", disable(true)),
-		newUserStepCmd(g, "enable", "Enable a disabled account", disable(false)),
+		newUserDisableCmd(g),
+		newUserStepCmd(g, "enable", "Enable a disabled account", enable),
 		newUserStepCmd(g, "reset-mfa", "Remove the user's 2-step verification (lost phone) and sign them out everywhere",
 			(*auth.Service).ResetMFA))
 	return cmd
@@ -72,13 +74,17 @@ func newUserCreateCmd(g *globals) *cobra.Command {
 
 func newUserUpdateCmd(g *globals) *cobra.Command {
 	var site string
-	var v struct{ first, last, email, phone, agency, role string }
+	var v struct {
+		first, last, email, phone, agency, role string
+		officer                                 bool
+	}
 	cmd := &cobra.Command{
 		Use:   "update USERNAME",
 		Short: "Change a user's name, e-mail, phone, agency or role (only the flags given)",
 		Args:  cobra.ExactArgs(1),
 		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			var c auth.ProfileChange
+			profile := false
 			for _, f := range []struct {
 				flag string
 				val  *string
@@ -87,12 +93,25 @@ func newUserUpdateCmd(g *globals) *cobra.Command {
 				{"phone", &v.phone, &c.Phone}, {"agency", &v.agency, &c.Agency}, {"role", &v.role, &c.Role}} {
 				if cmd.Flags().Changed(f.flag) {
 					*f.to = f.val
+					profile = true
 				}
 			}
-			if _, err := a.svc.UpdateUser(cmd.Context(), site, args[0], c); err != nil {
-				return err
+			username := args[0]
+			officerChanged := cmd.Flags().Changed("security-officer")
+			if profile || !officerChanged {
+				u, err := a.svc.UpdateUser(cmd.Context(), site, username, c)
+				if err != nil {
+					return err
+				}
+				username = u.Username
 			}
-			return g.showUser(a, cmd.Context(), site, args[0])
+			// After the profile, so one command can make someone an agency admin and officer.
+			if officerChanged {
+				if _, err := a.svc.SetSecurityOfficer(cmd.Context(), site, username, v.officer); err != nil {
+					return err
+				}
+			}
+			return g.showUser(a, cmd.Context(), site, username)
 		}),
 	}
 	siteFlag(cmd, &site)
@@ -103,6 +122,7 @@ func newUserUpdateCmd(g *globals) *cobra.Command {
 	f.StringVar(&v.phone, "phone", "", "phone number")
 	f.StringVar(&v.agency, "agency", "", "agency name (\"\" for none)")
 	f.StringVar(&v.role, "role", "", "user, agency_admin or sysadmin")
+	f.BoolVar(&v.officer, "security-officer", false, "make an agency admin their agency's security officer (=false: no longer)")
 	return cmd
 }
 
@@ -126,10 +146,32 @@ func newUserTempPasswordCmd(g *globals) *cobra.Command {
 
 type userStep func(s *auth.Service, ctx context.Context, site, username string) (*hmisauth.User, error)
 
-func disable(on bool) userStep {
-	return func(s *auth.Service, ctx context.Context, site, username string) (*hmisauth.User, error) {
-		return s.SetDisabled(ctx, site, username, on)
+func enable(s *auth.Service, ctx context.Context, site, username string) (*hmisauth.User, error) {
+	return s.SetDisabled(ctx, site, username, false)
+}
+
+func newUserDisableCmd(g *globals) *cobra.Command {
+	var site, reason, reported string
+	cmd := &cobra.Command{
+		Use:   "disable USERNAME",
+		Short: "Disable an account (ends its sessions), recording why and when the agency reported it",
+		Args:  cobra.ExactArgs(1),
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
+			on, err := hmisauth.ParseDate("--reported-on", "--reported-on", reported)
+			if err != nil {
+				return err
+			}
+			if _, err := a.svc.Disable(cmd.Context(), site, args[0], auth.Departure{Reason: reason, ReportedOn: on}); err != nil {
+				return err
+			}
+			return g.showUser(a, cmd.Context(), site, args[0])
+		}),
 	}
+	siteFlag(cmd, &site)
+	f := cmd.Flags()
+	f.StringVar(&reason, "reason", hmisauth.DepartureOther, "left_agency, violation or other")
+	f.StringVar(&reported, "reported-on", "", "the day the agency reported it, YYYY-MM-DD (default today)")
+	return cmd
 }
 
 // newUserStepCmd is a command that applies one administrative step and shows the account.
@@ -181,6 +223,39 @@ func newUserAgreementCmd(g *globals) *cobra.Command {
 	f.StringVar(&director, "director-signed", "", "date the executive director signed")
 	f.StringVar(&expires, "expires", "", "expiry date; default a year after the last signature")
 	cmd.MarkFlagRequired("signed")
+	return cmd
+}
+
+func newUserTrainingCmd(g *globals) *cobra.Command {
+	var site, kind, completed string
+	cmd := &cobra.Command{
+		Use:   "training USERNAME [KIND DATE]",
+		Short: "Record a training the user completed (--kind K --completed YYYY-MM-DD, or KIND DATE)",
+		Args:  cobra.RangeArgs(1, 3),
+		RunE: g.withApp(func(cmd *cobra.Command, a *app, args []string) error {
+			switch {
+			case len(args) == 3 && kind == "" && completed == "":
+				kind, completed = args[1], args[2]
+			case len(args) != 1:
+				return errors.New("give the training as --kind K --completed YYYY-MM-DD, or as KIND DATE after the username")
+			}
+			if kind == "" || completed == "" {
+				return errors.New("both --kind and --completed are required")
+			}
+			d, err := hmisauth.ParseDate("--completed", "--completed", completed)
+			if err != nil {
+				return err
+			}
+			if _, err := a.svc.RecordTraining(cmd.Context(), site, args[0], kind, d); err != nil {
+				return err
+			}
+			return g.showUser(a, cmd.Context(), site, args[0])
+		}),
+	}
+	siteFlag(cmd, &site)
+	f := cmd.Flags()
+	f.StringVar(&kind, "kind", "", "the kind of training, one of the site's policy.training.kinds")
+	f.StringVar(&completed, "completed", "", "the date it was completed, YYYY-MM-DD")
 	return cmd
 }
 
@@ -252,6 +327,9 @@ func (g *globals) showUser(a *app, ctx context.Context, site, username string) e
 	fmt.Fprintf(&b, "%s (%s) on %s — %s\n", printable(u.Username), printable(u.FullName()), printable(d.Site.Name), v.Status)
 	fmt.Fprintf(&b, "  e-mail: %s  phone: %s  role: %s  agency: %s\n", dash(printable(u.Email)), dash(printable(u.Phone)),
 		printable(string(u.Role)), dash(printable(v.Agency)))
+	if u.SecurityOfficer {
+		b.WriteString("  the agency's security officer\n")
+	}
 	when := func(t time.Time) string {
 		if t.IsZero() {
 			return "never"

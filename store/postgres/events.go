@@ -42,9 +42,12 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Ev
 		ev.PrevHash = prev
 		ev.Hash = hmisauth.EventHash(prev, ev)
 		head++
-		_, err := tx.ExecContext(ctx, insertEvent,
+		var agency, actorAgency sql.NullInt64
+		err := tx.QueryRowContext(ctx, insertEvent,
 			head, ev.Site, ev.At, ev.Actor, ev.Subject, hmisauth.UsernameKey(ev.Subject), ev.Action,
-			ev.ClientAddr, ev.Detail, prev, ev.Hash)
+			ev.ClientAddr, ev.Detail, prev, ev.Hash, ev.AgencyID, hmisauth.UsernameKey(ev.Actor),
+		).Scan(&agency, &actorAgency)
+		ev.AgencyID, ev.ActorAgencyID = agency.Int64, actorAgency.Int64
 		if err != nil {
 			return fmt.Errorf("append events: %w", err)
 		}
@@ -54,12 +57,18 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Ev
 	return nil
 }
 
-// The statements appendEvents runs.
+// The statements appendEvents runs. An event's agency is the one the caller gave, else its
+// subject account's, and its actor's agency the actor account's, each as they are now
+// (agency_id is outside the hash: see hmisauth.Event).
 const (
 	chainHead   = `SELECT id, hash FROM events ORDER BY id DESC LIMIT 1`
 	insertEvent = `
-		INSERT INTO events (id, site, at, actor, subject, subject_key, action, client_addr, detail, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+		INSERT INTO events (id, site, at, actor, subject, subject_key, action, client_addr, detail, prev_hash, hash,
+			agency_id, actor_agency_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+			coalesce(nullif($12::bigint, 0), (SELECT agency_id FROM users WHERE site = $2 AND username_key = $6 AND $6 <> '')),
+			(SELECT agency_id FROM users WHERE site = $2 AND username_key = $13 AND $13 <> ''))
+		RETURNING agency_id, actor_agency_id`
 )
 
 // AppendEvents appends evs, then the events ctx carries, in one transaction.
@@ -72,12 +81,13 @@ func (s *Store) AppendEvents(ctx context.Context, evs ...*hmisauth.Event) (err e
 	return s.writeEvents(ctx, all, func(*sql.Tx) error { return nil })
 }
 
-const eventColumns = `id, site, at, actor, subject, action, client_addr, detail, prev_hash, hash`
+const eventColumns = `id, site, at, actor, subject, action, client_addr, detail, prev_hash, hash,
+	coalesce(agency_id, 0), coalesce(actor_agency_id, 0)`
 
 func scanEvent(row scanner) (*hmisauth.Event, error) {
 	ev := new(hmisauth.Event)
 	err := row.Scan(&ev.ID, &ev.Site, timeCol{&ev.At}, &ev.Actor, &ev.Subject, &ev.Action,
-		&ev.ClientAddr, &ev.Detail, &ev.PrevHash, &ev.Hash)
+		&ev.ClientAddr, &ev.Detail, &ev.PrevHash, &ev.Hash, &ev.AgencyID, &ev.ActorAgencyID)
 	return ev, err
 }
 
@@ -117,6 +127,10 @@ func (s *Store) Events(ctx context.Context, q hmisauth.EventQuery) (_ []*hmisaut
 	}
 	if q.Action != "" {
 		add("action = $%d", q.Action)
+	}
+	if q.AgencyID != 0 {
+		args = append(args, q.AgencyID)
+		where = append(where, fmt.Sprintf("(agency_id = $%d OR actor_agency_id = $%d)", len(args), len(args)))
 	}
 	if !q.Since.IsZero() {
 		add("at >= $%d", timeArg(q.Since))

@@ -37,10 +37,11 @@ var (
 	retainSentMail      = retainKind("outbox", "id", `site = $1 AND created_at < $2 AND sent_at < $2`, "$3")
 	retainAbandonedMail = retainKind("outbox", "id", `site = $1 AND created_at < $2 AND abandoned_at < $2`, "$3")
 	retainResetTokens   = retainKind("reset_tokens", "id", `site = $1 AND (expires_at < $2 OR used_at < $2)`, "$3")
-	// due is TEXT 'YYYY-MM-DD', compared byte by byte (COLLATE "C") so it sorts as the dates
-	// do whatever the database's collation. $4 and $5 are the kinds.
+	// due is TEXT starting 'YYYY-MM-DD' (a training's adds its kind, an inactivity warning's
+	// the time), compared byte by byte (COLLATE "C") so it sorts as the dates do whatever the
+	// database's collation. $4 to $7 are the kinds.
 	retainReminderDates = retainKind("reminders", "kind, target_id, due",
-		`site = $1 AND kind IN ($4, $5) AND due COLLATE "C" < $2::text`, "$3")
+		`site = $1 AND kind IN ($4, $5, $6, $7) AND due COLLATE "C" < $2::text`, "$3")
 	// The spell of inactivity a record is about ends when the user signs in or gets a new
 	// password after it (inactiveSince moves past the record's Due for good). $4 is the kind.
 	retainInactivity = retainKind("reminders", "kind, target_id, due", `site = $1 AND kind = $4 AND at < $2

@@ -144,6 +144,7 @@ const userFields = `
 	u.must_change_password, u.terms_version, u.terms_accepted_at, u.last_login_at,
 	u.agreement_signed_on, u.agreement_supervisor_signed_on, u.agreement_director_signed_on,
 	u.agreement_expires_on, u.recovery_question, u.recovery_answer_hash, coalesce(u.subject, ''),
+	u.security_officer,
 	EXISTS (SELECT 1 FROM totp t WHERE t.user_id = u.id AND t.secret IS NOT NULL)
 		OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id),
 	coalesce(l.failed_attempts, 0), l.last_failed_at, l.locked_at`
@@ -161,7 +162,7 @@ func scanUser(row scanner) (*hmisauth.User, error) {
 		&u.MustChangePassword, &u.TermsVersion, timeCol{&u.TermsAcceptedAt}, timeCol{&u.LastLoginAt},
 		dateCol{&u.AgreementSignedOn}, dateCol{&u.AgreementSupervisorSignedOn},
 		dateCol{&u.AgreementDirectorSignedOn}, dateCol{&u.AgreementExpiresOn},
-		&u.RecoveryQuestion, &u.RecoveryAnswerHash, &u.Subject, &u.MFAEnabled,
+		&u.RecoveryQuestion, &u.RecoveryAnswerHash, &u.Subject, &u.SecurityOfficer, &u.MFAEnabled,
 		&u.FailedAttempts, timeCol{&u.LastFailedAt}, timeCol{&u.LockedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sqlstore.NoUser()
@@ -226,7 +227,9 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *hmisauth.User) (err er
 			}
 		}
 		_, err = tx.ExecContext(ctx, `
-			UPDATE users SET first_name = $1, last_name = $2, email = $3, phone = $4, agency_id = $5, role = $6
+			UPDATE users SET first_name = $1, last_name = $2, email = $3, phone = $4, agency_id = $5, role = $6,
+				-- An officer is one of their agency's admins: a new role or agency ends it.
+				security_officer = (security_officer AND $6 = 'agency_admin' AND agency_id IS NOT DISTINCT FROM $5)
 			WHERE id = $7`,
 			u.FirstName, u.LastName, u.Email, u.Phone, sqlstore.IDArg(u.AgencyID), string(role), u.ID)
 		return err

@@ -133,23 +133,34 @@ func (s *Store) AcceptTerms(ctx context.Context, userID int64, version int, at t
 func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, at time.Time) (err error) {
 	defer wrap(&err, "set disabled")
 	if !disabled {
-		return s.exec(ctx, func(w dbtx) error {
-			return sqlstore.UserChanged(w.ExecContext(ctx,
+		// The departure goes with the disable it explained; a later disable records its own.
+		return s.write(ctx, func(tx *sql.Tx) error {
+			err := sqlstore.UserChanged(tx.ExecContext(ctx,
 				`UPDATE users SET disabled = 0, disabled_at = NULL WHERE id = ?`, userID))
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `DELETE FROM departures WHERE user_id = ?`, userID)
+			return err
 		})
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		err := sqlstore.UserChanged(tx.ExecContext(ctx, `
-			UPDATE users SET disabled = 1, disabled_at = CASE WHEN disabled = 1 THEN disabled_at ELSE ? END
-			WHERE id = ?`, micros(at), userID))
-		if err != nil {
-			return err
-		}
-		if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, at, `user_id = ?`, userID); err != nil {
-			return err
-		}
-		return forgetBrowsers(ctx, tx, userID)
+		return disable(ctx, tx, userID, at)
 	})
+}
+
+// disable is SetDisabled(true) in tx, for Disable to record the departure beside it.
+func disable(ctx context.Context, tx *sql.Tx, userID int64, at time.Time) error {
+	err := sqlstore.UserChanged(tx.ExecContext(ctx, `
+		UPDATE users SET disabled = 1, disabled_at = CASE WHEN disabled = 1 THEN disabled_at ELSE ? END
+		WHERE id = ?`, micros(at), userID))
+	if err != nil {
+		return err
+	}
+	if _, err := endSessions(ctx, tx, hmisauth.EndedByHelpdesk, at, `user_id = ?`, userID); err != nil {
+		return err
+	}
+	return forgetBrowsers(ctx, tx, userID)
 }
 
 // SetAgreement records the user agreement's signatures and expiry.

@@ -38,9 +38,12 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Ev
 		sqlstore.StampAt(ev)
 		ev.PrevHash = prev
 		ev.Hash = hmisauth.EventHash(prev, ev)
+		var agency, actorAgency sql.NullInt64
 		err := s.txRow(ctx, tx, insertEvent,
 			ev.Site, ev.At.UnixMicro(), ev.Actor, ev.Subject, hmisauth.UsernameKey(ev.Subject), ev.Action,
-			ev.ClientAddr, ev.Detail, prev, ev.Hash).Scan(&ev.ID)
+			ev.ClientAddr, ev.Detail, prev, ev.Hash, ev.AgencyID, hmisauth.UsernameKey(ev.Actor),
+		).Scan(&ev.ID, &agency, &actorAgency)
+		ev.AgencyID, ev.ActorAgencyID = agency.Int64, actorAgency.Int64
 		if err != nil {
 			return fmt.Errorf("append events: %w", err)
 		}
@@ -49,12 +52,18 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, evs []*hmisauth.Ev
 	return nil
 }
 
-// The statements appendEvents runs, prepared once (writeEvents warms them).
+// The statements appendEvents runs, prepared once (writeEvents warms them). An event's agency
+// is the one the caller gave, else its subject account's, and its actor's agency the actor
+// account's, each as they are now (agency_id is outside the hash: see hmisauth.Event).
 const (
 	chainHead   = `SELECT hash FROM events ORDER BY id DESC LIMIT 1`
 	insertEvent = `
-		INSERT INTO events (site, at, actor, subject, subject_key, action, client_addr, detail, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		INSERT INTO events (site, at, actor, subject, subject_key, action, client_addr, detail, prev_hash, hash,
+			agency_id, actor_agency_id)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+			coalesce(nullif(?11, 0), (SELECT agency_id FROM users WHERE site = ?1 AND username_key = ?5 AND ?5 <> '')),
+			(SELECT agency_id FROM users WHERE site = ?1 AND username_key = ?12 AND ?12 <> '')
+		RETURNING id, agency_id, actor_agency_id`
 )
 
 // AppendEvents appends evs, then the events ctx carries, in one transaction.
@@ -67,12 +76,13 @@ func (s *Store) AppendEvents(ctx context.Context, evs ...*hmisauth.Event) (err e
 	return s.writeEvents(ctx, all, func(*sql.Tx) error { return nil })
 }
 
-const eventColumns = `id, site, at, actor, subject, action, client_addr, detail, prev_hash, hash`
+const eventColumns = `id, site, at, actor, subject, action, client_addr, detail, prev_hash, hash,
+	coalesce(agency_id, 0), coalesce(actor_agency_id, 0)`
 
 func scanEvent(row scanner) (*hmisauth.Event, error) {
 	ev := new(hmisauth.Event)
 	err := row.Scan(&ev.ID, &ev.Site, timeCol{&ev.At}, &ev.Actor, &ev.Subject, &ev.Action,
-		&ev.ClientAddr, &ev.Detail, &ev.PrevHash, &ev.Hash)
+		&ev.ClientAddr, &ev.Detail, &ev.PrevHash, &ev.Hash, &ev.AgencyID, &ev.ActorAgencyID)
 	return ev, err
 }
 
@@ -112,6 +122,10 @@ func (s *Store) Events(ctx context.Context, q hmisauth.EventQuery) (_ []*hmisaut
 	}
 	if q.Action != "" {
 		add("action = ?", q.Action)
+	}
+	if q.AgencyID != 0 {
+		where = append(where, "(agency_id = ? OR actor_agency_id = ?)")
+		args = append(args, q.AgencyID, q.AgencyID)
 	}
 	if !q.Since.IsZero() {
 		add("at >= ?", q.Since.UnixMicro())

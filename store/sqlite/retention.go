@@ -36,10 +36,11 @@ const (
 	retainResetTokens = `
 		DELETE FROM reset_tokens WHERE id IN (
 			SELECT id FROM reset_tokens WHERE site = ?1 AND (expires_at < ?2 OR used_at < ?2) LIMIT ?3)`
-	// Dates are 'YYYY-MM-DD' text, which sorts as the dates do. ?4 and ?5 are the kinds.
+	// Dues start with the date as 'YYYY-MM-DD' text, which sorts as the dates do (a training's
+	// adds its kind, an inactivity warning's the time): ?4 to ?7 are the kinds.
 	retainReminderDates = `
 		DELETE FROM reminders WHERE rowid IN (
-			SELECT rowid FROM reminders WHERE site = ?1 AND kind IN (?4, ?5) AND due < ?2 LIMIT ?3)`
+			SELECT rowid FROM reminders WHERE site = ?1 AND kind IN (?4, ?5, ?6, ?7) AND due < ?2 LIMIT ?3)`
 	// The spell of inactivity a record is about ends when the user signs in or gets a new
 	// password after it (inactiveSince moves past the record's Due for good). ?4 is the kind.
 	retainInactivity = `

@@ -75,6 +75,9 @@ func newRetentionFixture(t *testing.T, s hmisauth.Store) *retentionFixture {
 		Due: "2026-03-01T00:00:00Z", At: at(100)}
 	for _, r := range []hmisauth.Reminder{f.license, f.inactive,
 		{Site: live, Kind: hmisauth.ReminderAgreement, TargetID: f.jdoe.ID, Due: "2026-03-06", At: at(1)},
+		// A training reminder and an inactivity warning: their dues start with the date.
+		{Site: live, Kind: hmisauth.ReminderTraining, TargetID: f.jdoe.ID, Due: "2026-03-05 new_user", At: at(1)},
+		{Site: live, Kind: hmisauth.ReminderInactivityWarning, TargetID: f.jdoe.ID, Due: "2026-03-05T00:00:00Z", At: at(1)},
 		{Site: live, Kind: hmisauth.ReminderInactive, TargetID: f.back.ID, Due: "2026-03-01T00:00:00Z", At: at(100)},
 		{Site: live, Kind: hmisauth.ReminderInactive, TargetID: f.back.ID + 1000, Due: "2026-03-01T00:00:00Z", At: at(100)},
 	} {
@@ -127,11 +130,11 @@ var retentionTests = []test{
 		deleteRetained(t, s, hmisauth.RetentionCutoffs{Site: live}, hmisauth.RetentionCounts{})
 		deleteRetained(t, s, f.cutoffs(0), hmisauth.RetentionCounts{})
 		// A microsecond later: ghost (not locked-ghost, locked at at(20)), the sent and the
-		// abandoned message, jdoe's expired link, the license reminder (not the agreement, due
-		// a day later), back's and the missing user's inactivity records (not jdoe's), and both
-		// windows, which end at windowEnd.
+		// abandoned message, jdoe's expired link, the license, training and inactivity-warning
+		// reminders (not the agreement, due a day later), back's and the missing user's
+		// inactivity records (not jdoe's), and both windows, which end at windowEnd.
 		deleteRetained(t, s, f.cutoffs(time.Microsecond), hmisauth.RetentionCounts{
-			UnknownUsernames: 1, SentMail: 1, AbandonedMail: 1, ResetTokens: 1, Reminders: 3, RateLimitWindows: 2})
+			UnknownUsernames: 1, SentMail: 1, AbandonedMail: 1, ResetTokens: 1, Reminders: 5, RateLimitWindows: 2})
 		// Far later, what is left of the kinds goes, and nothing a feature needs.
 		far := at(100_000_000)
 		deleteRetained(t, s, hmisauth.RetentionCutoffs{Site: live, UnknownUsernames: far, SentMail: far,

@@ -42,6 +42,8 @@ func RunShared(t *testing.T, open func(t *testing.T) []hmisauth.Store) {
 		{"FormTokenUse", func(t *testing.T, ss []hmisauth.Store) { ParallelFormUse(t, ss, 20) }},
 		// Each would count rows the other removed; batches must not stop short of the end.
 		{"Retention", func(t *testing.T, ss []hmisauth.Store) { ParallelRetention(t, ss, 1500) }},
+		// Servers starting at once with a new configuration record one policy change, not one each.
+		{"PolicyChange", func(t *testing.T, ss []hmisauth.Store) { ParallelPolicy(t, ss, 8) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		tests []test
 	}{
 		{"Site", siteTests},
+		{"Policy", policyTests},
 		{"Agency", agencyTests},
 		{"User", userTests},
 		{"Users", usersTests},
@@ -46,7 +47,10 @@ func Run(t *testing.T, newStore func(t *testing.T) hmisauth.Store) {
 		{"Audit", auditTests},
 		{"AuditQuery", auditQueryTests},
 		{"AuditConcurrency", auditConcurrencyTests},
+		{"Review", reviewTests},
 		{"Reminders", reminderTests},
+		{"Training", trainingTests},
+		{"Departure", departureTests},
 		{"Retention", retentionTests},
 		{"FormToken", formTokenTests},
 		{"OIDCIdentity", identityTests},
