@@ -1,6 +1,7 @@
 package hmisauth
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -202,4 +203,60 @@ func TrainingLastDay(site *Site, kind string, completed Date) Date {
 		return ""
 	}
 	return completed.AddDays(days - 1)
+}
+
+// ComplianceStore is the part of Store that keeps what a monitoring visit asks about: the
+// policy's history, trainings, departures, agency security officers and access-log reviews.
+// The contract of Store (atomic steps, ctx's events appended in the same transaction) holds.
+type ComplianceStore interface {
+	// RecordPolicy records policy (PolicySnapshot's JSON) as the site's policy in force. When
+	// it differs from the one recorded (or none is), it is stored and the events ctx carries
+	// (its policy_changed event) appended in one transaction, and the answer is true; when it
+	// is the same, nothing changes, no event is appended, and the answer is false. Of parallel
+	// calls with one new policy (several servers starting at once) exactly one reports true.
+	// The site must have been synced (SyncSite): an unknown site is ENOTFOUND.
+	RecordPolicy(ctx context.Context, site, policy string) (bool, error)
+
+	// SetSecurityOfficer marks the user their agency's security officer, or no longer, and
+	// appends the events ctx carries, in one transaction. Only an agency admin with an agency
+	// may be marked, decided in the same statement (a role changed meanwhile wins): anyone
+	// else is EINVALID and nothing changes. UpdateUserProfile clears the mark when the role
+	// it saves is not agency_admin or the agency changes.
+	SetSecurityOfficer(ctx context.Context, userID int64, officer bool) error
+
+	// RecordReview stores an access-log review, setting r.ID (and r.At to now when zero), and
+	// appends the events ctx carries, in one transaction. An r.AgencyID must be an agency of
+	// r.Site (ENOTFOUND otherwise).
+	RecordReview(ctx context.Context, r *LogReview) error
+	// LogReviews lists the reviews of a site's access log (agencyID 0) or of one of its
+	// agencies', newest (by At, then ID) first.
+	LogReviews(ctx context.Context, site string, agencyID int64) ([]*LogReview, error)
+	// AllLogReviews lists every review of the site, its own and its agencies', newest first
+	// (the monitoring pack).
+	AllLogReviews(ctx context.Context, site string) ([]*LogReview, error)
+
+	// Disable disables the account d.UserID as SetDisabled(…, true, d.DisabledAt) does and, in
+	// the same transaction, records its departure (d.Reason, d.ReportedOn, d.DisabledBy), so a
+	// disabled account never lacks the reason it was given. Disabling an account already
+	// disabled keeps its first DisabledAt and its first departure. Enabling it (SetDisabled
+	// false) forgets the departure. ENOTFOUND for no such user.
+	Disable(ctx context.Context, d *Departure) error
+	// UserDeparture is the departure of a disabled account; ENOTFOUND when the account is
+	// enabled or was disabled without one (SetDisabled).
+	UserDeparture(ctx context.Context, userID int64) (*Departure, error)
+	// Departures lists every disabled account of the site with its departure, oldest disable
+	// first (then by user ID); an account disabled without one has an empty Reason, a zero
+	// ReportedOn and an empty DisabledBy. Username and AgencyID are the account's now.
+	Departures(ctx context.Context, site string) ([]*Departure, error)
+
+	// RecordTraining adds a completed training of user r.UserID (ENOTFOUND when there is no
+	// such user), setting r.ID, with the events ctx carries, in one transaction. Earlier
+	// completions are kept: the history is the record a monitor asks for.
+	RecordTraining(ctx context.Context, r *TrainingRecord) error
+	// Trainings lists the user's completed trainings, newest completion first (then newest
+	// recorded first); empty when none.
+	Trainings(ctx context.Context, userID int64) ([]*TrainingRecord, error)
+	// SiteTrainings lists every completed training of the site's users, by user ID, each
+	// user's newest completion first (reports, reminders and the monitoring pack).
+	SiteTrainings(ctx context.Context, site string) ([]*TrainingRecord, error)
 }
