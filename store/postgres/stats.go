@@ -3,8 +3,10 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/hmisauth/hmisauth"
+	"github.com/hmisauth/hmisauth/store/internal/sqlstore"
 )
 
 // Stats implements hmisauth.Store, reading both counts in one repeatable-read snapshot.
@@ -15,11 +17,5 @@ func (s *Store) Stats(ctx context.Context) (st hmisauth.StoreStats, err error) {
 		return st, err
 	}
 	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, `
-		SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND abandoned_at IS NULL`).
-		Scan(&st.MailQueued, timeCol{&st.OldestQueued}); err != nil {
-		return st, err
-	}
-	err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&st.AuditEvents)
-	return st, err
+	return sqlstore.Stats(ctx, tx, func(t *time.Time) any { return timeCol{t} })
 }
