@@ -39,10 +39,15 @@ type pages struct {
 }
 
 func parsePages() *pages {
-	p := &pages{sets: make(map[string]*template.Template), css: "/static/style.css?v=" + staticVersion("static/style.css")}
+	static := staticAddress()
+	css, err := static("style.css")
+	if err != nil {
+		panic(err)
+	}
+	p := &pages{sets: make(map[string]*template.Template), css: css}
 	for _, name := range pageNames {
 		p.sets[name] = template.Must(template.New(name).Funcs(template.FuncMap{"paragraphs": paragraphs,
-			"static": staticAddress(), "tel": telURI}).
+			"static": static, "tel": telURI}).
 			ParseFS(templateFS, "templates/base.html", "templates/"+name+".html"))
 	}
 	return p
